@@ -24,10 +24,12 @@ venv: $(VENV)/.dev-installed
 demo: $(VENV)/.demo-installed
 	$(BIN)/gae-sym prove
 	$(BIN)/gae-sym latex gae
+	$(BIN)/gae-sym cartpole --variant batched --seed 1 --max-seconds 30 --out runs/demo
 
 test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/gae-sym codegen --check
 	$(BIN)/python -m pytest
 
 format: $(VENV)/.dev-installed

@@ -7,6 +7,7 @@ guess: a shape mismatch, a flag that is not 0/1, a NaN or a γ outside [0, 1] is
 
 from __future__ import annotations
 
+import functools
 import math
 from numbers import Integral, Real
 from typing import Any
@@ -63,6 +64,72 @@ def _check_flag_array(name: str, a: np.ndarray) -> np.ndarray:
             f"at index {tuple(int(i) for i in bad)}"
         )
     return a != 0
+
+
+def check_torch_inputs(
+    rewards: Any, values: Any, next_values: Any, terminated: Any, truncated: Any
+) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """Validate torch tensors; return (r, v, nv, term, trunc, dtype) the way the numpy check does.
+
+    All five must be tensors on one device with the same shape; rewards, values and
+    next_values floating point and finite (the widest of their dtypes is used); the flags
+    bool, or 0/1 integers or floats. Nothing is modified; only narrower floats are cast.
+    """
+    import torch
+
+    tensors = (rewards, values, next_values, terminated, truncated)
+    for name, x in zip(ARRAY_NAMES, tensors, strict=True):
+        if not is_torch_tensor(x):
+            raise ValueError(
+                f"mixed inputs: {name} is a {type(x).__name__}, others are torch tensors; "
+                "pass all five arrays as torch tensors (torch.as_tensor(x, device=...)) or "
+                "all as numpy arrays"
+            )
+    shape = tuple(rewards.shape)
+    for name, x in zip(ARRAY_NAMES, tensors, strict=True):
+        if x.dim() == 0:
+            raise ValueError(f"{name} must have shape (T, *batch) with T >= 1, got a scalar")
+        if tuple(x.shape) != shape:
+            raise ValueError(
+                f"shape mismatch: rewards has shape {shape} but {name} has shape "
+                f"{tuple(x.shape)}; all five arrays must have the same (T, *batch) shape "
+                "(no broadcasting)"
+            )
+        if x.device != rewards.device:
+            raise ValueError(
+                f"{name} is on {x.device} but rewards on {rewards.device}; move every tensor "
+                f"to one device, e.g. {name}.to(rewards.device)"
+            )
+    if 0 in shape:
+        raise ValueError(f"empty input: arrays have shape {shape}; need T >= 1 steps")
+    floats = list(tensors[:3])
+    for name, x in zip(ARRAY_NAMES[:3], floats, strict=True):
+        if not x.is_floating_point():
+            raise ValueError(
+                f"{name} must be a floating-point tensor, got dtype {x.dtype}; convert with "
+                f"{name}.float() or {name}.double()"
+            )
+        finite = torch.isfinite(x)
+        if not bool(finite.all()):
+            bad = tuple(int(i) for i in torch.nonzero(~finite)[0])
+            raise ValueError(f"{name} contains NaN or inf (first at index {bad})")
+    dtype = functools.reduce(torch.promote_types, (x.dtype for x in floats))
+    floats = [x if x.dtype == dtype else x.to(dtype) for x in floats]
+    flags = []
+    for name, x in zip(ARRAY_NAMES[3:], tensors[3:], strict=True):
+        if x.dtype != torch.bool:
+            if x.is_complex():
+                raise ValueError(f"{name} must hold booleans or 0/1, got dtype {x.dtype}")
+            ok = (x == 0) | (x == 1)
+            if not bool(ok.all()):
+                bad = tuple(int(i) for i in torch.nonzero(~ok)[0])
+                raise ValueError(
+                    f"{name} must hold only 0/1 (or booleans); found {x[bad].item()!r} "
+                    f"at index {bad}"
+                )
+            x = x != 0
+        flags.append(x)
+    return (*floats, *flags, dtype)
 
 
 def check_numpy_inputs(

@@ -1,24 +1,56 @@
-"""`gae-sym codegen`: write the generated kernel modules in numeric/.
-
-TODO(owner): this module is being written; register() and run() are placeholders.
-"""
+"""`gae-sym codegen`: write the generated kernel modules in numeric/ (or check them)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from gae_sym.cli._common import add_parser
-from gae_sym.errors import UserError
 
-DESCRIPTION = """write the generated kernel modules in numeric/."""
+DESCRIPTION = """\
+Write the numeric kernels generated from the proven formulas into numeric/:
+numeric/_generated_numpy.py and numeric/_generated_torch.py. The per-step update of
+GAE is the recursion A_t = delta_t + gamma*lam*(1 - done_t)*A_(t+1) of theorem
+gae-recursion, the TD error is td_error_flagged; SymPy's code printers print both.
+
+With --check nothing is written: exit 1 naming each stale file when the files on
+disk differ from what would be written, 0 when they are current (make test runs it).
+
+examples:
+  gae-sym codegen            regenerate after changing gae_sym/estimators.py
+  gae-sym codegen --check    is the committed code in sync with the definitions?"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_parser(
         subparsers, "codegen", "write the generated kernel modules in numeric/", DESCRIPTION
     )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="only compare with the files on disk; exit 1 naming the stale files",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UserError("'gae-sym codegen' is not built yet")
+    from gae_sym import codegen
+
+    directory = codegen.numeric_dir()
+    if args.check:
+        stale = codegen.stale_files(directory)
+        for path in stale:
+            print(
+                f"gae-sym codegen: {path} is stale: run 'gae-sym codegen' to regenerate it",
+                file=sys.stderr,
+            )
+        if stale:
+            return 1
+        print(f"generated kernels are up to date in {directory}")
+        return 0
+    changed = codegen.write_modules(directory)
+    for path in changed:
+        print(f"wrote {path}")
+    if not changed:
+        print(f"generated kernels already up to date in {directory}")
+    return 0

@@ -1,0 +1,156 @@
+"""Bad input is refused with a ValueError that says what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import numeric
+
+torch = pytest.importorskip("torch")
+
+
+def trajectory(shape=(5, 2), dtype=np.float64):
+    rng = np.random.default_rng(0)
+    rewards, values, next_values = (rng.normal(size=shape).astype(dtype) for _ in range(3))
+    flags = np.zeros(shape, dtype=bool)
+    return [rewards, values, next_values, flags, flags.copy()]
+
+
+ALL = [
+    (numeric.td_error, {"gamma": 0.9}),
+    (numeric.gae, {"gamma": 0.9, "lam": 0.9}),
+    (numeric.mc_advantage, {"gamma": 0.9}),
+    (numeric.lambda_return, {"gamma": 0.9, "lam": 0.9}),
+    (numeric.nstep_advantage, {"gamma": 0.9, "n": 3}),
+]
+IDS = [f.__name__ for f, _ in ALL]
+
+
+@pytest.mark.parametrize(("function", "kwargs"), ALL, ids=IDS)
+@pytest.mark.parametrize("position", range(5))
+def test_shape_mismatch_is_refused_not_broadcast(function, kwargs, position):
+    arrays = trajectory()
+    arrays[position] = arrays[position][:, :1]  # (5, 1) would broadcast against (5, 2)
+    with pytest.raises(ValueError, match=r"shape mismatch.*no broadcasting"):
+        function(*arrays, **kwargs)
+
+
+@pytest.mark.parametrize(("function", "kwargs"), ALL, ids=IDS)
+def test_empty_arrays_are_refused(function, kwargs):
+    with pytest.raises(ValueError, match="empty input"):
+        function(*trajectory(shape=(0, 2)), **kwargs)
+    with pytest.raises(ValueError, match="empty input"):
+        function(*trajectory(shape=(3, 0)), **kwargs)
+
+
+@pytest.mark.parametrize(("function", "kwargs"), ALL, ids=IDS)
+def test_scalars_are_refused(function, kwargs):
+    with pytest.raises(ValueError, match="shape \\(T, \\*batch\\)"):
+        function(1.0, 0.5, 0.5, False, False, **kwargs)
+
+
+@pytest.mark.parametrize(("function", "kwargs"), ALL, ids=IDS)
+@pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan"), float("inf"), "0.9", None, True])
+def test_gamma_outside_unit_interval_is_refused(function, kwargs, bad):
+    with pytest.raises(ValueError, match="gamma"):
+        function(*trajectory(), **{**kwargs, "gamma": bad})
+
+
+@pytest.mark.parametrize("function", [numeric.gae, numeric.lambda_return])
+@pytest.mark.parametrize("bad", [-1e-9, 1.0000001, float("nan"), "x"])
+def test_lam_outside_unit_interval_is_refused(function, bad):
+    with pytest.raises(ValueError, match="lam"):
+        function(*trajectory(), gamma=0.9, lam=bad)
+
+
+@pytest.mark.parametrize("bad", [0, -2, 2.0, 1.5, "3", True, None])
+def test_n_must_be_a_positive_integer(bad):
+    with pytest.raises(ValueError, match="n must be a positive integer"):
+        numeric.nstep_advantage(*trajectory(), gamma=0.9, n=bad)
+
+
+def test_n_accepts_numpy_integers():
+    out = numeric.nstep_advantage(*trajectory(), gamma=0.9, n=np.int64(2))
+    assert out.shape == (5, 2)
+
+
+@pytest.mark.parametrize(("function", "kwargs"), ALL, ids=IDS)
+@pytest.mark.parametrize("position", range(3))
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, bool, object])
+def test_non_float_rewards_and_values_are_refused(function, kwargs, position, dtype):
+    arrays = trajectory()
+    arrays[position] = np.ones((5, 2), dtype=dtype)
+    name = ["rewards", "values", "next_values"][position]
+    with pytest.raises(ValueError, match=f"{name} must be a floating-point array.*astype"):
+        function(*arrays, **kwargs)
+
+
+@pytest.mark.parametrize(("function", "kwargs"), ALL, ids=IDS)
+@pytest.mark.parametrize("position", range(3))
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_and_inf_are_refused(function, kwargs, position, bad):
+    arrays = trajectory()
+    arrays[position] = arrays[position].copy()
+    arrays[position][3, 1] = bad
+    with pytest.raises(ValueError, match=r"NaN or inf \(first at index \(3, 1\)\)"):
+        function(*arrays, **kwargs)
+
+
+@pytest.mark.parametrize("position", [3, 4])
+def test_flags_must_be_zero_or_one(position):
+    arrays = trajectory()
+    arrays[position] = np.full((5, 2), 2)
+    with pytest.raises(ValueError, match="must hold only 0/1"):
+        numeric.gae(*arrays, gamma=0.9, lam=0.9)
+
+
+# --- torch ----------------------------------------------------------------------------------
+
+
+def torch_trajectory(shape=(5, 2), dtype=torch.float64):
+    return [
+        torch.from_numpy(a).to(dtype) if i < 3 else torch.from_numpy(a)
+        for i, a in enumerate(trajectory(shape))
+    ]
+
+
+def test_torch_shape_mismatch_is_refused():
+    arrays = torch_trajectory()
+    arrays[1] = arrays[1][:, :1]
+    with pytest.raises(ValueError, match=r"shape mismatch.*no broadcasting"):
+        numeric.gae(*arrays, gamma=0.9, lam=0.9)
+
+
+def test_torch_and_numpy_cannot_be_mixed():
+    arrays = torch_trajectory()
+    arrays[2] = arrays[2].numpy()
+    with pytest.raises(ValueError, match="mixed inputs: next_values"):
+        numeric.gae(*arrays, gamma=0.9, lam=0.9)
+
+
+def test_torch_non_float_nan_and_empty_are_refused():
+    arrays = torch_trajectory()
+    arrays[0] = torch.ones((5, 2), dtype=torch.int64)
+    with pytest.raises(ValueError, match="rewards must be a floating-point tensor"):
+        numeric.td_error(*arrays, gamma=0.9)
+    arrays = torch_trajectory()
+    arrays[1] = arrays[1].clone()
+    arrays[1][2, 0] = float("nan")
+    with pytest.raises(ValueError, match=r"values contains NaN or inf \(first at index \(2, 0\)\)"):
+        numeric.td_error(*arrays, gamma=0.9)
+    with pytest.raises(ValueError, match="empty input"):
+        numeric.td_error(*torch_trajectory(shape=(0, 3)), gamma=0.9)
+    arrays = torch_trajectory()
+    arrays[3] = torch.full((5, 2), 3)
+    with pytest.raises(ValueError, match="terminated must hold only 0/1"):
+        numeric.td_error(*arrays, gamma=0.9)
+
+
+def test_compute_gae_refuses_a_wrong_next_value():
+    with pytest.raises(ValueError, match="next_value has 2 elements"):
+        numeric.compute_gae([1.0, 2.0], [0.0, 0.0], [0.1, 0.2])
+    with pytest.raises(ValueError, match="empty input"):
+        numeric.compute_gae([], [], 0.0)
+    with pytest.raises(ValueError, match="gamma"):
+        numeric.compute_gae([1.0], [0.0], 0.0, gamma=1.2)
