@@ -1,0 +1,65 @@
+"""Property tests for anyone's GAE code.
+
+In a pytest suite::
+
+    from gae_sym.testing import assert_gae_matches
+    from mypackage.rollout import compute_gae
+
+    def test_compute_gae_is_gae():
+        assert_gae_matches(compute_gae, convention="lecture", max_examples=200)
+
+or from a shell: ``gae-sym verify-impl mypackage.rollout:compute_gae --convention lecture``.
+
+Conventions: ``lecture`` ``f(rewards, values, next_value, gamma, lam)``; ``masked``
+``f(rewards, values, next_value, masks, gamma, lam)``; ``canonical`` the ``numeric.gae``
+signature. The reference is ``numeric.gae``; this package imports ``numeric`` and
+hypothesis, which is why ``import gae_sym`` does not import it.
+"""
+
+from gae_sym.testing.bugs import KNOWN_BUGS, KnownBug, known_bugs
+from gae_sym.testing.conventions import (
+    INPUT_TYPES,
+    SIGNATURES,
+    named_inputs,
+    plan_call,
+    reference_gae,
+)
+from gae_sym.testing.runner import (
+    Diagnosis,
+    Outcome,
+    VerificationResult,
+    assert_gae_matches,
+    diagnose,
+    verify,
+)
+from gae_sym.testing.trajectories import (
+    CONVENTIONS,
+    Trajectory,
+    discounts,
+    edge_cases,
+    segment,
+    trajectories,
+)
+
+__all__ = [
+    "CONVENTIONS",
+    "INPUT_TYPES",
+    "KNOWN_BUGS",
+    "SIGNATURES",
+    "Diagnosis",
+    "KnownBug",
+    "Outcome",
+    "Trajectory",
+    "VerificationResult",
+    "assert_gae_matches",
+    "diagnose",
+    "discounts",
+    "edge_cases",
+    "known_bugs",
+    "named_inputs",
+    "plan_call",
+    "reference_gae",
+    "segment",
+    "trajectories",
+    "verify",
+]

@@ -1,0 +1,186 @@
+"""verify / assert_gae_matches on the example implementations of tests/impls: the correct
+ones pass, each buggy one is caught with the right diagnosis."""
+
+import numpy as np
+import pytest
+from impls import canonical, lecture, masked
+
+import numeric
+from gae_sym.testing import assert_gae_matches, verify
+
+MODULES = {"lecture": lecture, "masked": masked, "canonical": canonical}
+INPUT_TYPES = {"torch_loop": "torch"}
+
+
+def _impls(correct):
+    return [
+        pytest.param(convention, name, diagnosis, id=f"{convention}:{name}")
+        for convention, module in MODULES.items()
+        for name, diagnosis in module.EXPECTED.items()
+        if (diagnosis is None) == correct
+    ]
+
+
+@pytest.mark.parametrize(("convention", "name", "diagnosis"), _impls(correct=True))
+def test_correct_implementations_pass(convention, name, diagnosis):
+    func = getattr(MODULES[convention], name)
+    if INPUT_TYPES.get(name) == "torch":
+        pytest.importorskip("torch")
+    result = assert_gae_matches(
+        func, convention, input_type=INPUT_TYPES.get(name, "numpy"), max_examples=60
+    )
+    assert result.passed and result.examples == result.edge_cases + 60
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+@pytest.mark.parametrize(("convention", "name", "diagnosis"), _impls(correct=False))
+def test_buggy_implementations_are_caught_and_named(convention, name, diagnosis):
+    result = verify(getattr(MODULES[convention], name), convention, max_examples=60)
+    assert not result.passed
+    named = result.diagnosis.bug.name if result.diagnosis else ""
+    assert named == diagnosis
+    if result.diagnosis:
+        assert result.diagnosis.exact
+    example = result.counterexample
+    assert example.error is not None or example.index is not None
+
+
+def test_lambda_returns_are_told_exactly_that():
+    with pytest.raises(AssertionError) as failure:
+        assert_gae_matches(lecture.returns_instead_of_advantages, "lecture", max_examples=30)
+    message = str(failure.value)
+    assert "lambda-returns-instead-of-advantages" in message
+    assert "λ-returns" in message and "not the advantages" in message
+    assert "first difference at index" in message and "expected" in message
+
+
+def test_counterexample_is_shrunk_and_reproducible():
+    first = verify(masked.mask_missing_in_carry, "masked", max_examples=80, seed=7)
+    again = verify(masked.mask_missing_in_carry, "masked", max_examples=80, seed=7)
+    assert first.as_dict()["counterexample"] == again.as_dict()["counterexample"]
+    example = first.counterexample
+    assert example.label.startswith("generated")
+    # The carry bug needs a termination before the last step and one more step: T = 2.
+    assert example.traj.length == 2 and example.traj.terminated[0]
+
+
+def test_edge_cases_catch_what_short_random_cases_miss():
+    # The bug shows only on segments longer than 32 steps; hypothesis is limited to 20 here.
+    result = verify(lecture.fixed_horizon, "lecture", max_examples=30, max_length=20)
+    assert not result.passed
+    assert result.counterexample.label == "edge case: long segment (T = 50)"
+    example = result.counterexample
+    assert example.index == (0,)
+    # Exactly the steps with more than 32 steps left (t < 18) are wrong.
+    np.testing.assert_allclose(example.got[18:], example.expected[18:], rtol=1e-12)
+    assert not np.isclose(example.got[17], example.expected[17], rtol=1e-9)
+
+
+def test_exception_and_wrong_length_are_failures():
+    result = verify(lecture.includes_bootstrap_step, "lecture", max_examples=20)
+    assert "returned shape (2,), expected (1,)" in result.counterexample.error
+
+    def crashes_on_terminal_step(rewards, values, next_value, masks, gamma, lam):
+        if masks[-1] == 0:
+            raise RuntimeError("episode ended")
+        return masked.loop(rewards, values, next_value, masks, gamma, lam)
+
+    result = verify(crashes_on_terminal_step, "masked", max_examples=20)
+    assert not result.passed
+    assert result.counterexample.error == "raised RuntimeError: episode ended"
+    assert result.counterexample.traj.terminated[-1]
+
+
+def test_wrong_arity_is_a_type_error():
+    with pytest.raises(TypeError, match="masked convention"):
+        verify(lecture.compute_gae, "masked")
+
+
+@pytest.mark.parametrize("input_type", ["list", "torch"])
+def test_input_types(input_type):
+    if input_type == "torch":
+        pytest.importorskip("torch")
+    seen = set()
+
+    def spy(rewards, values, next_value, masks, gamma, lam):
+        seen.add(type(rewards).__module__.split(".")[0] + "." + type(rewards).__name__)
+        return masked.loop(rewards, values, next_value, masks, gamma, lam)
+
+    assert_gae_matches(spy, "masked", input_type=input_type, max_examples=10)
+    assert seen == {"builtins.list" if input_type == "list" else "torch.Tensor"}
+
+
+def test_canonical_with_batches_and_float32_inputs():
+    result = assert_gae_matches(numeric.gae, "canonical", max_examples=30, batch_shape=(3,))
+    assert result.passed
+    seen = set()
+
+    def float32_kernel(rewards, values, next_values, terminated, truncated, *, gamma, lam):
+        seen.add(rewards.dtype)
+        return numeric.gae(
+            rewards, values, next_values, terminated, truncated, gamma=gamma, lam=lam
+        )
+
+    assert_gae_matches(float32_kernel, "canonical", dtype=np.float32, max_examples=20)
+    assert seen == {np.dtype(np.float32)}
+
+
+def test_json_document_fields():
+    document = verify(canonical.truncation_ignored, "canonical", max_examples=40).as_dict()
+    assert document["passed"] is False
+    assert document["examples"] > document["edge_cases"] > 0
+    counterexample = document["counterexample"]
+    assert set(counterexample) >= {"inputs", "expected", "got", "first_differing_index"}
+    assert set(counterexample["inputs"]) == {
+        "rewards",
+        "values",
+        "next_values",
+        "terminated",
+        "truncated",
+        "gamma",
+        "lam",
+    }
+    assert counterexample["expected_confirmed_by_oracle"] is True
+    assert document["diagnosis"]["name"] == "truncation-ignored"
+    assert document["diagnosis"]["fix"]
+
+
+def test_a_wrong_reference_is_caught_by_the_oracle_not_blamed_on_the_user(monkeypatch):
+    from gae_sym.testing import runner
+
+    monkeypatch.setattr(
+        runner, "reference_gae", lambda traj, real=runner.reference_gae: real(traj) * 1.5
+    )
+    with pytest.raises(RuntimeError, match=r"numeric\.gae and gae_sym\.oracle disagree"):
+        verify(lecture.compute_gae, "lecture", max_examples=5)
+
+
+def test_a_bug_that_does_not_show_everywhere_is_a_likely_diagnosis():
+    def returns_except_single_steps(rewards, values, next_value, gamma, lam):
+        advantages = lecture.compute_gae(rewards, values, next_value, gamma, lam)
+        if len(rewards) == 1:
+            return advantages
+        return [a + v for a, v in zip(advantages, values, strict=True)]
+
+    result = verify(returns_except_single_steps, "lecture", max_examples=30)
+    assert result.diagnosis.bug.name == "lambda-returns-instead-of-advantages"
+    assert not result.diagnosis.exact
+    assert result.diagnosis.evidence().startswith("likely")
+
+
+def test_no_diagnosis_when_nothing_matches():
+    def off_by_a_constant(rewards, values, next_value, gamma, lam):
+        return [a + 0.5 for a in lecture.compute_gae(rewards, values, next_value, gamma, lam)]
+
+    result = verify(off_by_a_constant, "lecture", max_examples=30)
+    assert not result.passed and result.diagnosis is None
+    assert "diagnosis: none" in result.report()
+
+
+def test_a_tuple_result_is_told_to_return_advantages_only():
+    def advantages_and_returns(rewards, values, next_value, gamma, lam):
+        advantages = np.asarray(lecture.compute_gae(rewards, values, next_value, gamma, lam))
+        return advantages, advantages + values
+
+    result = verify(advantages_and_returns, "lecture", max_examples=5)
+    assert "a tuple of 2 arrays? return the advantages only" in result.counterexample.error

@@ -1,0 +1,151 @@
+"""`gae-sym verify-impl`: exit codes 0/1/2, the JSON document, MODULE as a name or a path."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gae_sym.cli import main
+
+TESTS = Path(__file__).parent
+
+
+@pytest.fixture(autouse=True)
+def _in_tests_folder(monkeypatch):
+    # verify-impl points hypothesis's cache away from the user's folder unless told where.
+    monkeypatch.setenv("HYPOTHESIS_STORAGE_DIRECTORY", str(TESTS.parent / ".hypothesis"))
+    monkeypatch.chdir(TESTS)  # "the current directory is on the import path"
+
+
+def _run(capsys, *argv):
+    status = main(["verify-impl", *argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_correct_implementation_exits_0(capsys):
+    status, out, _ = _run(capsys, "impls.lecture:compute_gae", "--max-examples", "30")
+    assert status == 0
+    assert out.startswith("PASS impls.lecture:compute_gae (lecture convention")
+
+
+def test_lambda_returns_exit_1_with_diagnosis(capsys):
+    status, out, _ = _run(
+        capsys, "impls.lecture:returns_instead_of_advantages", "--max-examples", "30"
+    )
+    assert status == 1
+    assert "diagnosis: lambda-returns-instead-of-advantages" in out
+    assert "returns the λ-returns" in out
+    assert "fix: return the advantages" in out
+
+
+def test_json_document(capsys):
+    status, out, _ = _run(
+        capsys,
+        "impls.masked:cleanrl_indexing",
+        "--convention",
+        "masked",
+        "--max-examples",
+        "40",
+        "--seed",
+        "3",
+        "--json",
+    )
+    assert status == 1
+    document = json.loads(out)
+    assert document["passed"] is False
+    assert document["examples"] >= document["edge_cases"]
+    counterexample = document["counterexample"]
+    inputs = counterexample["inputs"]
+    assert set(inputs) == {"rewards", "values", "next_value", "masks", "gamma", "lam"}
+    index = counterexample["first_differing_index"]
+    assert counterexample["expected"][index] != counterexample["got"][index]
+    assert document["diagnosis"]["name"] == "mask-read-one-step-late"
+    assert document["seed"] == 3
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["impls.missing:f"], "cannot import impls.missing: ModuleNotFoundError"),
+        (["impls.lecture:missing"], "impls.lecture has no attribute 'missing'"),
+        (["impls.lecture:EXPECTED"], "is a dict, not a function"),
+        (["impls/missing.py:f"], "no such file"),
+        (["impls.lecture"], "expected MODULE:FUNC"),
+        (["impls.lecture:compute_gae", "--convention", "masked"], "masked convention"),
+        (["impls.masked:loop", "--convention", "canonical"], "canonical convention"),
+    ],
+)
+def test_cannot_load_or_call_exits_2(capsys, argv, message):
+    status, out, err = _run(capsys, *argv)
+    assert status == 2
+    assert out == ""
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_module_given_as_a_path(capsys):
+    status, out, _ = _run(
+        capsys, "impls/canonical.py:positional", "--convention", "canonical", "--max-examples", "20"
+    )
+    assert status == 0, out
+
+
+def test_import_error_inside_module_is_one_line(capsys, tmp_path, monkeypatch):
+    (tmp_path / "broken.py").write_text("import numpy\nraise RuntimeError('bad\\nconfig')\n")
+    monkeypatch.chdir(tmp_path)
+    status, _, err = _run(capsys, "broken:f")
+    assert status == 2
+    assert err.strip() == (
+        "gae-sym verify-impl: error: cannot import broken: RuntimeError: bad config"
+    )
+
+
+def test_console_script_json_stdout_is_only_json(tmp_path):
+    # The module prints while importing and while running; stdout must stay one JSON document.
+    (tmp_path / "noisy.py").write_text(
+        "print('loading noisy')\n"
+        "def gae(rewards, values, next_value, gamma, lam):\n"
+        "    print('called')\n"
+        "    out, acc = [], 0.0\n"
+        "    for t in reversed(range(len(rewards))):\n"
+        "        acc = rewards[t] + gamma * next_value - values[t] + gamma * lam * acc\n"
+        "        next_value = values[t]\n"
+        "        out.insert(0, acc)\n"
+        "    return out\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "gae_sym", "verify-impl", "noisy:gae", "--json"],
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if k != "HYPOTHESIS_STORAGE_DIRECTORY"},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["passed"] is True and document["counterexample"] is None
+    assert document["diagnosis"] is None
+    assert document["examples"] == document["edge_cases"] + 200
+    assert "loading noisy" in done.stderr
+    assert not (tmp_path / ".hypothesis").exists()  # nothing left in the user's folder
+
+
+def test_help_teaches_with_an_example():
+    done = subprocess.run(
+        [sys.executable, "-m", "gae_sym", "verify-impl", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "gae-sym verify-impl mymodule:compute_gae --convention lecture" in done.stdout
+    assert "--input-type" in done.stdout and "--seed" in done.stdout
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_nan_results_stay_valid_json(capsys):
+    status, out, _ = _run(capsys, "impls.lecture:discount_powers", "--json", "--max-examples", "10")
+    assert status == 1
+    document = json.loads(out, parse_constant=lambda name: pytest.fail(f"bare {name} in JSON"))
+    assert "nan" in document["counterexample"]["got"]
