@@ -1,0 +1,155 @@
+"""The proof engine and the derivation API (ids, verify, rendering)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from sympy import Add, Sum, oo
+
+import derivations
+from gae_sym.proof import Canonicalise, Derivation, Proof, Statement, Step, canonical, equivalent
+from gae_sym.symbols import V, delta, gamma, j, l, lam, n, r, t
+
+CONTRACT_IDS = [
+    "nstep-telescoping",
+    "gae-weighted-average",
+    "gae-infinite",
+    "gae-lambda0",
+    "gae-lambda1",
+    "gae-recursion",
+    "lambda-return",
+]
+
+
+def test_all_in_teaching_order_and_get():
+    assert [d.id for d in derivations.ALL] == CONTRACT_IDS
+    assert derivations.get("gae-infinite") is derivations.ALL[2]
+    with pytest.raises(KeyError, match="known"):
+        derivations.get("gae-lambda2")
+
+
+@pytest.mark.parametrize("derivation", derivations.ALL, ids=lambda d: d.id)
+def test_every_theorem_is_proved(derivation):
+    result = derivation.verify()
+    assert result.status == "proved", result.why
+    assert result.id == derivation.id
+    assert result.failed_step is None and result.why is None
+    assert result.seconds >= 0
+    assert result.assumptions == [a.name for a in derivation.assumptions]
+
+
+@pytest.mark.parametrize("derivation", derivations.ALL, ids=lambda d: d.id)
+def test_derivation_api_fields(derivation):
+    assert derivation.title and derivation.summary
+    for assumption in derivation.assumptions:
+        assert assumption.name and assumption.text and assumption.latex
+
+
+def _mutated(derivation: Derivation, part: int, step: int) -> Derivation:
+    """The derivation with one written line changed by an extra term."""
+    proofs = list(derivation.proofs)
+    proof = proofs[part]
+    steps = list(proof.steps)
+    wrong = Add(steps[step].expr, gamma**2 * r[t + 7], evaluate=False)
+    steps[step] = dataclasses.replace(steps[step], expr=wrong)
+    proofs[part] = Proof(proof.title, proof.statement, steps, proof.assumptions)
+    return Derivation(
+        derivation.id, derivation.title, derivation.summary, derivation.assumptions, proofs
+    )
+
+
+def _every_step():
+    for derivation in derivations.ALL:
+        offset = 0
+        for part, proof in enumerate(derivation.proofs):
+            for step in range(len(proof.steps)):
+                yield pytest.param(
+                    derivation,
+                    part,
+                    step,
+                    offset + step + 1,
+                    id=f"{derivation.id}-{offset + step + 1}",
+                )
+            offset += len(proof.steps)
+
+
+@pytest.mark.parametrize(("derivation", "part", "step", "number"), list(_every_step()))
+def test_every_step_rejects_a_wrong_line(derivation, part, step, number):
+    result = _mutated(derivation, part, step).verify()
+    assert result.status == "failed"
+    assert result.failed_step == number
+    assert result.why
+
+
+def test_wrong_right_hand_side_is_reported_after_the_last_step():
+    proof = derivations.get("nstep-telescoping").proofs[0]
+    statement = dataclasses.replace(proof.statement, rhs=proof.statement.rhs + V[t])
+    broken = Proof(proof.title, statement, proof.steps, proof.assumptions)
+    assert broken.check()[0] == len(proof.steps) + 1
+    assert "right-hand side" in broken.check()[1]
+
+
+def test_undeclared_assumption_fails():
+    derivation = derivations.get("gae-infinite")
+    stripped = Derivation(
+        derivation.id,
+        "t",
+        "s",
+        [a for a in derivation.assumptions if a.name != "lambda-lt-1"],
+        derivation.proofs,
+    )
+    result = stripped.verify()
+    assert result.status == "failed" and "undeclared" in result.why
+
+
+def test_infinite_sums_need_a_convergence_assumption():
+    series = Sum(gamma**l * delta[t + l], (l, 0, oo))
+    proof = Proof("p", Statement(series, series), [Step(series, "same", Canonicalise())])
+    result = Derivation("x", "x", "x", [], [proof]).verify()
+    assert result.status == "failed" and "convergence" in result.why
+
+
+def test_canonical_form_renames_bound_variables_and_splits_sums():
+    assert equivalent(
+        Sum(gamma**l * delta[t + l], (l, 0, n - 1)), Sum(gamma**j * delta[t + j], (j, 0, n - 1))
+    )
+    merged = Sum(gamma**l * (r[t + l] + delta[t + l]), (l, 0, n - 1))
+    split = Sum(gamma**l * r[t + l], (l, 0, n - 1)) + Sum(gamma**l * delta[t + l], (l, 0, n - 1))
+    assert canonical(merged) == canonical(split)
+    assert equivalent(
+        gamma * Sum(gamma**l * delta[t + l], (l, 0, n - 1)),
+        Sum(gamma ** (l + 1) * delta[t + l], (l, 0, n - 1)),
+    )
+    # different ranges are different sums: not shown equal
+    assert not equivalent(Sum(gamma**l, (l, 0, n - 1)), Sum(gamma**l, (l, 0, n)))
+
+
+def test_rational_coefficients_cancel():
+    s = Sum(gamma**l * delta[t + l], (l, 0, oo))
+    assert equivalent((1 - lam) * s / (1 - lam), s)
+    assert equivalent((1 - lam) * (-1 / (lam - 1)) * s, s)
+
+
+@pytest.mark.parametrize("derivation", derivations.ALL, ids=lambda d: d.id)
+def test_latex_rendering(derivation):
+    text = derivation.to_latex()
+    assert text == derivation.to_latex()  # deterministic
+    assert r"\section" not in text
+    assert text.count(r"\begin{align*}") == len(derivation.proofs)
+    assert text.count(r"\end{align*}") == len(derivation.proofs)
+    assert text.count("&& \\text{") == sum(len(p.steps) for p in derivation.proofs)
+    for assumption in derivation.assumptions:
+        assert assumption.name in text
+    assert text.isascii()
+
+
+@pytest.mark.parametrize("derivation", derivations.ALL, ids=lambda d: d.id)
+def test_markdown_rendering(derivation):
+    text = derivation.to_markdown()
+    assert text == derivation.to_markdown()
+    assert text.count("$$") % 2 == 0 and text.count("$$") >= 4 * len(derivation.proofs)
+    assert r"\begin{aligned}" in text
+    for proof in derivation.proofs:
+        for number, step in enumerate(proof.steps, start=1):
+            assert f"{number}. {step.reason}" in text
