@@ -54,9 +54,19 @@ def _numpy_kernels() -> Mapping[str, Kernel]:
 
 
 def _torch_kernels() -> Mapping[str, Kernel]:
+    # CPU float32/float64 tensors run the numba kernels on zero-copy ``.numpy()`` views;
+    # CUDA tensors and other dtypes run the generated torch kernel, on their device.
     from numeric import _generated_torch as kernels
 
-    return {"gae": kernels.gae_kernel, "td": kernels.td_kernel, "nstep": kernels.nstep_kernel}
+    generated = {"gae": kernels.gae_kernel, "td": kernels.td_kernel, "nstep": kernels.nstep_kernel}
+    try:
+        from numeric.fast import torch_kernels
+    except ImportError:
+        return generated
+    try:
+        return torch_kernels(generated)
+    except ImportError:  # numba missing
+        return generated
 
 
 class _Batch(NamedTuple):
@@ -184,6 +194,13 @@ def _lecture_array(x: Any) -> Any:
     return array
 
 
+def _as_tensor_like(x: Any, like: Any) -> Any:
+    import torch
+
+    dtype = like.dtype if like.is_floating_point() else None
+    return torch.as_tensor(x, dtype=dtype, device=like.device)
+
+
 def compute_gae(rewards, values, next_value, gamma: float = 0.99, lam: float = 0.95):
     """The lecture's ``compute_gae``: advantages of one segment with no episode end inside.
 
@@ -196,6 +213,13 @@ def compute_gae(rewards, values, next_value, gamma: float = 0.99, lam: float = 0
     """
     r = _lecture_array(rewards)
     v = _lecture_array(values)
+    # The lecture collects rewards as Python floats and values as critic tensors: when one
+    # side is torch, the other joins it (dtype and device of the tensor, as the lecture's
+    # arithmetic would), instead of being refused as a numpy/torch mix.
+    if is_torch_tensor(v) and not is_torch_tensor(r):
+        r = _as_tensor_like(r, v)
+    elif is_torch_tensor(r) and not is_torch_tensor(v):
+        v = _as_tensor_like(v, r)
     if len(v) == 0:
         raise ValueError("empty input: values has no steps; need T >= 1 rewards and values")
     if is_torch_tensor(v):

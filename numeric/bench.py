@@ -1,0 +1,614 @@
+"""Benchmark: the project's GAE kernels against the implementations people use, in one run.
+
+Every method computes A^GAE(γ, λ) of the same trajectory (DESIGN.md convention, episode ends at
+rate 0.005, a fifth of them time-limit truncations) and is checked against a float64 reference
+before it is timed. Methods are interleaved in a shuffled order on every repeat and the median is
+reported, because a shared 2-core VM varies up to 2x between runs of the same code.
+
+Metrics per (shape, dtype, method):
+
+* ``m_steps_per_s``: T·B / median seconds / 1e6;
+* ``gb_per_s``: effective bandwidth, the bytes a step must touch at least (r, V, V' read, the two
+  flags read, A written: 4·itemsize + 2) times T·B / median seconds; the same formula for every
+  method, so it is a speed in memory units, not a measurement of their traffic;
+* ``max_abs_diff``: max |A − A_ref| against the float64 reference recurrence;
+* ``vs_best_alternative``: this method's speed / the fastest third-party or textbook method's
+  (``vs_tianshou``: / Tianshou's, the fastest library in the issue's measurements);
+* ``vs_copy``: this method's effective GB/s / ``np.copyto`` moving the same number of bytes
+  (half read, half written), the memory floor.
+
+Conventions of the alternatives (each is fed the case it handles, prepared outside the timing):
+
+* Stable-Baselines3 ``RolloutBuffer.compute_returns_and_advantage`` bootstraps from
+  ``values[t+1]`` and cuts at ``episode_starts``; SB3 handles truncation in ``collect_rollouts``
+  by adding γ·V(final obs) to the reward, which the preparation does too.
+* Tianshou ``Algorithm.compute_episodic_return`` works on flat, env-major buffers and cuts the
+  last step of each unfinished env segment (``buffer.unfinished_index()``), masking V(s') with
+  ``~terminated``; it returns float64 whatever the input dtype.
+* TorchRL ``generalized_advantage_estimate`` / ``vec_generalized_advantage_estimate`` take
+  ``done`` and ``terminated`` separately, exactly our convention; γ times an int mask makes a
+  float32 tensor (torch's default dtype), so their float64 results carry γ rounded to float32
+  (~1e-6 off the reference).
+* The lecture's loop (seed, ``compute_gae``) has no done flags; its "textbook" row runs the same
+  Python loop per column with the done cut and V(s'_t) added, so that it is correct.
+
+torch threads: on a 2-vCPU VM OpenMP's default spin-wait added ~8 ms to every torch parallel
+region; ``gae-sym bench`` sets ``OMP_WAIT_POLICY=PASSIVE`` before torch is imported unless the
+variable is already set, and reports the value in force.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import random
+import statistics
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+GAMMA = 0.99
+LAM = 0.95
+END_RATE = 0.005
+TRUNCATED_SHARE = 0.2
+SHAPES: tuple[tuple[int, int], ...] = ((2048, 64), (1_000_000, 1), (128, 4096))
+QUICK_SHAPES: tuple[tuple[int, int], ...] = ((2048, 64), (50_000, 1), (128, 1024))
+DTYPES: tuple[str, ...] = ("float32", "float64")
+# Per method and case, stop repeating once this much time went into it (slow Python loops).
+TIME_BUDGET_S = 3.0
+QUICK_TIME_BUDGET_S = 0.6
+# A first call slower than this cannot be mostly compile time (numba compiles in ~1-2 s).
+SLOW_CALL_S = 5.0
+
+KERNEL = "gae-sym kernel (numba, into out)"
+FLOOR = "np.copyto (memory floor)"
+TIANSHOU = "Tianshou compute_episodic_return (numba)"
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """One batch of trajectories, time-major ``(T, B)``, in the DESIGN.md convention."""
+
+    rewards: np.ndarray
+    values: np.ndarray
+    next_values: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.rewards.shape
+
+    @property
+    def done(self) -> np.ndarray:
+        return self.terminated | self.truncated
+
+    def astype(self, dtype: np.dtype) -> Trajectory:
+        floats = (a.astype(dtype) for a in (self.rewards, self.values, self.next_values))
+        return Trajectory(*floats, self.terminated, self.truncated)
+
+
+def make_trajectory(
+    steps: int, batch: int, dtype: Any = np.float64, seed: int = 0, end_rate: float = END_RATE
+) -> Trajectory:
+    """A rollout as a vectorized collector records it: ``V(s'_t) = V(s_{t+1})`` unless done.
+
+    At a termination V(s'_t) is whatever the critic says of the final observation (masked by
+    every correct method); at a truncation it is the bootstrap value that matters.
+    """
+    rng = np.random.default_rng(seed)
+    values = rng.standard_normal((steps, batch))
+    rewards = rng.standard_normal((steps, batch))
+    ends = rng.random((steps, batch)) < end_rate
+    truncated = ends & (rng.random((steps, batch)) < TRUNCATED_SHARE)
+    terminated = ends & ~truncated
+    next_values = np.empty_like(values)
+    next_values[:-1] = np.where(ends[:-1], rng.standard_normal((steps - 1, batch)), values[1:])
+    next_values[-1] = rng.standard_normal(batch)
+    return Trajectory(rewards, values, next_values, terminated, truncated).astype(np.dtype(dtype))
+
+
+def reference_gae(traj: Trajectory, gamma: float = GAMMA, lam: float = LAM) -> np.ndarray:
+    """The recurrence A_t = δ_t + γλ(1 − done_t) A_{t+1} in float64, vectorized over B only."""
+    r, v, nv = (a.astype(np.float64) for a in (traj.rewards, traj.values, traj.next_values))
+    delta = r + gamma * np.where(traj.terminated, 0.0, nv) - v
+    keep = gamma * lam * (~traj.done)
+    out = np.empty_like(delta)
+    acc = np.zeros(delta.shape[1])
+    for t in range(delta.shape[0] - 1, -1, -1):
+        acc = delta[t] + keep[t] * acc
+        out[t] = acc
+    return out
+
+
+def step_bytes(dtype: Any) -> int:
+    """Bytes one step must touch: r, V, V' read, two bool flags read, A written."""
+    return 4 * np.dtype(dtype).itemsize + 2
+
+
+# --- the methods: each ``prepare(traj) -> run`` where ``run()`` returns A as (T, B) -----------
+
+
+def _kernel(threads: int) -> Callable[[Trajectory], Callable[[], np.ndarray]]:
+    def prepare(traj: Trajectory) -> Callable[[], np.ndarray]:
+        from numeric import fast
+
+        # The kernel interface writes into a caller's buffer (as SB3's RolloutBuffer does);
+        # ``numeric.gae`` below is the allocating, validating call.
+        out = np.empty_like(traj.rewards)
+
+        def run() -> np.ndarray:
+            previous = fast.kernel_threads()
+            fast.set_threads(threads)
+            try:
+                fast.gae_kernel(*_arrays(traj), GAMMA, LAM, out)
+            finally:
+                fast.set_threads(previous)
+            return out
+
+        return run
+
+    return prepare
+
+
+def _arrays(traj: Trajectory) -> tuple[np.ndarray, ...]:
+    return traj.rewards, traj.values, traj.next_values, traj.terminated, traj.truncated
+
+
+def _public_api(traj: Trajectory) -> Callable[[], np.ndarray]:
+    import numeric
+
+    return lambda: np.asarray(numeric.gae(*_arrays(traj), gamma=GAMMA, lam=LAM))
+
+
+def _public_api_torch(traj: Trajectory) -> Callable[[], np.ndarray]:
+    import torch
+
+    import numeric
+
+    tensors = [torch.from_numpy(a) for a in _arrays(traj)]
+    return lambda: numeric.gae(*tensors, gamma=GAMMA, lam=LAM).numpy()
+
+
+def _kernel_torch(traj: Trajectory) -> Callable[[], np.ndarray]:
+    """``fast.torch_kernels``: CPU tensors as numpy views of their memory, no copy."""
+    import torch
+
+    from numeric import _generated_torch, fast
+
+    generated = {
+        "gae": _generated_torch.gae_kernel,
+        "td": _generated_torch.td_kernel,
+        "nstep": _generated_torch.nstep_kernel,
+    }
+    gae_kernel = fast.torch_kernels(generated)["gae"]
+    tensors = [torch.from_numpy(a) for a in _arrays(traj)]
+    out = torch.empty(traj.shape, dtype=tensors[0].dtype)
+
+    def run() -> np.ndarray:
+        gae_kernel(*tensors, GAMMA, LAM, out)
+        return out.numpy()
+
+    return run
+
+
+def _textbook(traj: Trajectory) -> Callable[[], np.ndarray]:
+    """The lecture's ``compute_gae`` loop in plain Python, per column, with the done cut."""
+
+    def run() -> np.ndarray:
+        steps, batch = traj.shape
+        out = np.empty(traj.shape, dtype=traj.rewards.dtype)
+        for b in range(batch):
+            rewards = traj.rewards[:, b].tolist()
+            values = traj.values[:, b].tolist()
+            next_values = traj.next_values[:, b].tolist()
+            terminated = traj.terminated[:, b].tolist()
+            done = traj.done[:, b].tolist()
+            gae = 0.0
+            advantages = []
+            for t in reversed(range(steps)):
+                bootstrap = 0.0 if terminated[t] else next_values[t]
+                delta = rewards[t] + GAMMA * bootstrap - values[t]
+                gae = delta + GAMMA * LAM * (0.0 if done[t] else gae)
+                advantages.append(gae)
+            out[:, b] = advantages[::-1]
+        return out
+
+    return run
+
+
+def _numpy_loop(traj: Trajectory) -> Callable[[], np.ndarray]:
+    """CleanRL ``ppo.py`` / SB3 style: a Python loop over t, numpy across the batch."""
+    r, v, nv, term, _ = _arrays(traj)
+    dtype = r.dtype.type
+
+    def run() -> np.ndarray:
+        advantages = np.zeros_like(r)
+        not_terminal = 1.0 - term.astype(r.dtype)
+        not_done = 1.0 - traj.done.astype(r.dtype)
+        last_gae_lam = np.zeros(r.shape[1], dtype=r.dtype)
+        for t in reversed(range(r.shape[0])):
+            delta = r[t] + dtype(GAMMA) * nv[t] * not_terminal[t] - v[t]
+            last_gae_lam = delta + dtype(GAMMA * LAM) * not_done[t] * last_gae_lam
+            advantages[t] = last_gae_lam
+        return advantages
+
+    return run
+
+
+def _lfilter(traj: Trajectory) -> Callable[[], np.ndarray]:
+    """RLlib / Spinning Up style: δ vectorized, then scipy ``lfilter`` per episode segment."""
+    from scipy.signal import lfilter
+
+    r, v, nv, term, _ = _arrays(traj)
+    zero = r.dtype.type(0)
+
+    def run() -> np.ndarray:
+        delta = r + r.dtype.type(GAMMA) * np.where(term, zero, nv) - v
+        out = np.empty_like(delta)
+        done = traj.done
+        for b in range(delta.shape[1]):
+            ends = np.flatnonzero(done[:, b]) + 1
+            start = 0
+            for stop in [*ends.tolist(), delta.shape[0]]:
+                if stop > start:
+                    segment = delta[start:stop, b]
+                    out[start:stop, b] = lfilter([1.0], [1.0, -GAMMA * LAM], segment[::-1])[::-1]
+                start = stop
+        return out
+
+    return run
+
+
+_plain_numba_loop = None
+
+
+def _plain_numba(traj: Trajectory) -> Callable[[], np.ndarray]:
+    """The loop people write first: the CleanRL loop under ``@njit``, backward over t, a carry
+    per column (the natural order for time-major arrays; no scan, no unsigned-index trick).
+    Its float64 literals make float32 inputs compute in float64, as such loops usually do."""
+    global _plain_numba_loop
+    if _plain_numba_loop is None:
+        import numba
+
+        @numba.njit(cache=True)
+        def loop(r, v, nv, term, trunc, gamma, decay, out):
+            carry = np.zeros(r.shape[1], dtype=out.dtype)
+            for t in range(r.shape[0] - 1, -1, -1):
+                for b in range(r.shape[1]):
+                    boot = 0.0 if term[t, b] else nv[t, b]
+                    delta = r[t, b] + gamma * boot - v[t, b]
+                    carry[b] = delta + (0.0 if (term[t, b] or trunc[t, b]) else decay) * carry[b]
+                    out[t, b] = carry[b]
+
+        _plain_numba_loop = loop
+
+    out = np.empty_like(traj.rewards)  # preallocated, like the kernel row it is compared with
+
+    def run() -> np.ndarray:
+        _plain_numba_loop(*_arrays(traj), GAMMA, GAMMA * LAM, out)
+        return out
+
+    return run
+
+
+def _sb3(traj: Trajectory) -> Callable[[], np.ndarray]:
+    """Stable-Baselines3 ``RolloutBuffer.compute_returns_and_advantage``."""
+    import torch
+    from gymnasium import spaces
+    from stable_baselines3.common.buffers import RolloutBuffer
+
+    steps, batch = traj.shape
+    buffer = RolloutBuffer(
+        steps,
+        spaces.Box(-1.0, 1.0, (1,), dtype=np.float32),
+        spaces.Discrete(2),
+        device="cpu",
+        gae_lambda=LAM,
+        gamma=GAMMA,
+        n_envs=batch,
+    )
+    dtype = traj.rewards.dtype
+    # SB3's truncation handling (collect_rollouts): r += γ V(final observation).
+    buffer.rewards = traj.rewards + dtype.type(GAMMA) * np.where(
+        traj.truncated, traj.next_values, dtype.type(0)
+    )
+    buffer.values = traj.values.copy()
+    buffer.episode_starts = np.zeros((steps, batch), dtype=dtype)
+    buffer.episode_starts[1:] = traj.done[:-1]
+    buffer.advantages = np.zeros((steps, batch), dtype=dtype)
+    last_values = torch.from_numpy(traj.next_values[-1].copy())
+    dones = traj.done[-1].astype(dtype)
+
+    def run() -> np.ndarray:
+        buffer.compute_returns_and_advantage(last_values, dones)
+        return buffer.advantages
+
+    return run
+
+
+class _EnvSegments:
+    """The two things ``compute_episodic_return`` asks of a (vector) replay buffer.
+
+    A ``VectorReplayBuffer`` holding B env segments back to back answers ``terminated`` and
+    ``unfinished_index()`` (the last step of each segment not ended by a done) the same way;
+    filling a real one step by step would take minutes for 10^6 steps.
+    """
+
+    def __init__(self, terminated: np.ndarray, done: np.ndarray, steps: int) -> None:
+        self.terminated = terminated
+        last = np.arange(steps - 1, done.size, steps)
+        self._unfinished = last[~done[last]]
+
+    def unfinished_index(self) -> np.ndarray:
+        return self._unfinished
+
+
+def _tianshou(traj: Trajectory) -> Callable[[], np.ndarray]:
+    """Tianshou ``Algorithm.compute_episodic_return`` (its GAE loop is numba)."""
+    from tianshou.algorithm.algorithm_base import Algorithm
+    from tianshou.data import Batch
+
+    steps, batch = traj.shape
+    # Tianshou's buffers are env-major: each env's steps contiguous.
+    flat = {
+        name: np.ascontiguousarray(a.T).reshape(-1)
+        for name, a in zip(
+            ("rew", "v_s", "v_s_", "terminated", "truncated"), _arrays(traj), strict=True
+        )
+    }
+    data = Batch(rew=flat["rew"], terminated=flat["terminated"], truncated=flat["truncated"])
+    buffer = _EnvSegments(flat["terminated"], flat["terminated"] | flat["truncated"], steps)
+    indices = np.arange(steps * batch)
+
+    def run() -> np.ndarray:
+        _, advantage = Algorithm.compute_episodic_return(
+            data,
+            buffer,
+            indices,
+            v_s_=flat["v_s_"],
+            v_s=flat["v_s"],
+            gamma=GAMMA,
+            gae_lambda=LAM,
+        )
+        return advantage.reshape(batch, steps).T
+
+    return run
+
+
+def _torchrl(vectorized: bool) -> Callable[[Trajectory], Callable[[], np.ndarray]]:
+    def prepare(traj: Trajectory) -> Callable[[], np.ndarray]:
+        import torch
+        from torchrl.objectives.value import functional
+
+        estimate = (
+            functional.vec_generalized_advantage_estimate
+            if vectorized
+            else functional.generalized_advantage_estimate
+        )
+        # TorchRL wants [*batch, T, *feature]; a (B, T, 1) layout made once, outside the timing.
+        r, v, nv = (torch.from_numpy(a.T.copy()).unsqueeze(-1) for a in _arrays(traj)[:3])
+        term = torch.from_numpy(traj.terminated.T.copy()).unsqueeze(-1)
+        done = torch.from_numpy(traj.done.T.copy()).unsqueeze(-1)
+
+        def run() -> np.ndarray:
+            with torch.no_grad():
+                advantage, _ = estimate(GAMMA, LAM, v, nv, r, done, term)
+            return advantage.squeeze(-1).numpy().T
+
+        return run
+
+    return prepare
+
+
+def _copy_floor(traj: Trajectory) -> Callable[[], np.ndarray]:
+    """``np.copyto`` moving the bytes a GAE step touches: half read, half written."""
+    total = traj.rewards.size * step_bytes(traj.rewards.dtype)
+    source = np.ones(total // 2, dtype=np.uint8)
+    target = np.empty_like(source)
+
+    def run() -> np.ndarray:
+        np.copyto(target, source)
+        return target
+
+    return run
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    prepare: Callable[[Trajectory], Callable[[], np.ndarray]]
+    ours: bool = False
+    floor: bool = False
+    requires: tuple[str, ...] = ()
+
+
+def methods(threads: int | None = None) -> list[Method]:
+    """Every method the bench knows; ``available`` filters those whose packages are missing."""
+    threads = threads if threads is not None else _machine_threads()
+    found = [
+        Method(KERNEL, _kernel(1), ours=True),
+        Method(
+            "gae-sym kernel on torch CPU tensors", _kernel_torch, ours=True, requires=("torch",)
+        ),
+        Method("numeric.gae (validated, numpy in)", _public_api, ours=True),
+        Method(
+            "numeric.gae (torch CPU tensors)", _public_api_torch, ours=True, requires=("torch",)
+        ),
+        Method("textbook Python loop (lecture)", _textbook),
+        Method("numpy loop over T (CleanRL/SB3 style)", _numpy_loop),
+        Method("scipy lfilter per episode (RLlib/Spinning Up)", _lfilter, requires=("scipy",)),
+        Method("plain numba loop", _plain_numba),
+        Method(
+            "SB3 compute_returns_and_advantage",
+            _sb3,
+            requires=("stable_baselines3", "torch", "gymnasium"),
+        ),
+        Method(TIANSHOU, _tianshou, requires=("tianshou",)),
+        Method("TorchRL generalized_advantage_estimate", _torchrl(False), requires=("torchrl",)),
+        Method("TorchRL vec_generalized_advantage_estimate", _torchrl(True), requires=("torchrl",)),
+        Method(FLOOR, _copy_floor, floor=True),
+    ]
+    if threads > 1:
+        found.insert(
+            1,
+            Method(
+                f"gae-sym kernel (numba, into out, {threads} threads)", _kernel(threads), ours=True
+            ),
+        )
+    return found
+
+
+def _machine_threads() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def available(candidates: Iterable[Method]) -> tuple[list[Method], list[str]]:
+    """(methods whose packages import, names of those skipped with the missing package)."""
+    usable, skipped = [], []
+    for method in candidates:
+        missing = [m for m in method.requires if importlib.util.find_spec(m) is None]
+        if missing:
+            skipped.append(f"{method.name} (not installed: {', '.join(missing)})")
+        else:
+            usable.append(method)
+    return usable, skipped
+
+
+def _timed(run: Callable[[], np.ndarray]) -> tuple[float, np.ndarray]:
+    start = time.perf_counter()
+    result = run()
+    return time.perf_counter() - start, result
+
+
+def bench_case(
+    shape: tuple[int, int],
+    dtype: str,
+    candidates: Sequence[Method],
+    *,
+    repeats: int,
+    time_budget_s: float,
+    seed: int = 0,
+    progress: Callable[[], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Time every method on one (shape, dtype); returns one row per method."""
+    traj = make_trajectory(*shape, dtype=dtype, seed=seed)
+    reference = reference_gae(traj)
+    steps = shape[0] * shape[1]
+    rows: dict[str, dict[str, Any]] = {}
+    runs: dict[str, Callable[[], np.ndarray]] = {}
+    times: dict[str, list[float]] = {}
+    for method in candidates:
+        try:
+            run = method.prepare(traj)
+            first, result = _timed(run)  # also the warm-up (numba compile, torch init)
+        except Exception as error:  # a library's own failure is a result, not a crash
+            rows[method.name] = {"method": method.name, "error": f"{type(error).__name__}: {error}"}
+            continue
+        diff = None if method.floor else float(np.max(np.abs(np.asarray(result) - reference)))
+        rows[method.name] = {"method": method.name, "max_abs_diff": diff}
+        runs[method.name] = run
+        times[method.name] = []
+        # A very slow call (a Python loop over 10^6 steps) is its own timing; anything faster
+        # may have included a compile (numba, torch) and is timed again below.
+        if first > max(time_budget_s, SLOW_CALL_S):
+            times[method.name].append(first)
+    order = list(runs)
+    for _ in range(repeats):
+        random.shuffle(order)
+        for name in order:
+            if sum(times[name]) < time_budget_s or not times[name]:
+                times[name].append(_timed(runs[name])[0])
+        if progress:
+            progress()
+    floor_gbs = None
+    if FLOOR in times:
+        floor_gbs = steps * step_bytes(dtype) / statistics.median(times[FLOOR]) / 1e9
+    for name, samples in times.items():
+        seconds = statistics.median(samples)
+        rows[name].update(
+            seconds=seconds,
+            best_seconds=min(samples),
+            repeats=len(samples),
+            m_steps_per_s=steps / seconds / 1e6,
+            gb_per_s=steps * step_bytes(dtype) / seconds / 1e9,
+        )
+        if floor_gbs:
+            rows[name]["vs_copy"] = rows[name]["gb_per_s"] / floor_gbs
+    kinds = {m.name: m for m in candidates}
+    alternatives = [
+        r for n, r in rows.items() if "seconds" in r and not kinds[n].ours and not kinds[n].floor
+    ]
+    best = max(alternatives, key=lambda r: r["m_steps_per_s"], default=None)
+    tianshou = rows.get(TIANSHOU, {}).get("m_steps_per_s")
+    for name, row in rows.items():
+        row.update(shape=list(shape), dtype=dtype, ours=kinds[name].ours, floor=kinds[name].floor)
+        if best and "seconds" in row:
+            row["vs_best_alternative"] = row["m_steps_per_s"] / best["m_steps_per_s"]
+            row["best_alternative"] = best["method"]
+        if tianshou and "seconds" in row:
+            row["vs_tianshou"] = row["m_steps_per_s"] / tianshou
+    return [rows[m.name] for m in candidates if m.name in rows]
+
+
+def run_bench(
+    shapes: Sequence[tuple[int, int]] = SHAPES,
+    dtypes: Sequence[str] = DTYPES,
+    *,
+    repeats: int = 7,
+    time_budget_s: float = TIME_BUDGET_S,
+    names: Sequence[str] | None = None,
+    progress: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """Run the whole bench; returns the JSON document ``gae-sym bench --json`` prints."""
+    candidates, skipped = available(methods())
+    if names is not None:
+        candidates = [m for m in candidates if m.name in names]
+    rows: list[dict[str, Any]] = []
+    for shape in shapes:
+        for dtype in dtypes:
+            rows.extend(
+                bench_case(
+                    tuple(shape),
+                    dtype,
+                    candidates,
+                    repeats=repeats,
+                    time_budget_s=time_budget_s,
+                    progress=progress,
+                )
+            )
+    return {
+        "gamma": GAMMA,
+        "lam": LAM,
+        "end_rate": END_RATE,
+        "truncated_share": TRUNCATED_SHARE,
+        "repeats": repeats,
+        "statistic": "median",
+        "environment": _environment(),
+        "skipped": skipped,
+        "results": rows,
+    }
+
+
+def _environment() -> dict[str, Any]:
+    import numba
+
+    from numeric import fast
+
+    info: dict[str, Any] = {
+        "cpu_count": _machine_threads(),
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "numba_threading_layer_env": os.environ.get("NUMBA_THREADING_LAYER"),
+        "kernel_threads_default": fast.kernel_threads(),
+        "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY"),
+    }
+    for package in ("torch", "stable_baselines3", "tianshou", "torchrl", "scipy"):
+        if importlib.util.find_spec(package) is not None:
+            module = importlib.import_module(package)
+            info[package] = getattr(module, "__version__", "?")
+    return info

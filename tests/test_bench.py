@@ -1,0 +1,96 @@
+"""`gae-sym bench`: every method it times computes the right advantages (speed is never asserted).
+
+A tiny smoke run of the bench harness on small shapes; methods whose package (the optional
+`bench` extra: SB3, Tianshou, TorchRL) is not installed are skipped by the harness itself.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from gae_sym import oracle
+from gae_sym.cli import bench as bench_cli
+from gae_sym.cli import main
+from numeric import bench
+
+# TorchRL multiplies γ by an int mask (``gamma * (~terminated).int()``): that tensor is float32,
+# torch's default dtype, so γ and γλ enter rounded to float32 even for float64 data (~1e-6 off).
+LOOSE_FLOAT64 = {
+    "TorchRL generalized_advantage_estimate",
+    "TorchRL vec_generalized_advantage_estimate",
+}
+
+
+def test_reference_is_the_proven_closed_form():
+    traj = bench.make_trajectory(30, 3, seed=4, end_rate=0.2)
+    arrays = (traj.rewards, traj.values, traj.next_values, traj.terminated, traj.truncated)
+    expected = oracle.gae(*arrays, gamma=bench.GAMMA, lam=bench.LAM)
+    np.testing.assert_allclose(bench.reference_gae(traj), expected, rtol=0, atol=1e-12)
+
+
+def test_trajectory_is_consistent_with_a_collector():
+    traj = bench.make_trajectory(500, 4, seed=1, end_rate=0.05)
+    inside = ~traj.done[:-1]
+    np.testing.assert_array_equal(traj.next_values[:-1][inside], traj.values[1:][inside])
+    assert traj.terminated.any() and traj.truncated.any()
+    assert not (traj.terminated & traj.truncated).any()
+
+
+@pytest.fixture(scope="module")
+def smoke():
+    return bench.run_bench(
+        shapes=[(64, 4), (300, 1), (16, 40)], repeats=2, time_budget_s=0.2, progress=None
+    )
+
+
+def test_every_method_is_correct(smoke):
+    rows = smoke["results"]
+    assert {tuple(r["shape"]) for r in rows} == {(64, 4), (300, 1), (16, 40)}
+    for row in rows:
+        assert "error" not in row, row
+        assert row["m_steps_per_s"] > 0 and row["gb_per_s"] > 0
+        if row["floor"]:
+            continue
+        tol = 1e-4 if row["dtype"] == "float32" or row["method"] in LOOSE_FLOAT64 else 1e-10
+        assert row["max_abs_diff"] < tol, row
+
+
+def test_the_core_methods_are_always_there(smoke):
+    names = {r["method"] for r in smoke["results"]}
+    for name in (
+        bench.KERNEL,
+        bench.FLOOR,
+        "textbook Python loop (lecture)",
+        "numpy loop over T (CleanRL/SB3 style)",
+        "scipy lfilter per episode (RLlib/Spinning Up)",
+        "plain numba loop",
+    ):
+        assert name in names
+    for row in smoke["results"]:
+        if row["method"] == bench.KERNEL:
+            assert row["ours"] and "vs_best_alternative" in row and "vs_copy" in row
+
+
+def test_document_is_json_and_table_renders(smoke):
+    document = json.loads(json.dumps(smoke))
+    assert document["statistic"] == "median"
+    assert document["environment"]["cpu_count"] >= 1
+    table = bench_cli.format_table(document)
+    assert "64 x 4  float32" in table and bench.KERNEL in table
+
+
+def test_copy_floor_moves_the_bytes_of_a_step():
+    traj = bench.make_trajectory(100, 2, dtype=np.float32)
+    target = bench._copy_floor(traj)()
+    assert 2 * target.nbytes == 100 * 2 * bench.step_bytes(np.float32)
+
+
+def test_help_teaches_with_an_example(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert "--quick" in text and "--json" in text and "gae-sym bench --quick" in text

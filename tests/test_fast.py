@@ -1,0 +1,308 @@
+"""The numba kernels of numeric/fast.py against the SymPy-derived oracle (gae_sym.oracle).
+
+The oracle evaluates the proven closed forms (O(T^2) and more), so it checks short
+trajectories; long ones are checked against the generated numpy kernel in float64, itself
+the proven recursion (theorem gae-recursion) and tested against the oracle elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gae_sym import oracle
+from numeric import _generated_numpy, _scan, fast
+
+ROOT = Path(__file__).resolve().parents[1]
+DTYPES = (np.float32, np.float64)
+# float32: a few ulps of |A| (|A| ≲ 20 here); float64: exact up to rounding.
+TOL = {np.float32: 2e-5, np.float64: 1e-11}
+
+
+def trajectory(steps, batch, dtype, seed, end_rate=0.1):
+    rng = np.random.default_rng(seed)
+    r, v, nv = (rng.standard_normal((steps, batch)).astype(dtype) for _ in range(3))
+    term = rng.random((steps, batch)) < end_rate / 2
+    trunc = rng.random((steps, batch)) < end_rate / 2
+    return r, v, nv, term, trunc
+
+
+def run_gae(arrays, gamma, lam):
+    out = np.empty(arrays[0].shape, dtype=arrays[0].dtype)
+    fast.gae_kernel(*arrays, gamma, lam, out)
+    return out
+
+
+def assert_close(actual, expected, dtype):
+    scale = max(1.0, float(np.max(np.abs(expected))))
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=TOL[dtype] * scale)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(1, 1), (1, 5), (2, 1), (7, 3), (40, 9), (33, 40)])
+@pytest.mark.parametrize(("gamma", "lam"), [(0.99, 0.95), (0.0, 0.7), (0.9, 0.0), (1.0, 1.0)])
+def test_gae_matches_oracle(dtype, shape, gamma, lam):
+    arrays = trajectory(*shape, dtype, seed=sum(shape))
+    expected = oracle.gae(*arrays, gamma=gamma, lam=lam)
+    assert_close(run_gae(arrays, gamma, lam), expected, dtype)
+
+
+@settings(max_examples=40)
+@given(
+    chunk=st.integers(1, 6),
+    groups=st.integers(1, 3),
+    tail=st.integers(0, 7),
+    seed=st.integers(0, 2**16),
+    end_rate=st.sampled_from([0.0, 0.1, 0.5]),
+    dtype=st.sampled_from(DTYPES),
+    parallel=st.booleans(),
+)
+def test_blocked_scan_matches_oracle_at_every_chunk_boundary(
+    chunk, groups, tail, seed, end_rate, dtype, parallel
+):
+    # Tiny chunks put chunk boundaries (and dones on them) everywhere; the oracle knows no chunks.
+    n_chunks = 4 * groups
+    steps = n_chunks * chunk + tail
+    r, v, nv, term, trunc = (a[:, 0] for a in trajectory(steps, 1, dtype, seed, end_rate))
+    out = np.empty_like(r)
+    scan = _scan.gae_scan_parallel if parallel else _scan.gae_scan
+    scalars = (dtype(0.97), dtype(0.97 * 0.9), dtype(0), dtype(1))
+    scan(r, v, nv, term, trunc, *scalars, out, chunk, n_chunks)
+    expected = oracle.gae(r, v, nv, term, trunc, gamma=0.97, lam=0.9)
+    assert_close(out, expected, dtype)
+
+
+def test_blocked_scan_done_exactly_at_chunk_edges():
+    chunk, n_chunks = 5, 8
+    steps = chunk * n_chunks + 3
+    r, v, nv, _, _ = (a[:, 0] for a in trajectory(steps, 1, np.float64, seed=3))
+    term = np.zeros(steps, dtype=bool)
+    trunc = np.zeros(steps, dtype=bool)
+    term[chunk - 1 :: 2 * chunk] = True  # last step of every other chunk
+    trunc[2 * chunk :: 3 * chunk] = True  # first step of some chunks
+    out = np.empty_like(r)
+    _scan.gae_scan(r, v, nv, term, trunc, 0.99, 0.99 * 0.95, 0.0, 1.0, out, chunk, n_chunks)
+    expected = oracle.gae(r, v, nv, term, trunc, gamma=0.99, lam=0.95)
+    assert_close(out, expected, np.float64)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("batch", [1, 3, 64])
+def test_long_trajectories_take_every_path(dtype, batch, monkeypatch):
+    # 5000 steps: the blocked scan for B < 8, the SIMD column loop for B = 64; 2 threads too.
+    arrays = trajectory(5000, batch, dtype, seed=batch, end_rate=0.01)
+    reference = np.empty(arrays[0].shape, dtype=np.float64)
+    _generated_numpy.gae_kernel(*(a.astype(np.float64) for a in arrays[:3]), *arrays[3:],
+                                0.99, 0.95, reference)  # fmt: skip
+    assert_close(run_gae(arrays, 0.99, 0.95), reference, dtype)
+    monkeypatch.setattr(fast, "PARALLEL_MIN_STEPS", 1)
+    fast.set_threads(2)
+    try:
+        assert_close(run_gae(arrays, 0.99, 0.95), reference, dtype)
+    finally:
+        fast.set_threads(None)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_float32_error_at_a_million_steps_stays_small(dtype):
+    """No cumulative-product trick: the float32 error stays at the plain recurrence's level."""
+    r, v, nv, term, trunc = trajectory(1_000_000, 1, dtype, seed=7, end_rate=0.005)
+    reference = np.empty(r.shape)
+    _generated_numpy.gae_kernel(*(a.astype(np.float64) for a in (r, v, nv)), term, trunc,
+                                0.99, 0.95, reference)  # fmt: skip
+    error = np.max(np.abs(run_gae((r, v, nv, term, trunc), 0.99, 0.95) - reference))
+    assert error < (5e-5 if dtype == np.float32 else 1e-12), error
+
+
+def test_no_done_at_all_and_lambda_one_over_long_chunks():
+    # γλ = 1 and no done: every chunk's carry reaches its first step (the fix-up's worst case).
+    steps = 20_000
+    rng = np.random.default_rng(11)
+    r = rng.standard_normal(steps) * 1e-3
+    v, nv = np.zeros(steps), np.zeros(steps)
+    flags = np.zeros(steps, dtype=bool)
+    out = np.empty((steps, 1))
+    fast.gae_kernel(*(a[:, None] for a in (r, v, nv, flags, flags)), 1.0, 1.0, out)
+    np.testing.assert_allclose(out[:, 0], np.cumsum(r[::-1])[::-1], atol=1e-12)
+
+
+def strided_views(dtype):
+    """Non-contiguous views of the kind callers pass: every other row, a column range, F-order."""
+    r, v, nv, term, trunc = trajectory(60, 10, dtype, seed=5)
+    yield tuple(a[::2] for a in (r, v, nv, term, trunc))
+    yield tuple(a[:, 2:5] for a in (r, v, nv, term, trunc))
+    yield tuple(np.asfortranarray(a) for a in (r, v, nv, term, trunc))
+    yield tuple(a[::-1] for a in (r, v, nv, term, trunc))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_non_contiguous_inputs(dtype):
+    for arrays in strided_views(dtype):
+        expected = oracle.gae(*arrays, gamma=0.95, lam=0.9)
+        before = [a.copy() for a in arrays]
+        assert_close(run_gae(arrays, 0.95, 0.9), expected, dtype)
+        for a, b in zip(arrays, before, strict=True):
+            np.testing.assert_array_equal(a, b)  # inputs untouched
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_td_and_nstep_on_non_contiguous_inputs(dtype):
+    for r, v, nv, term, trunc in strided_views(dtype):
+        out = np.empty(r.shape, dtype=dtype)
+        fast.td_kernel(r, v, nv, term, 0.9, out)
+        assert_close(out, oracle.td_error(r, v, nv, term, trunc, gamma=0.9), dtype)
+        fast.nstep_kernel(r, v, nv, term, trunc, 0.9, 4, out)
+        assert_close(out, oracle.nstep_advantage(r, v, nv, term, trunc, gamma=0.9, n=4), dtype)
+
+
+def test_long_strided_column_uses_the_scan():
+    r, v, nv, term, trunc = trajectory(9000, 6, np.float64, seed=9, end_rate=0.01)
+    arrays = tuple(a[:, 1:4] for a in (r, v, nv, term, trunc))
+    reference = np.empty(arrays[0].shape)
+    _generated_numpy.gae_kernel(*arrays, 0.99, 0.95, reference)
+    assert_close(run_gae(arrays, 0.99, 0.95), reference, np.float64)
+
+
+@settings(max_examples=30)
+@given(
+    steps=st.integers(1, 25),
+    batch=st.integers(1, 4),
+    n=st.integers(1, 30),
+    gamma=st.sampled_from([0.0, 0.5, 0.99, 1.0]),
+    seed=st.integers(0, 2**16),
+    dtype=st.sampled_from(DTYPES),
+)
+def test_td_and_nstep_match_oracle(steps, batch, n, gamma, seed, dtype):
+    r, v, nv, term, trunc = trajectory(steps, batch, dtype, seed, end_rate=0.3)
+    out = np.empty_like(r)
+    fast.td_kernel(r, v, nv, term, gamma, out)
+    assert_close(out, oracle.td_error(r, v, nv, term, trunc, gamma=gamma), dtype)
+    fast.nstep_kernel(r, v, nv, term, trunc, gamma, n, out)
+    assert_close(out, oracle.nstep_advantage(r, v, nv, term, trunc, gamma=gamma, n=n), dtype)
+
+
+@pytest.mark.parametrize("n", [1, 7, 1000, 50_000])
+def test_nstep_on_long_trajectories_any_n(n):
+    # O(T) whatever n: blocks of n steps; compared with the generated kernel (also O(T)).
+    arrays = trajectory(20_000, 3, np.float64, seed=n, end_rate=0.002)
+    expected = np.empty(arrays[0].shape)
+    _generated_numpy.nstep_kernel(*arrays, 0.99, n, expected)
+    out = np.empty_like(expected)
+    fast.nstep_kernel(*arrays, 0.99, n, out)
+    assert_close(out, expected, np.float64)
+
+
+def test_kernels_route_other_dtypes_to_the_fallback():
+    calls = []
+    fallback = {name: (lambda *a, name=name: calls.append(name)) for name in ("gae", "td", "nstep")}
+    kernels = fast.kernels(fallback)
+    r, v, nv, term, trunc = trajectory(5, 2, np.float16, seed=1)
+    kernels["gae"](r, v, nv, term, trunc, 0.9, 0.9, np.empty_like(r))
+    assert calls == ["gae"]
+    r32 = r.astype(np.float32)
+    out = np.empty_like(r32)
+    kernels["gae"](r32, r32, r32, term, trunc, 0.9, 0.9, out)
+    assert calls == ["gae"]  # float32 stayed on the numba path
+
+
+def test_public_api_uses_the_fast_kernels():
+    from numeric import estimators
+
+    assert estimators._numpy_kernels()["gae"].__wrapped__ is fast.gae_kernel
+
+
+def test_torch_cpu_tensors_are_used_in_place():
+    torch = pytest.importorskip("torch")
+    from numeric import _generated_torch
+
+    generated = {
+        "gae": _generated_torch.gae_kernel,
+        "td": _generated_torch.td_kernel,
+        "nstep": _generated_torch.nstep_kernel,
+    }
+    kernels = fast.torch_kernels(generated)
+    arrays = trajectory(50, 4, np.float32, seed=2)
+    tensors = [torch.from_numpy(a) for a in arrays]
+    tensors[1].requires_grad_(True)  # a critic's output: computed on .detach(), no copy
+    out = torch.empty(50, 4)
+    view = fast._cpu_view(out)
+    assert view.__array_interface__["data"][0] == out.data_ptr()
+    assert fast._cpu_view(tensors[1]).__array_interface__["data"][0] == tensors[1].data_ptr()
+    kernels["gae"](*tensors, 0.95, 0.9, out)
+    assert_close(out.numpy(), oracle.gae(*arrays, gamma=0.95, lam=0.9), np.float32)
+    half = [t.detach().half() if t.is_floating_point() else t for t in tensors]
+    out_half = torch.empty(50, 4, dtype=torch.float16)
+    kernels["gae"](*half, 0.95, 0.9, out_half)  # numba has no float16: the generated kernel
+    assert torch.isfinite(out_half).all()
+
+
+def test_threads_setting():
+    with pytest.raises(ValueError, match="positive"):
+        fast.set_threads(0)
+    fast.set_threads(3)
+    assert fast.kernel_threads() == 3
+    fast.set_threads(None)
+    assert fast.kernel_threads() == int(os.environ.get(fast.THREADS_ENV, "1"))
+
+
+def _python(code: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_DISABLE_JIT"}
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_import_compiles_nothing_and_second_process_loads_the_cache():
+    probe = """
+        import sys
+        import numpy as np
+        import numeric
+        import numeric.fast as fast
+        assert "numba" not in sys.modules, "import numeric must not import numba"
+        r = np.ones((5000, 1), dtype=np.float32)
+        flags = np.zeros((5000, 1), dtype=bool)
+        fast.gae_kernel(r, r, r, flags, flags, 0.99, 0.95, np.empty_like(r))
+        from numeric import _scan
+        stats = _scan.gae_scan.stats
+        print(len(stats.cache_hits), len(stats.cache_misses))
+    """
+    _python(probe)  # compiles (or loads) and writes the cache
+    hits, misses = map(int, _python(probe).split())
+    assert hits >= 1 and misses == 0
+
+
+def test_peak_memory_is_inputs_plus_output():
+    # RSS growth while the kernel runs on 2·10^5 x 64 float32 (warm: compiled on a small call).
+    probe = """
+        import resource
+        import numpy as np
+        from numeric import fast
+        small = np.ones((8, 64), dtype=np.float32)
+        flags = np.zeros((8, 64), dtype=bool)
+        fast.gae_kernel(small, small, small, flags, flags, 0.99, 0.95, np.empty_like(small))
+        shape = (200_000, 64)
+        r, v, nv = (np.ones(shape, dtype=np.float32) for _ in range(3))
+        term, trunc = np.zeros(shape, dtype=bool), np.zeros(shape, dtype=bool)
+        out = np.ones(shape, dtype=np.float32)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        fast.gae_kernel(r, v, nv, term, trunc, 0.99, 0.95, out)
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        data = sum(a.nbytes for a in (r, v, nv, term, trunc, out))
+        print((after - before) * 1024, data)
+    """
+    growth, data = map(int, _python(probe).split())
+    assert growth < 0.05 * data, (growth, data)
