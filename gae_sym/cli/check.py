@@ -1,22 +1,110 @@
-"""`gae-sym check`: check one homework answer.
+"""`gae-sym check`: check one homework answer (LaTeX or plain text), safely.
 
-TODO(owner): this module is being written; register() and run() are placeholders.
+The answer is untrusted: it is screened, parsed by our own readers (never evaluated as
+Python) and checked in a child process that is killed past the time limit.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+import time
 
-from gae_sym.cli._common import add_parser
+from gae_sym.cli._common import add_json_flag, add_parser, print_json
 from gae_sym.errors import UserError
 
-DESCRIPTION = """check one homework answer."""
+DESCRIPTION = r"""check one homework answer: verdict, the answer as read, a counterexample
+and a hint naming the mistake when it is a known one.
+
+examples:
+  gae-sym check --list
+  gae-sym check --question td-error 'r_t + \gamma V(s_{t+1}) - V(s_t)'
+  gae-sym check --question nstep-2 '\hat{A}_t^{(2)} = \delta_t + \gamma \delta_{t+1}'
+  gae-sym check --question gae 'sum(l=0..inf, (gamma*lambda)^l * delta[t+l])'
+  gae-sym check --expected 'r[t] + gamma*r[t+1]' 'r_t + \gamma r_{t+1}' --json
+
+notation: LaTeX (r_t, V(s_{t+1}), V_{t+1}, \delta_{t+l}, \gamma, \lambda, \sum_{l=0}^{n-1},
+\sum_{l=0}^{\infty}, \frac, \cdot, implicit products, an optional left-hand side such as
+'A_t =') or plain text (r[t] + gamma*V[t+1] - V[t], delta[t], gamma^2,
+sum(l=0..n-1, gamma^l*delta[t+l]), sum(l=0..inf, ...)).
+
+exit status: 0 correct, 1 incorrect, 2 unreadable answer, unknown question or refused input
+(over 2,000 characters, unknown symbols, unbalanced braces, a left-hand side naming another
+quantity, or too complex to check within the time limit)."""
+
+EXIT = {"correct": 0, "incorrect": 1, "unreadable": 2}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_parser(subparsers, "check", "check one homework answer", DESCRIPTION)
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--question", "-q", metavar="ID", help="question id (see --list)")
+    target.add_argument(
+        "--expected", metavar="EXPR", help="the expected expression, in either notation"
+    )
+    target.add_argument("--list", action="store_true", help="list the question ids and exit")
+    parser.add_argument("answer", nargs="?", metavar="ANSWER", help="the answer to check")
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="hard limit in seconds for the check (default: 5)",
+    )
+    add_json_flag(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UserError("'gae-sym check' is not built yet")
+    # The limit counts from here, so the whole command (start-up included) stays within it.
+    started = time.monotonic()
+    from gae_sym.homework import AnswerError, check_answer
+    from gae_sym.homework.questions import question_list
+
+    if args.list:
+        rows = question_list()
+        if args.json:
+            print_json({"questions": [{"id": qid, "text": text} for qid, text in rows]})
+        else:
+            width = max(len(qid) for qid, _ in rows)
+            for qid, text in rows:
+                print(f"{qid:<{width}}  {text}")
+        return 0
+    if args.question is None and args.expected is None:
+        raise UserError("give --question ID or --expected EXPR (or --list)")
+    if args.answer is None:
+        raise UserError("give the ANSWER to check (quote it: 'r_t + \\gamma V(s_{t+1}) - V(s_t)')")
+    if not 0 < args.time_limit <= 60:
+        raise UserError("--time-limit must be in (0, 60] seconds")
+    try:
+        remaining = max(0.5, args.time_limit - (time.monotonic() - started))
+        result = check_answer(args.answer, args.question, args.expected, remaining)
+    except AnswerError as error:
+        raise UserError(str(error)) from None
+    if args.json:
+        print_json(result)
+    else:
+        _print_human(result)
+    return EXIT[result["verdict"]]
+
+
+def _print_human(result: dict) -> None:
+    out = sys.stdout
+    out.write(f"verdict: {result['verdict']}\n")
+    if result.get("parsed_latex"):
+        out.write(f"read as: {result['parsed_latex']}\n")
+    out.write(f"{result['feedback']}\n")
+    if result.get("assumptions"):
+        out.write("assumptions: " + "; ".join(result["assumptions"]) + "\n")
+    example = result.get("counterexample")
+    if example:
+        params = ", ".join(
+            f"{name} = {example[name]}" for name in ("gamma", "lambda", "n") if name in example
+        )
+        out.write(f"counterexample: {params}\n")
+        out.write(f"  rewards:      {example['rewards']}\n")
+        out.write(f"  values:       {example['values']}\n")
+        out.write(f"  your answer = {example['answer_value']}\n")
+        out.write(f"  reference   = {example['reference_value']}\n")
+    if result.get("mistake"):
+        out.write(f"mistake: {result['mistake']['id']}\n")

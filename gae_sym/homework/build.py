@@ -1,0 +1,159 @@
+"""Guarded constructors shared by the answer readers: every node of a parsed answer is built here.
+
+An answer is untrusted text. The readers never call ``eval``/``sympify``/``parse_expr``; they
+build SymPy objects through these functions, which admit only the trajectory vocabulary of
+:mod:`gae_sym.symbols` and refuse numbers that would make SymPy's integer arithmetic run for
+minutes (``10^{10^{10}}`` is refused here, before anything evaluates it).
+"""
+
+from __future__ import annotations
+
+from sympy import Expr, Indexed, Integer, Mul, Pow, Rational, Sum, Symbol, oo
+
+from gae_sym.symbols import V, delta, gamma, lam, n, r, t
+
+MAX_INTEGER_DIGITS = 6
+"""Integer literals longer than this are refused (no answer needs a million)."""
+MAX_EXPONENT = 1000
+"""A numeric exponent above this is refused: powers are for γ^l, not for bigints."""
+MAX_EXPANDABLE_POWER = 12
+"""(a + b)^k with k above this is refused: expanding it is the canonical layer's job."""
+MAX_SUM_DEPTH = 3
+"""Sums nested deeper than this are refused (the weighted-average form needs two)."""
+
+
+class AnswerError(ValueError):
+    """The answer cannot be read: ``kind`` is "unreadable", "unknown-symbol" or "too-complex"."""
+
+    def __init__(self, message: str, kind: str = "unreadable") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+SEQUENCES = {"r": r, "V": V, "delta": delta}
+"""Trajectory sequences an answer may index: rewards, values, TD errors."""
+PARAMETERS = {"gamma": gamma, "lambda": lam}
+FREE_INDEX_SYMBOLS = {"t": t, "n": n}
+"""Integer symbols that may appear free: the time step t and the step count n."""
+INDEX_NAMES = frozenset("ijklmnpqu")
+"""Single letters accepted as summation indices (``n`` also free, as the step count)."""
+
+
+def number(text: str) -> Expr:
+    """An integer or decimal literal as an exact rational."""
+    digits = text.replace(".", "")
+    if len(digits.lstrip("0")) > MAX_INTEGER_DIGITS:
+        raise AnswerError(
+            f"the number {text[:20]} is too large: too complex to check", "too-complex"
+        )
+    if "." in text:
+        return Rational(text)
+    return Integer(int(text))
+
+
+_QUANTITY_NAMES = {"A": "an advantage", "G": "a return", "R": "a return", "Q": "an action value"}
+
+
+def unknown_symbol(name: str, context: str = "") -> AnswerError:
+    """The refusal for a name outside the vocabulary, with a pointer where one helps."""
+    where = f" (in {context})" if context and context != name else ""
+    message = f"unknown symbol '{name}'{where}"
+    if name in _QUANTITY_NAMES:
+        message += (
+            f": {name} is {_QUANTITY_NAMES[name]}; write the answer in r, V, δ, γ and λ "
+            "(a recursion such as δ_t + γλA_{t+1} is not an answer to check)"
+        )
+    return AnswerError(message, "unknown-symbol")
+
+
+def index_symbol(name: str) -> Symbol:
+    """The integer symbol for ``t``, ``n`` or a summation index such as ``l`` or ``k``."""
+    if name in FREE_INDEX_SYMBOLS:
+        return FREE_INDEX_SYMBOLS[name]
+    if name in INDEX_NAMES:
+        return Symbol(name, integer=True)
+    raise unknown_symbol(name)
+
+
+def name_symbol(name: str) -> Expr:
+    """A bare name: γ, λ, t, n or a summation index; anything else is an unknown symbol."""
+    if name in PARAMETERS:
+        return PARAMETERS[name]
+    if name in SEQUENCES:
+        raise AnswerError(
+            f"'{name}' needs a time index, e.g. {name}_t or {name}[t]", "unknown-symbol"
+        )
+    return index_symbol(name)
+
+
+def sequence(name: str, index: Expr) -> Indexed:
+    """r[index], V[index] or delta[index]; the index must be an integer expression."""
+    if name not in SEQUENCES:
+        raise unknown_symbol(name)
+    if not isinstance(index, Expr) or index.has(gamma, lam, oo) or index.atoms(Indexed):
+        raise AnswerError(f"the index of {name} must be a time step such as t+1, not {index}")
+    for atom in index.atoms():
+        if atom.is_Number and not atom.is_Integer:
+            raise AnswerError(f"the index of {name} must be an integer, not {index}")
+    return SEQUENCES[name][index]
+
+
+def power(base: Expr, exponent: Expr) -> Expr:
+    """base^exponent, refusing towers and bigints before SymPy evaluates them."""
+    if exponent.is_Number:
+        if not exponent.is_Rational:
+            raise AnswerError("exponents must be exact numbers or symbols")
+        if abs(exponent) > MAX_EXPONENT:
+            raise AnswerError(
+                f"the exponent {exponent} is too large: too complex to check", "too-complex"
+            )
+        if not base.is_Atom and not base.is_Pow and abs(exponent) > MAX_EXPANDABLE_POWER:
+            raise AnswerError(f"a power {exponent} of a sum is too complex to check", "too-complex")
+    elif exponent.has(Pow) and any(p.exp.is_Number and abs(p.exp) > 3 for p in exponent.atoms(Pow)):
+        raise AnswerError("powers inside exponents are too complex to check", "too-complex")
+    if exponent.has(Pow) and any(p.exp.has(Pow) for p in exponent.atoms(Pow)):
+        raise AnswerError("power towers are too complex to check", "too-complex")
+    if base.is_Number and exponent.is_Number and abs(base) > 10**6:
+        raise AnswerError("the number is too large: too complex to check", "too-complex")
+    return Pow(base, exponent)
+
+
+def product(factors: list[Expr]) -> Expr:
+    return Mul(*factors)
+
+
+def summation(body: Expr, index: Symbol, lower: Expr, upper: Expr) -> Expr:
+    """Σ_{index=lower}^{upper} body, with bounds that are integers, t, n or ∞."""
+    if not isinstance(index, Symbol) or index in (t,) or index.name not in INDEX_NAMES:
+        raise AnswerError(f"the summation index must be a letter such as l or k, not {index}")
+    for bound in (lower, upper):
+        if bound.has(gamma, lam):
+            raise AnswerError("summation bounds must be integers, n or \\infty")
+    if lower == oo or lower == -oo:
+        raise AnswerError("a sum must start at a finite index")
+    if upper == -oo:
+        raise AnswerError("a sum must end at a finite index or at +\\infty")
+    if sum_depth(body) + 1 > MAX_SUM_DEPTH:
+        raise AnswerError("sums nested this deep are too complex to check", "too-complex")
+    return Sum(body, (index, lower, upper))
+
+
+def sum_depth(expr: Expr) -> int:
+    """How many sums are nested in ``expr``."""
+    if isinstance(expr, Sum):
+        return 1 + sum_depth(expr.function)
+    if not getattr(expr, "args", ()):
+        return 0
+    return max((sum_depth(a) for a in expr.args if isinstance(a, Expr)), default=0)
+
+
+def check_free_symbols(expr: Expr) -> None:
+    """Refuse summation indices used outside their sum (e.g. ``r_k`` with no Σ over k)."""
+    allowed = {t, n, gamma, lam} | {base.label for base in SEQUENCES.values()}
+    stray = sorted(str(s) for s in expr.free_symbols if isinstance(s, Symbol) and s not in allowed)
+    if stray:
+        raise AnswerError(
+            "unknown symbol(s) " + ", ".join(f"'{s}'" for s in stray) + " (an index used "
+            "outside a sum over it; free symbols allowed: t, n, gamma, lambda)",
+            "unknown-symbol",
+        )

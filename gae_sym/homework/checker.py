@@ -1,0 +1,372 @@
+"""Check one answer against a question, in layers (STACK-style), in the current process.
+
+1. read: screen, parse, echo the answer back in LaTeX;
+2. structural: same tree as a reference form up to the name of the summation index;
+3. algebraic: same canonical form (δ expanded, sums split, shifted, bounds normalised) as a
+   reference form — a form other than the definition is equal by a proven theorem, whose
+   assumptions are reported;
+4. numeric: values at fixed edge points (γ, λ ∈ {0, 1}, n = 1) and seeded random points
+   on concrete trajectories; a difference is a counterexample, and the answer is compared
+   with the catalogue of known mistakes for a hint;
+5. finite horizon: a finite answer to an infinite-horizon question is incorrect even when
+   the decaying test trajectories cannot tell (a truncation at l = 300), shown on an
+   impulse trajectory just past the answer's last step.
+
+An algebraic match is cross-checked numerically; a structural match needs no check.
+This module runs whatever it is given: :mod:`gae_sym.homework.worker` runs it in a child
+process under a hard time limit, which is how untrusted answers must be checked.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from sympy import Add, Expr, Indexed, Mul, Sum, expand, oo
+
+from gae_sym.homework.build import AnswerError
+from gae_sym.homework.canonical import equal_canonical, equal_structural
+from gae_sym.homework.questions import (
+    Form,
+    Question,
+    mistake_expr,
+    question,
+    question_steps,
+)
+from gae_sym.homework.reader import read_answer
+from gae_sym.printing import lecture_latex
+from gae_sym.symbols import lam, n, t
+
+MIN_COMPARED_POINTS = 3
+_SPLIT_ASSUMPTION = (
+    "infinite sums split term by term (each part converges: gamma < 1, bounded r, V)"
+)
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one check; ``as_dict`` is the ``--json`` document of ``gae-sym check``."""
+
+    verdict: str  # "correct" | "incorrect" | "unreadable"
+    feedback: str
+    parsed_latex: str | None = None
+    counterexample: dict | None = None
+    mistake: dict | None = None
+    layer: str | None = None  # "structural" | "algebraic" | "numeric" | None
+    assumptions: list[str] = field(default_factory=list)
+    question: str | None = None
+    reason: str | None = None  # for unreadable: "unreadable", "unknown-symbol", "too-complex", ...
+
+    def as_dict(self) -> dict:
+        return {
+            "verdict": self.verdict,
+            "parsed_latex": self.parsed_latex,
+            "feedback": self.feedback,
+            "counterexample": self.counterexample,
+            "mistake": self.mistake,
+            "question": self.question,
+            "layer": self.layer,
+            "assumptions": self.assumptions,
+            "reason": self.reason,
+        }
+
+
+def unreadable(
+    message: str, reason: str = "unreadable", question_id: str | None = None
+) -> CheckResult:
+    """A refusal; "too complex to check" always appears in the message of a too-complex one."""
+    text = (
+        message
+        if reason != "too-complex" or "too complex" in message
+        else (f"too complex to check: {message}")
+    )
+    return CheckResult("unreadable", text, question=question_id, reason=reason)
+
+
+_FINITE_HORIZON = {
+    "id": "finite-horizon",
+    "hint": "the sum must run to infinity (\\infty), over every future step",
+}
+_REFERENCE_CACHE: dict[str, tuple[list, list[float], list[tuple[object, list[float]]]]] = {}
+
+
+def resolve(question_id: str | None, expected: str | None) -> Question:
+    """The question to check against: a catalogue id or a grader's expected expression."""
+    if question_id is not None:
+        return question(question_id)
+    if expected is None:
+        raise AnswerError("give --question ID or --expected EXPR", "unknown-question")
+    try:
+        reading = read_answer(expected)
+    except AnswerError as error:
+        raise AnswerError(
+            f"the expected expression cannot be read: {error}", "bad-expected"
+        ) from None
+    return Question(
+        "expected",
+        "The expected expression given by the grader.",
+        (Form("expected expression", reading.expr),),
+        ("delta", "advantage", "return"),
+        uses_n=reading.expr.has(n),
+    )
+
+
+def check(answer: str, question_id: str | None = None, expected: str | None = None) -> dict:
+    """Check ``answer``; returns :meth:`CheckResult.as_dict`. Unknown ids raise AnswerError."""
+    q = resolve(question_id, expected)
+    return check_against(q, answer, expected or "").as_dict()
+
+
+def check_against(q: Question, answer: str, cache_key: str = "") -> CheckResult:
+    """The layers of the module docstring, in order, for one answer to ``q``."""
+    try:
+        reading = read_answer(answer)
+    except AnswerError as error:
+        return unreadable(str(error), error.kind, q.id)
+    except RecursionError:
+        return unreadable("the answer is nested too deeply", "too-complex", q.id)
+    screened = reading.screened
+    if screened.lhs_quantity is not None:
+        refusal = _lhs_refusal(q, screened.lhs_quantity, screened.lhs_steps, screened.lhs_text)
+        if refusal:
+            return unreadable(refusal, "wrong-quantity", q.id)
+    expr = reading.expr
+    parsed = lecture_latex(expr)
+    for form in q.forms:
+        if equal_structural(expr, form.expr):
+            return CheckResult(
+                "correct",
+                _correct_text(form, "structural"),
+                parsed,
+                layer="structural",
+                assumptions=list(form.assumptions),
+                question=q.id,
+            )
+    algebraic_form = None
+    for form in q.forms:
+        try:
+            if equal_canonical(expr, form.expr):
+                algebraic_form = form
+                break
+        except AnswerError:
+            # Too large to canonicalise (e.g. a 100-term sum): the numeric layer decides.
+            continue
+    return _numeric(q, expr, parsed, algebraic_form, cache_key)
+
+
+def _lhs_refusal(q: Question, quantity: str, steps: str | None, text: str | None) -> str | None:
+    names = {"delta": "a TD error", "advantage": "an advantage", "return": "a return"}
+    if quantity not in q.quantities:
+        wanted = " or ".join(names[x] for x in q.quantities)
+        return (
+            f"the left-hand side '{text}' names {names[quantity]}, "
+            f"but the question asks for {wanted}"
+        )
+    if steps is not None and q.steps is not None and steps != q.steps and quantity == "advantage":
+        return (
+            f"the left-hand side '{text}' names A^({steps}), "
+            f"but the question asks for A^({q.steps})"
+        )
+    return None
+
+
+def _correct_text(form: Form, layer: str) -> str:
+    how = {
+        "structural": "the same expression as",
+        "algebraic": "algebraically equal to",
+        "numeric": "equal at every test point to",
+    }[layer]
+    text = f"Correct: {how} the {form.name}"
+    if form.theorem != "definition":
+        text += f", which equals the reference by {form.theorem}"
+    return text + "."
+
+
+def _reference_values(q: Question, cache_key: str):
+    """Test points, reference values and known-mistake values (cached per question)."""
+    from gae_sym.homework.numeric_check import check_points, evaluate
+
+    key = q.id + "\x00" + cache_key
+    if key not in _REFERENCE_CACHE:
+        points = check_points()
+        reference = [evaluate(q.reference, p) for p in points]
+        steps = question_steps(q)
+        mistakes = []
+        for mistake in q.mistakes:
+            expr = mistake_expr(mistake, steps)
+            mistakes.append((mistake, [evaluate(expr, p) for p in points]))
+        _REFERENCE_CACHE[key] = (points, reference, mistakes)
+    return _REFERENCE_CACHE[key]
+
+
+def _numeric(
+    q: Question, expr: Expr, parsed: str, algebraic_form: Form | None, cache_key: str
+) -> CheckResult:
+    from gae_sym.homework.numeric_check import agree, evaluate
+
+    points, reference, mistakes = _reference_values(q, cache_key)
+    try:
+        values = [evaluate(expr, p) for p in points]
+    except AnswerError as error:
+        return unreadable(str(error), error.kind, q.id)
+    compared = 0
+    first_difference = None
+    first_undefined = None
+    for i, (mine, ref) in enumerate(zip(values, reference, strict=True)):
+        if math.isnan(ref):
+            continue
+        if math.isnan(mine):
+            first_undefined = first_undefined if first_undefined is not None else i
+            continue
+        compared += 1
+        if not agree(mine, ref) and first_difference is None:
+            first_difference = i
+    uses_n = q.uses_n or expr.has(n)
+    if (
+        first_difference is None
+        and all(_has_infinite_sum(form.expr) for form in q.forms)
+        and not _has_infinite_sum(expr)
+    ):
+        # Test trajectories decay, so a long truncation Σ_{l=0}^{N} can agree to 1e-12; but
+        # it ignores r_{t+N+1}, which the infinite-horizon reference does not.
+        return _finite_horizon(q, expr, parsed)
+    if first_difference is None and compared >= MIN_COMPARED_POINTS:
+        form = algebraic_form or q.forms[0]
+        layer = "algebraic" if algebraic_form else "numeric"
+        assumptions = list(form.assumptions)
+        if _has_infinite_sum(expr) and _SPLIT_ASSUMPTION not in assumptions and layer != "numeric":
+            assumptions.append(_SPLIT_ASSUMPTION)
+        feedback = _correct_text(form, layer)
+        if layer == "numeric":
+            feedback = (
+                f"Correct: equal to the {q.forms[0].name} at all {compared} test points "
+                "(edge points gamma, lambda in {0, 1}, n = 1 and seeded random points; "
+                "a numeric check, not a proof)."
+            )
+        return CheckResult(
+            "correct", feedback, parsed, layer=layer, assumptions=assumptions, question=q.id
+        )
+    index = first_difference if first_difference is not None else first_undefined
+    counterexample = None
+    if index is not None:
+        uses_lambda = q.reference.has(lam) or expr.has(lam)
+        counterexample = points[index].describe(uses_n, uses_lambda)
+        counterexample["answer_value"] = _rounded(values[index])
+        counterexample["reference_value"] = _rounded(reference[index])
+    mistake = _match_mistake(values, mistakes)
+    steps = question_steps(q)
+    if mistake is not None and steps is not None:
+        mistake["hint"] += f" (here n = {steps})"
+    if first_difference is None:
+        feedback = "Incorrect: the answer does not converge where the reference does."
+    else:
+        feedback = "Incorrect: the answer and the reference differ at the point shown."
+    if mistake is not None:
+        feedback += f" Hint: {mistake['hint']}."
+    return CheckResult(
+        "incorrect",
+        feedback,
+        parsed,
+        counterexample=counterexample,
+        mistake=mistake,
+        layer="numeric",
+        question=q.id,
+    )
+
+
+def _finite_horizon(q: Question, expr: Expr, parsed: str) -> CheckResult:
+    """Incorrect: a finite answer to an infinite-horizon question, shown on an impulse."""
+    from gae_sym.homework.numeric_check import evaluate, impulse_point
+
+    counterexample = None
+    last = _last_offset(expr)
+    if last is not None:
+        point = impulse_point(last + 1)
+        mine, ref = evaluate(expr, point), evaluate(q.reference, point)
+        if mine != ref:
+            counterexample = point.describe(False)
+            counterexample["answer_value"] = _rounded(mine)
+            counterexample["reference_value"] = _rounded(ref)
+    return CheckResult(
+        "incorrect",
+        "Incorrect: the answer uses only finitely many steps; the reference depends on every "
+        f"future step. Hint: {_FINITE_HORIZON['hint']}.",
+        parsed,
+        counterexample=counterexample,
+        mistake=dict(_FINITE_HORIZON),
+        layer="numeric" if counterexample else "structural",
+        question=q.id,
+    )
+
+
+def _last_offset(expr: Expr) -> int | None:
+    """The largest k such that the answer reads some r, V or δ at t + k (None if unknown)."""
+    found: list[int] = []
+
+    def walk(node: Expr, ranges: dict) -> None:
+        if isinstance(node, Sum):
+            body = node.function
+            inner = dict(ranges)
+            for index, lower, upper in node.limits:
+                lo, hi = _interval(lower, inner), _interval(upper, inner)
+                inner[index] = (lo[0], hi[1])
+            walk(body, inner)
+            return
+        if isinstance(node, Indexed):
+            hi = _interval(node.indices[0] - t, ranges)[1]
+            found.append(hi + 1 if str(node.base.label) in ("delta", "V") else hi)
+            return
+        for arg in node.args:
+            if isinstance(arg, Expr):
+                walk(arg, ranges)
+
+    try:
+        walk(expr, {})
+    except (TypeError, ValueError):
+        return None
+    return max(found) if found else None
+
+
+def _interval(expr: Expr, ranges: dict) -> tuple[int, int]:
+    """Integer bounds of an affine index expression; ValueError when it is not one."""
+    expr = expand(expr)
+    if expr.is_Integer:
+        return int(expr), int(expr)
+    if expr in ranges:
+        return ranges[expr]
+    if isinstance(expr, Add):
+        lows, highs = zip(*(_interval(a, ranges) for a in expr.args), strict=True)
+        return sum(lows), sum(highs)
+    if isinstance(expr, Mul) and len(expr.args) == 2 and expr.args[0].is_Integer:
+        c = int(expr.args[0])
+        lo, hi = _interval(expr.args[1], ranges)
+        return (c * lo, c * hi) if c >= 0 else (c * hi, c * lo)
+    raise ValueError(f"not an integer index: {expr}")
+
+
+def _match_mistake(values: list[float], mistakes) -> dict | None:
+    from gae_sym.homework.numeric_check import agree
+
+    for mistake, expected in mistakes:
+        compared = 0
+        matches = True
+        for mine, wrong in zip(values, expected, strict=True):
+            if math.isnan(mine) or math.isnan(wrong):
+                continue
+            compared += 1
+            if not agree(mine, wrong):
+                matches = False
+                break
+        if matches and compared >= MIN_COMPARED_POINTS:
+            return {"id": mistake.id, "hint": mistake.hint}
+    return None
+
+
+def _rounded(value: float) -> float | str:
+    if math.isnan(value):
+        return "undefined (diverges)"
+    return float(f"{value:.10g}")
+
+
+def _has_infinite_sum(expr: Expr) -> bool:
+    return any(limit[2] == oo for s in expr.atoms(Sum) for limit in s.limits)

@@ -1,0 +1,293 @@
+"""Grade a homework: a key of questions, and one student's TOML or a class's CSV of answers.
+
+KEY.toml::
+
+    [[question]]
+    name = "q1"                 # how answers refer to it
+    question = "td-error"       # a catalogue id (gae-sym check --list) ...
+    points = 1
+    [[question]]
+    name = "q2"
+    expected = "\\delta_t + \\gamma \\delta_{t+1}"   # ... or the expected expression
+    points = 2
+
+ANSWERS: a TOML file of one student, ``q1 = 'r_t + \\gamma V(s_{t+1}) - V(s_t)'`` (question
+name → answer; an optional ``student = "Ada"`` names them), or a CSV of a class with the
+columns ``student,question,answer``. Each distinct (question, answer) pair is checked once
+(a class repeats itself), all in one warm worker process with the hard time limit; an
+unreadable answer scores 0 and the rest go on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gae_sym.errors import UserError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+@dataclass(frozen=True)
+class KeyItem:
+    name: str
+    points: float
+    question_id: str | None = None
+    expected: str | None = None
+
+
+@dataclass
+class GradedAnswer:
+    question: str
+    verdict: str  # correct | incorrect | unreadable | missing
+    points: float
+    max_points: float
+    hint: str
+    answer: str | None = None
+    parsed_latex: str | None = None
+    mistake: str | None = None
+
+
+@dataclass
+class StudentReport:
+    student: str
+    answers: list[GradedAnswer] = field(default_factory=list)
+
+    @property
+    def total(self) -> float:
+        return sum(a.points for a in self.answers)
+
+    @property
+    def max_total(self) -> float:
+        return sum(a.max_points for a in self.answers)
+
+
+def load_key(path: Path) -> list[KeyItem]:
+    """Read KEY.toml; a missing or malformed file raises UserError (exit 2)."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"cannot read the key {path}: no such file") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise UserError(f"cannot read the key {path}: {error}") from None
+    items = data.get("question")
+    if not isinstance(items, list) or not items:
+        raise UserError(f"the key {path} has no [[question]] entries")
+    key: list[KeyItem] = []
+    from gae_sym.homework.build import AnswerError
+    from gae_sym.homework.questions import question
+
+    for number, item in enumerate(items, 1):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise UserError(f"the key {path}: question {number} needs a name")
+        has_id, has_expected = "question" in item, "expected" in item
+        if has_id == has_expected:
+            raise UserError(
+                f"the key {path}: question '{item['name']}' needs exactly one of "
+                "'question' (an id) and 'expected' (an expression)"
+            )
+        points = item.get("points", 1)
+        if not isinstance(points, int | float) or isinstance(points, bool) or points < 0:
+            raise UserError(f"the key {path}: question '{item['name']}' has invalid points")
+        if has_id:
+            try:
+                question(str(item["question"]))
+            except AnswerError as error:
+                raise UserError(f"the key {path}: {error}") from None
+        key.append(
+            KeyItem(
+                item["name"],
+                float(points),
+                str(item["question"]) if has_id else None,
+                str(item["expected"]) if has_expected else None,
+            )
+        )
+    names = [k.name for k in key]
+    if len(set(names)) != len(names):
+        raise UserError(f"the key {path} names a question twice")
+    return key
+
+
+def load_answers(path: Path, key: list[KeyItem]) -> dict[str, dict[str, str]]:
+    """student -> question name -> answer, from a one-student TOML or a class CSV."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"cannot read the answers {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"cannot read the answers {path}: {error}") from None
+    if path.suffix.lower() == ".csv":
+        return _answers_from_csv(text, path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise UserError(f"cannot read the answers {path}: {error}") from None
+    names = {k.name for k in key}
+    student = data.get("student") if "student" not in names else None
+    answers = {}
+    for name, value in data.items():
+        if name == "student" and "student" not in names:
+            continue
+        answers[name] = value if isinstance(value, str) else str(value)
+    return {str(student) if student else path.stem: answers}
+
+
+def _answers_from_csv(text: str, path: Path) -> dict[str, dict[str, str]]:
+    reader = csv.DictReader(io.StringIO(text))
+    columns = [c.strip() for c in reader.fieldnames or []]
+    if not {"student", "question", "answer"} <= set(columns):
+        raise UserError(f"the answers {path} need the columns student,question,answer")
+    reader.fieldnames = columns
+    answers: dict[str, dict[str, str]] = {}
+    try:
+        for row in reader:
+            student = (row.get("student") or "").strip()
+            name = (row.get("question") or "").strip()
+            if not student or not name:
+                continue
+            answers.setdefault(student, {})[name] = row.get("answer") or ""
+    except csv.Error as error:
+        raise UserError(f"cannot read the answers {path}: {error}") from None
+    if not answers:
+        raise UserError(f"the answers {path} contain no rows")
+    return answers
+
+
+def grade(
+    key: list[KeyItem],
+    answers: dict[str, dict[str, str]],
+    worker=None,
+    progress=None,
+) -> tuple[list[StudentReport], dict]:
+    """Grade every student; returns the reports and statistics (checks run, cache hits...)."""
+    from gae_sym.homework.worker import CheckWorker
+
+    own_worker = worker is None
+    worker = worker or CheckWorker(warm=True)
+    cache: dict[tuple, dict] = {}
+    stats = {"answers": 0, "distinct_checks": 0, "timeouts": 0}
+    reports = []
+    try:
+        for student, given in answers.items():
+            report = StudentReport(student)
+            for item in key:
+                stats["answers"] += 1
+                answer = given.get(item.name)
+                if answer is None or not answer.strip():
+                    report.answers.append(
+                        GradedAnswer(item.name, "missing", 0.0, item.points, "no answer given")
+                    )
+                    continue
+                cache_key = (item.question_id, item.expected, answer)
+                if cache_key not in cache:
+                    stats["distinct_checks"] += 1
+                    cache[cache_key] = _run(worker, answer, item, stats)
+                    if progress is not None:
+                        progress()
+                result = cache[cache_key]
+                correct = result["verdict"] == "correct"
+                report.answers.append(
+                    GradedAnswer(
+                        item.name,
+                        result["verdict"],
+                        item.points if correct else 0.0,
+                        item.points,
+                        _hint(result),
+                        answer,
+                        result.get("parsed_latex"),
+                        (result.get("mistake") or {}).get("id"),
+                    )
+                )
+            reports.append(report)
+    finally:
+        if own_worker:
+            worker.close()
+    return reports, stats
+
+
+def _run(worker, answer: str, item: KeyItem, stats: dict) -> dict:
+    status, payload = worker.check(answer, item.question_id, item.expected)
+    if status == "ok":
+        return payload
+    message, kind = payload
+    if kind == "too-complex":
+        stats["timeouts"] += 1
+    if kind == "bad-expected":
+        raise UserError(f"the key's question '{item.name}': {message}")
+    return {"verdict": "unreadable", "feedback": message, "parsed_latex": None, "mistake": None}
+
+
+def _hint(result: dict) -> str:
+    verdict = result["verdict"]
+    if verdict == "correct":
+        return ""
+    if result.get("mistake"):
+        return result["mistake"]["hint"]
+    if verdict == "unreadable":
+        return result.get("feedback", "")
+    return "differs from the reference (no known mistake matched)"
+
+
+CSV_COLUMNS = ("student", "question", "verdict", "points", "max_points", "mistake", "hint")
+
+
+def write_csv(reports: list[StudentReport], out) -> None:
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for report in reports:
+        for a in report.answers:
+            writer.writerow(
+                [
+                    report.student,
+                    a.question,
+                    a.verdict,
+                    _num(a.points),
+                    _num(a.max_points),
+                    a.mistake or "",
+                    a.hint,
+                ]
+            )
+        writer.writerow(
+            [report.student, "TOTAL", "", _num(report.total), _num(report.max_total), "", ""]
+        )
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def as_json(reports: list[StudentReport], stats: dict) -> dict:
+    return {
+        "students": [
+            {
+                "student": r.student,
+                "total": r.total,
+                "max_total": r.max_total,
+                "answers": [
+                    {
+                        "question": a.question,
+                        "verdict": a.verdict,
+                        "points": a.points,
+                        "max_points": a.max_points,
+                        "mistake": a.mistake,
+                        "hint": a.hint,
+                        "parsed_latex": a.parsed_latex,
+                    }
+                    for a in r.answers
+                ],
+            }
+            for r in reports
+        ],
+        "summary": {
+            "students": len(reports),
+            "all_correct": all(a.verdict == "correct" for r in reports for a in r.answers),
+            **stats,
+        },
+    }

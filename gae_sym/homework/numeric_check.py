@@ -1,0 +1,264 @@
+"""Numeric layer: evaluate an answer and a reference at test points on concrete trajectories.
+
+A test point fixes γ, λ, n and a trajectory whose rewards and values are geometric in the
+lag, ``r_{t+i} = a ρ^i`` and ``V(s_{t+i}) = b σ^i`` with |ρ|, |σ| < 1, so every
+infinite sum of the answer vocabulary converges for γ, λ ∈ [0, 1] (edge points included)
+and δ_{t+i} = r_{t+i} + γ V(s_{t+i+1}) − V(s_{t+i}) is geometric too. Three more
+points use growing trajectories (|ρ| > 1), where far terms of long finite sums weigh as much
+as near ones; there every infinite sum diverges and the point only checks finite answers. Two linear
+functionals of a trajectory that differ have different generating functions, so they differ
+at almost every (ρ, σ): a handful of points catches any difference in weights.
+
+Sums are evaluated vectorised: the index of the k-th nested sum lives on numpy axis k, a
+mask keeps each term inside its (possibly outer-index-dependent) bounds, and an infinite sum
+is truncated at ``TRUNCATION`` terms; a sum whose last half of terms still moves the total
+is reported as divergent (NaN) at that point rather than silently truncated — this is what
+makes (1 − λ) Σ λ^{n−1} A^{(n)} undefined, not 0, at λ = 1. Edge points γ, λ ∈ {0, 1} and
+n = 1 come first (random points alone have accepted wrong answers in practice).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+from sympy import Add, Expr, Indexed, Mul, Number, Pow, Sum, Symbol, oo
+
+from gae_sym.homework.build import AnswerError
+from gae_sym.symbols import gamma, lam, n, t
+
+TRUNCATION = 400
+"""Terms kept of an infinite sum; tails of the test trajectories are below 1e-30 by then."""
+MAX_GRID = 4_000_000
+"""Largest number of terms evaluated at once (nested sums multiply their lengths)."""
+MAX_FINITE_TERMS = 100_000
+RELATIVE_TOLERANCE = 1e-8
+TIME_VALUE = 3
+"""The value given to t: answers are relative to t, any value works; 0 would hide t·x terms."""
+
+
+@dataclass(frozen=True)
+class Point:
+    """One test point: parameters and a geometric trajectory around time t."""
+
+    gamma: Fraction
+    lam: Fraction
+    n: int
+    reward_scale: Fraction
+    reward_ratio: Fraction
+    value_scale: Fraction
+    value_ratio: Fraction
+    label: str = field(default="random", compare=False)
+    impulse: int | None = None
+    """When set: r_{t+impulse} = 1, every other reward and every value 0."""
+
+    def reward(self, offset: np.ndarray) -> np.ndarray:
+        if self.impulse is not None:
+            return np.where(offset == self.impulse, 1.0, 0.0)
+        return float(self.reward_scale) * np.power(float(self.reward_ratio), offset)
+
+    def value(self, offset: np.ndarray) -> np.ndarray:
+        if self.impulse is not None:
+            return np.zeros_like(np.asarray(offset, dtype=float))
+        return float(self.value_scale) * np.power(float(self.value_ratio), offset)
+
+    def describe(self, uses_n: bool, uses_lambda: bool = True) -> dict:
+        """The point as a counterexample: parameters, the trajectory rule and its first values."""
+        if self.impulse is not None:
+            out = {"gamma": str(self.gamma), "lambda": str(self.lam)}
+            out["rewards"] = f"r_(t+{self.impulse}) = 1, every other reward 0"
+            out["values"] = "V(s_(t+i)) = 0 for every i"
+            return out
+        rewards = [self.reward_scale * self.reward_ratio**i for i in range(4)]
+        values = [self.value_scale * self.value_ratio**i for i in range(4)]
+        out: dict = {"gamma": str(self.gamma)}
+        if uses_lambda:
+            out["lambda"] = str(self.lam)
+        if uses_n:
+            out["n"] = self.n
+        out["rewards"] = (
+            f"r_(t+i) = {self.reward_scale}*({self.reward_ratio})^i: "
+            + ", ".join(str(x) for x in rewards)
+            + ", ..."
+        )
+        out["values"] = (
+            f"V(s_(t+i)) = {self.value_scale}*({self.value_ratio})^i: "
+            + ", ".join(str(x) for x in values)
+            + ", ..."
+        )
+        return out
+
+
+def impulse_point(offset: int) -> Point:
+    """γ = λ = 1 and a single reward 1 at t + offset: every infinite sum is a finite one."""
+    one, zero = Fraction(1), Fraction(0)
+    return Point(one, one, 1, zero, zero, zero, zero, "impulse", impulse=offset)
+
+
+def check_points(random_count: int = 8, seed: int = 20160608) -> list[Point]:
+    """Edge points (γ, λ ∈ {0, 1}, n = 1) first, then seeded random ones (same for everyone)."""
+    rng = random.Random(seed)
+    ratios = [Fraction(1, 2), Fraction(1, 3), Fraction(2, 3), Fraction(3, 4), Fraction(-1, 2)]
+    ratios += [Fraction(-2, 3), Fraction(1, 4), Fraction(3, 5), Fraction(-1, 3)]
+    scales = [Fraction(k) for k in (-3, -2, -1, 1, 2, 3)] + [Fraction(1, 2), Fraction(-3, 2)]
+    params = [Fraction(1, 4), Fraction(1, 3), Fraction(1, 2), Fraction(2, 3), Fraction(3, 4)]
+    params += [Fraction(4, 5), Fraction(9, 10)]
+
+    def trajectory() -> tuple[Fraction, Fraction, Fraction, Fraction]:
+        rho, sigma = rng.sample(ratios, 2)
+        return rng.choice(scales), rho, rng.choice(scales), sigma
+
+    points = []
+    edges = [(0, 0, 1), (0, 1, 1), (1, 0, 1), (1, 1, 1), (1, Fraction(1, 2), 3)]
+    edges += [(Fraction(1, 2), 1, 2), (Fraction(1, 2), 0, 2)]
+    for g, lmb, steps in edges:
+        points.append(Point(Fraction(g), Fraction(lmb), steps, *trajectory(), label="edge"))
+    for _ in range(random_count):
+        g, lmb = rng.choice(params), rng.choice(params)
+        points.append(Point(g, lmb, rng.randint(1, 6), *trajectory()))
+    # Growing trajectories (|ρ| > 1): a decaying one hides far terms (the 100th term of
+    # A^(100) is ~(3/4)^99 ≈ 1e-12); infinite sums diverge here and these points are skipped.
+    for g, lmb, steps, rho, sigma in GROWING:
+        points.append(
+            Point(g, lmb, steps, rng.choice(scales), rho, rng.choice(scales), sigma, "growing")
+        )
+    return points
+
+
+GROWING = [
+    (Fraction(1), Fraction(1, 2), 12, Fraction(11, 10), Fraction(-6, 5)),
+    (Fraction(9, 10), Fraction(3, 4), 7, Fraction(-11, 10), Fraction(21, 20)),
+    (Fraction(1, 2), Fraction(1), 5, Fraction(5, 4), Fraction(-5, 4)),
+]
+
+
+def evaluate(expr: Expr, point: Point) -> float:
+    """The value of ``expr`` at ``point`` (NaN when undefined or divergent there)."""
+    env = {
+        gamma: np.float64(point.gamma),
+        lam: np.float64(point.lam),
+        n: np.float64(point.n),
+        t: np.float64(TIME_VALUE),
+    }
+    with np.errstate(all="ignore"):
+        value = _Evaluator(point).run(expr, env, 0)
+    value = np.asarray(value, dtype=float)
+    if value.size != 1:
+        raise AnswerError("the answer does not reduce to one number per test point")
+    result = float(value.reshape(()))
+    return result if np.isfinite(result) else float("nan")
+
+
+def agree(a: float, b: float) -> bool:
+    return abs(a - b) <= RELATIVE_TOLERANCE * (1.0 + abs(a) + abs(b))
+
+
+class _Evaluator:
+    def __init__(self, point: Point) -> None:
+        self.point = point
+        # An impulse far out must sit in the first half of the kept terms, where the
+        # convergence test does not look.
+        far = 0 if point.impulse is None else 2 * (abs(point.impulse) + 2)
+        self.truncation = max(TRUNCATION, far)
+
+    def run(self, expr: Expr, env: dict, depth: int) -> np.ndarray:
+        if isinstance(expr, Number):
+            return np.float64(float(expr))
+        if expr is oo:
+            return np.float64(np.inf)
+        if isinstance(expr, Symbol):
+            if expr not in env:
+                raise AnswerError(f"unknown symbol '{expr}'", "unknown-symbol")
+            return env[expr]
+        if isinstance(expr, Indexed):
+            return self.sequence(expr, env, depth)
+        if isinstance(expr, Add):
+            total = np.float64(0.0)
+            for arg in expr.args:
+                total = total + self.run(arg, env, depth)
+            return total
+        if isinstance(expr, Mul):
+            total = np.float64(1.0)
+            for arg in expr.args:
+                total = total * self.run(arg, env, depth)
+            return total
+        if isinstance(expr, Pow):
+            return np.power(self.run(expr.base, env, depth), self.run(expr.exp, env, depth))
+        if isinstance(expr, Sum):
+            return self.summation(expr, env, depth)
+        raise AnswerError(f"cannot evaluate {type(expr).__name__}")
+
+    def sequence(self, expr: Indexed, env: dict, depth: int) -> np.ndarray:
+        offset = self.run(expr.indices[0], env, depth) - TIME_VALUE
+        name = str(expr.base.label)
+        if name == "r":
+            return self.point.reward(offset)
+        if name == "V":
+            return self.point.value(offset)
+        if name == "delta":
+            g = float(self.point.gamma)
+            return (
+                self.point.reward(offset)
+                + g * self.point.value(offset + 1)
+                - self.point.value(offset)
+            )
+        raise AnswerError(f"unknown sequence '{name}'", "unknown-symbol")
+
+    def summation(self, expr: Sum, env: dict, depth: int) -> np.ndarray:
+        body = expr.function
+        limits = list(expr.limits)
+        if len(limits) > 1:
+            # Σ_{inner} Σ_{outer}: the last limit is the outermost sum.
+            body = Sum(body, *limits[:-1])
+        index, lower_expr, upper_expr = limits[-1]
+        lower = np.asarray(self.run(lower_expr, env, depth), dtype=float)
+        upper = np.asarray(self.run(upper_expr, env, depth), dtype=float)
+        if not np.all(np.isfinite(lower)):
+            return np.float64(np.nan)
+        start = int(np.floor(np.min(lower)))
+        infinite = np.isinf(upper) & (upper > 0)
+        if np.any(infinite):
+            count = self.truncation
+        else:
+            count = int(np.max(upper)) - start + 1 if np.all(np.isfinite(upper)) else 0
+            if count > MAX_FINITE_TERMS:
+                raise AnswerError(
+                    "a sum with this many terms is too complex to check", "too-complex"
+                )
+        if count <= 0:
+            return np.zeros(np.broadcast_shapes(lower.shape, upper.shape))
+        shape = (1,) * depth + (count,)
+        ks = np.arange(start, start + count, dtype=float).reshape(shape)
+        lower_p = _pad(lower, depth + 1)
+        upper_p = _pad(upper, depth + 1)
+        mask = (ks >= lower_p) & (ks <= upper_p)
+        if mask.size > MAX_GRID:
+            raise AnswerError("nested sums this long are too complex to check", "too-complex")
+        # Outer indices get a trailing unit axis so numpy aligns them with their own axis.
+        inner_env = {key: _pad(value, depth + 1) for key, value in env.items()}
+        inner_env[index] = ks
+        values = np.asarray(self.run(body, inner_env, depth + 1), dtype=float)
+        values = _pad(values, depth + 1)
+        full_shape = np.broadcast_shapes(values.shape, mask.shape)
+        if int(np.prod(full_shape)) > MAX_GRID:
+            raise AnswerError("nested sums this long are too complex to check", "too-complex")
+        terms = np.where(mask, values, 0.0)
+        terms = np.broadcast_to(terms, full_shape)
+        total = terms.sum(axis=depth)
+        if np.any(infinite):
+            half = np.take(terms, np.arange(count // 2), axis=depth).sum(axis=depth)
+            moving = np.abs(total - half) > 1e-7 * (1.0 + np.abs(total))
+            divergent = moving & _pad(infinite, depth)
+            total = np.where(divergent, np.nan, total)
+        return total
+
+
+def _pad(array: np.ndarray, ndim: int) -> np.ndarray:
+    """Append unit axes so that an outer-index array broadcasts against inner ones."""
+    array = np.asarray(array)
+    if array.ndim > ndim:
+        # Only leading (outer) axes can be present; inner axes were summed away.
+        raise AnswerError("cannot evaluate a sum bound that depends on an inner index")
+    return array.reshape(array.shape + (1,) * (ndim - array.ndim))

@@ -1,0 +1,133 @@
+"""Run checks in a child process that is killed past a hard time limit.
+
+A timer signal cannot interrupt SymPy's C-level bigint arithmetic or a long ANTLR parse,
+so every untrusted answer is checked in a worker process. The parent waits at most
+``timeout`` seconds for the reply; past it, the worker is killed (SIGKILL) and a fresh one is
+started for the next answer, and the answer gets "too complex to check". The worker stays
+warm between answers (ANTLR loaded, reference values cached), so grading a class pays the
+start-up once.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+from multiprocessing.connection import Connection
+
+TIME_LIMIT_S = 5.0
+"""Hard limit per check, on any input."""
+
+
+def _serve(connection: Connection) -> None:
+    """Worker loop: receive (answer, question_id, expected), send the result dict."""
+    from gae_sym.homework.build import AnswerError
+    from gae_sym.homework.checker import check
+
+    while True:
+        try:
+            request = connection.recv()
+        except (EOFError, KeyboardInterrupt):
+            return
+        if request is None:
+            return
+        answer, question_id, expected = request
+        try:
+            reply = ("ok", check(answer, question_id, expected))
+        except AnswerError as error:
+            reply = ("error", (str(error), error.kind))
+        except RecursionError:
+            reply = (
+                "error",
+                ("the answer is nested too deeply: too complex to check", "too-complex"),
+            )
+        except Exception as error:  # a bug must not take the grading run down
+            reply = (
+                "error",
+                (f"the checker failed on this answer ({type(error).__name__})", "crash"),
+            )
+        connection.send(reply)
+
+
+def _context() -> mp.context.BaseContext:
+    # fork starts in milliseconds and inherits the loaded modules; spawn is the fallback.
+    methods = mp.get_all_start_methods()
+    return mp.get_context("fork" if "fork" in methods else "spawn")
+
+
+class CheckWorker:
+    """One warm worker process with a hard per-check time limit; use as a context manager."""
+
+    def __init__(self, timeout: float = TIME_LIMIT_S, warm: bool = False) -> None:
+        self.timeout = timeout
+        self._process = None
+        self._connection: Connection | None = None
+        self.restarts = 0
+        if warm:
+            # Load SymPy's LaTeX parser here so that every forked worker starts warm.
+            import gae_sym.homework.checker
+            import gae_sym.homework.numeric_check  # noqa: F401  (numpy, loaded once)
+            from gae_sym.homework.latex_reader import warm_up
+
+            warm_up()
+        self._start()
+
+    def _start(self) -> None:
+        context = _context()
+        parent, child = context.Pipe()
+        process = context.Process(target=_serve, args=(child,), daemon=True)
+        process.start()
+        child.close()
+        self._process, self._connection = process, parent
+
+    def _kill(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.join(timeout=5)
+        if self._connection is not None:
+            self._connection.close()
+        self._process = self._connection = None
+
+    def check(self, answer: str, question_id: str | None = None, expected: str | None = None):
+        """("ok", result dict) or ("error", (message, kind)); kind "too-complex" on timeout."""
+        from gae_sym.homework.screen import MAX_CHARS
+
+        for text, what in ((answer, "answer"), (expected, "expected expression")):
+            if text is not None and len(text) > MAX_CHARS:
+                # Refused here, so a huge spreadsheet cell never travels to the worker.
+                message = f"the {what} has {len(text)} characters; at most {MAX_CHARS} are read"
+                kind = "unreadable" if what == "answer" else "bad-expected"
+                return ("error", (message, kind))
+        if self._process is None or not self._process.is_alive():
+            self._kill()
+            self._start()
+        assert self._connection is not None
+        started = time.monotonic()
+        try:
+            self._connection.send((answer, question_id, expected))
+            ready = self._connection.poll(self.timeout)
+            if ready:
+                return self._connection.recv()
+        except (EOFError, BrokenPipeError, ConnectionResetError):
+            self._kill()
+            self.restarts += 1
+            return ("error", ("the checker process failed on this answer", "crash"))
+        elapsed = time.monotonic() - started
+        self._kill()
+        self.restarts += 1
+        message = f"too complex to check: no result within the time limit ({elapsed:.1f} s used)"
+        return ("error", (message, "too-complex"))
+
+    def close(self) -> None:
+        if self._connection is not None and self._process is not None and self._process.is_alive():
+            try:
+                self._connection.send(None)
+                self._process.join(timeout=2)
+            except (BrokenPipeError, OSError):
+                pass
+        self._kill()
+
+    def __enter__(self) -> CheckWorker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
