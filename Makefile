@@ -30,6 +30,7 @@ test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/gae-sym codegen --check
+	$(BIN)/gae-sym notes --check
 	$(BIN)/python -m pytest
 
 format: $(VENV)/.dev-installed

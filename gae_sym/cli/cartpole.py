@@ -1,16 +1,44 @@
-"""`gae-sym cartpole`: train the actor-critic on CartPole and check the kernels on its rollouts.
-
-TODO(owner): this module is being written; register() and run() are placeholders.
-"""
+"""`gae-sym cartpole`: train the actor-critic on CartPole and check the kernels on its rollouts."""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
 
-from gae_sym.cli._common import add_parser
+from gae_sym.cli._common import add_json_flag, add_parser, print_json
 from gae_sym.errors import UserError
 
-DESCRIPTION = """train the actor-critic on CartPole and check the kernels on its rollouts."""
+VARIANTS = ("lecture", "batched")
+DEFAULT_MAX_SECONDS = {"lecture": 120.0, "batched": 60.0}
+
+DESCRIPTION = """\
+Train an actor-critic on gymnasium's CartPole-v1 and check, on every rollout it trained on,
+that the numeric estimators compute what the training loop computed:
+
+  numeric.gae (numpy and torch)  = the loop's own GAE advantages
+  numeric.lambda_return          = the loop's returns (critic targets)
+  td_error = gae(lambda=0), mc_advantage = gae(lambda=1)
+  mc_advantage = discounted sum of the raw episode rewards - V (episodes that ended)
+  lambda_return - values = gae
+
+Variants:
+  lecture   the lecture's loop: one episode, then one update (separate actor/critic MLPs)
+  batched   A2C on a vector env (8 envs x 16 steps), truncations bootstrapped with the value
+            of the final observation, the autoreset dummy step masked out
+
+Training stops when the 100-episode mean return reaches 475 (solved) or after --max-seconds.
+Writes DIR/metrics.csv (one row per episode, as it goes), DIR/learning_curve.png and
+DIR/report.json; Ctrl-C keeps what was learned and checked so far.
+Exit status: 0 every check agrees, 1 a check disagrees (or nothing was checked), 2 bad input.
+
+example:
+  gae-sym cartpole --variant batched --seed 1 --max-seconds 30 --out runs/demo
+  gae-sym cartpole --variant lecture --seed 2 --lr 3e-2 --json   # the lecture's collapse"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,8 +48,211 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "train the actor-critic on CartPole and check the kernels on its rollouts",
         DESCRIPTION,
     )
+    parser.add_argument(
+        "--variant", choices=VARIANTS, default="batched", help="which learner (default: batched)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=1, help="seed for torch and the envs (default 1)"
+    )
+    parser.add_argument(
+        "--gamma", type=float, default=0.99, help="discount γ in [0, 1] (default 0.99)"
+    )
+    parser.add_argument("--lam", type=float, default=0.95, help="GAE λ in [0, 1] (default 0.95)")
+    parser.add_argument("--lr", type=float, default=3e-3, help="Adam learning rate (default 3e-3)")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=None,
+        metavar="X",
+        help="training wall-clock budget (default: 120 for lecture, 60 for batched)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="output folder (default: runs/cartpole-VARIANT-seedS)",
+    )
+    add_json_flag(parser)
     parser.set_defaults(func=run)
 
 
+def _validate(args: argparse.Namespace) -> None:
+    for name in ("gamma", "lam"):
+        value = getattr(args, name)
+        if not (0.0 <= value <= 1.0):
+            raise UserError(f"--{name} must lie in [0, 1], got {value}")
+    if not (args.lr > 0 and math.isfinite(args.lr)):
+        raise UserError(f"--lr must be a positive number, got {args.lr}")
+    if args.max_seconds is not None and not (args.max_seconds > 0):
+        raise UserError(f"--max-seconds must be positive, got {args.max_seconds}")
+
+
 def run(args: argparse.Namespace) -> int:
-    raise UserError("'gae-sym cartpole' is not built yet")
+    _validate(args)
+    try:
+        import gymnasium  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError as error:
+        raise UserError(
+            f"{error.name} is not installed; install the RL extra: "
+            "pip install -c constraints.txt -e '.[rl]'"
+        ) from error
+    from tqdm import tqdm
+
+    from numeric.cartpole_common import ENV_ID, EpisodeLog, EpisodeRecord
+    from numeric.cartpole_experiments import make_config, train_variant
+    from numeric.rollout_check import RolloutChecker
+
+    max_seconds = args.max_seconds or DEFAULT_MAX_SECONDS[args.variant]
+    out = args.out or Path("runs") / f"cartpole-{args.variant}-seed{args.seed}"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"cannot create --out {out}: {error}") from error
+    cfg = make_config(
+        args.variant,
+        seed=args.seed,
+        gamma=args.gamma,
+        lam=args.lam,
+        lr=args.lr,
+        max_seconds=max_seconds,
+    )
+
+    checker = RolloutChecker()
+    interrupted = False
+    with (
+        (out / "metrics.csv").open("w", newline="") as metrics_file,
+        tqdm(desc=f"CartPole {args.variant}", unit="ep", file=sys.stderr, leave=False) as bar,
+    ):
+        writer = csv.writer(metrics_file)
+        writer.writerow(
+            ["episode", "return", "length", "env_steps", "seconds", "mean_return_last_100"]
+        )
+
+        def on_episode(ep: EpisodeRecord) -> None:
+            writer.writerow(
+                [
+                    ep.episode,
+                    ep.episode_return,
+                    ep.length,
+                    ep.env_steps,
+                    f"{ep.seconds:.3f}",
+                    f"{ep.mean_return_last_100:.2f}",
+                ]
+            )
+            metrics_file.flush()  # a crash keeps every finished episode
+            bar.update(1)
+            bar.set_postfix(
+                ret=f"{ep.episode_return:.0f}",
+                avg100=f"{ep.mean_return_last_100:.1f}",
+                refresh=False,
+            )
+
+        log = EpisodeLog(on_episode=on_episode)
+        try:
+            train_variant(args.variant, cfg, log=log, on_rollout=checker)
+        except KeyboardInterrupt:
+            interrupted = True
+
+    report = {
+        "env": ENV_ID,
+        "variant": args.variant,
+        "seed": args.seed,
+        "gamma": args.gamma,
+        "lam": args.lam,
+        "lr": args.lr,
+        "max_seconds": max_seconds,
+        "episodes": len(log.returns),
+        "env_steps": log.env_steps,
+        "seconds": round(log.seconds, 3),
+        "check_seconds": round(log.check_seconds, 3),
+        "mean_return_last_100": log.mean_last_100(),
+        "solved": log.solved,
+        "solved_at_episode": log.solved_at_episode,
+        "solved_at_step": log.solved_at_step,
+        "solved_at_seconds": None
+        if log.solved_at_seconds is None
+        else round(log.solved_at_seconds, 3),
+        "interrupted": interrupted,
+        **checker.summary(),
+        "config": _config_dict(cfg),
+        "files": {
+            "metrics": str(out / "metrics.csv"),
+            "learning_curve": str(out / "learning_curve.png"),
+            "report": str(out / "report.json"),
+        },
+    }
+    _plot_learning_curve(
+        log.returns, out / "learning_curve.png", f"{ENV_ID}, {args.variant}, seed {args.seed}"
+    )
+    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+
+    if args.json:
+        print_json(report)
+    else:
+        _print_summary(report)
+    if interrupted:
+        raise KeyboardInterrupt
+    return 0 if report["agree"] else 1
+
+
+def _config_dict(cfg: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(cfg)
+
+
+def _plot_learning_curve(returns: list[float], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    episodes = np.arange(1, len(returns) + 1)
+    ax.plot(episodes, returns, lw=0.6, alpha=0.5, label="episode return")
+    if returns:
+        window = 100
+        cumsum = np.cumsum(np.insert(np.asarray(returns, dtype=float), 0, 0.0))
+        lo = np.maximum(episodes - window, 0)
+        ax.plot(
+            episodes,
+            (cumsum[episodes] - cumsum[lo]) / (episodes - lo),
+            lw=1.5,
+            label="mean of last 100",
+        )
+    ax.axhline(475, color="k", ls="--", lw=0.8, label="solved (475)")
+    ax.set(xlabel="episode", ylabel="return", title=title, ylim=(0, 510))
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _print_summary(report: dict[str, Any]) -> None:
+    solved = (
+        f"solved at episode {report['solved_at_episode']} ({report['solved_at_step']} env steps)"
+        if report["solved"]
+        else "not solved"
+    )
+    print(
+        f"{report['env']} {report['variant']} seed {report['seed']}: "
+        f"{report['episodes']} episodes, "
+        f"{report['env_steps']} env steps, {report['seconds']:.1f} s training "
+        f"(+{report['check_seconds']:.1f} s checks); mean of last 100 = "
+        f"{report['mean_return_last_100']:.1f}; {solved}"
+    )
+    print(f"checked {report['rollouts_checked']} rollouts, {report['steps_checked']} steps:")
+    for check in report["checks"]:
+        mark = "ok  " if check["agree"] else "FAIL"
+        print(
+            f"  {mark} {check['name']:32s} max |diff| {check['max_abs_diff']:.2e}"
+            f"  (tol {check['tolerance']:.0e})"
+        )
+    print("all checks agree" if report["agree"] else "CHECKS DISAGREE")
+    print(
+        f"wrote {report['files']['metrics']}, {report['files']['learning_curve']}, "
+        f"{report['files']['report']}"
+    )

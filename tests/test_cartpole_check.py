@@ -1,0 +1,143 @@
+"""The CartPole actor-critics: short real runs whose every rollout passes the kernel check."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from gae_sym.cli import main
+from numeric.actor_critic_batched import BatchedConfig
+from numeric.actor_critic_batched import train as train_batched
+from numeric.actor_critic_lecture import LectureConfig
+from numeric.actor_critic_lecture import train as train_lecture
+from numeric.cartpole_common import EpisodeLog
+from numeric.rollout_check import CHECKS, RolloutChecker, check_rollout
+
+REPORT_FIELDS = (
+    "env",
+    "variant",
+    "seed",
+    "episodes",
+    "env_steps",
+    "seconds",
+    "mean_return_last_100",
+    "solved",
+    "solved_at_episode",
+    "solved_at_step",
+    "rollouts_checked",
+    "steps_checked",
+    "max_abs_diff",
+    "tolerance",
+    "agree",
+    "checks",
+)
+
+
+def _short(cfg, env_steps: int):
+    return replace(cfg, max_env_steps=env_steps, max_seconds=60.0)
+
+
+@pytest.fixture(scope="module")
+def batched_run():
+    """A few updates of A2C with a 12-step time limit, so that truncations happen often."""
+    checker = RolloutChecker(keep=True)
+    log = EpisodeLog()
+    cfg = _short(BatchedConfig(seed=3, num_envs=4, num_steps=16, max_episode_steps=12), 3000)
+    result = train_batched(cfg, log=log, on_rollout=checker)
+    return checker, log, result
+
+
+def test_batched_short_run_agrees_on_every_rollout(batched_run):
+    checker, log, result = batched_run
+    summary = checker.summary()
+    assert summary["agree"], summary
+    assert checker.rollouts_checked == result.updates > 0
+    assert {c["name"] for c in summary["checks"]} == {c.name for c in CHECKS}
+    assert all(c["steps_compared"] > 0 for c in summary["checks"])
+    # every valid step belongs to a logged episode or to an episode still running at the end
+    assert checker.steps_checked >= sum(log.lengths)
+
+
+def test_batched_run_truncates_and_masks_the_autoreset_step(batched_run):
+    checker, log, _ = batched_run
+    kept = checker.kept
+    trunc = np.concatenate([r.truncated & ~r.terminated for r in kept])
+    assert trunc.sum() > 0  # the 12-step limit truncated episodes inside the run
+    assert max(log.lengths) == 12
+    valid = np.concatenate([r.valid for r in kept])
+    done = np.concatenate([r.terminated | r.truncated for r in kept])
+    rewards = np.concatenate([r.rewards for r in kept])
+    # NEXT_STEP: the step after every episode end is the dummy, masked out, with reward 0
+    assert np.array_equal(~valid[1:], done[:-1])
+    assert np.all(rewards[~valid] == 0)
+    assert int(valid.sum()) == checker.steps_checked
+
+
+@pytest.mark.parametrize("bootstrap_termination", [False, True])
+def test_lecture_loop_is_described_exactly_by_its_flags(bootstrap_termination):
+    checker = RolloutChecker(keep=True)
+    cfg = _short(LectureConfig(seed=2, bootstrap_termination=bootstrap_termination), 2000)
+    train_lecture(cfg, log=EpisodeLog(), on_rollout=checker)
+    assert checker.agree, checker.summary()
+    ended_by_fall = 0
+    for r in checker.kept:
+        last_delta = r.rewards[-1, 0] - r.values[-1, 0]
+        if bootstrap_termination:
+            # the printed compute_gae: every end bootstrapped, i.e. recorded as a truncation
+            assert r.truncated[-1, 0] and not r.terminated.any()
+            last_delta = last_delta + np.float32(cfg.gamma) * r.next_values[-1, 0]
+        elif r.terminated[-1, 0]:
+            ended_by_fall += 1  # the mask: no value after the pole fell
+        assert r.advantages[-1, 0] == pytest.approx(last_delta, abs=1e-5)
+    assert bootstrap_termination or ended_by_fall > 0
+
+
+def test_the_check_fails_when_the_flags_misdescribe_the_loop():
+    """A loop that bootstraps terminations, described as not bootstrapping them, must fail."""
+    checker = RolloutChecker(keep=True)
+    cfg = _short(LectureConfig(seed=2, bootstrap_termination=True), 600)
+    train_lecture(cfg, log=EpisodeLog(), on_rollout=checker)
+    r = checker.kept[0]
+    wrong = replace(r, terminated=r.truncated, truncated=np.zeros_like(r.truncated))
+    diffs = check_rollout(wrong)
+    assert diffs["gae-numpy-vs-loop"][0] > 1e-2
+    assert diffs["td-error-vs-gae-lambda0"][0] == 0.0  # the identities still hold
+
+
+def test_cli_writes_records_and_prints_the_report(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(
+        [
+            *("cartpole", "--variant", "lecture", "--seed", "1", "--max-seconds", "2"),
+            *("--out", str(out), "--json"),
+        ]
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert all(field in report for field in REPORT_FIELDS)
+    assert report["env"] == "CartPole-v1" and report["variant"] == "lecture"
+    assert report["agree"] and report["rollouts_checked"] > 0
+    assert len(report["checks"]) == len(CHECKS)
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    assert len(rows) == report["episodes"] > 0
+    assert int(rows[-1]["env_steps"]) == report["env_steps"]
+    assert (out / "learning_curve.png").stat().st_size > 0
+    assert json.loads((out / "report.json").read_text())["episodes"] == report["episodes"]
+
+
+def test_cli_refuses_bad_input(tmp_path, capsys):
+    assert main(["cartpole", "--gamma", "1.5", "--out", str(tmp_path)]) == 2
+    assert "--gamma" in capsys.readouterr().err
+
+
+def test_same_seed_same_results():
+    def run():
+        log = EpisodeLog()
+        train_batched(_short(BatchedConfig(seed=5, num_envs=4), 1500), log=log)
+        return log.returns
+
+    assert run() == run()
