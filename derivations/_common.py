@@ -6,6 +6,7 @@ from sympy import Expr, Mul
 
 from gae_sym.proof import Assumption
 from gae_sym.proof.render import written
+from gae_sym.symbols import gamma, lam
 
 
 def plus(*terms: Expr) -> Expr:
@@ -43,25 +44,36 @@ LAMBDA_LT_1 = Assumption(
     "lambda-lt-1",
     "the trace parameter is below one (the weights $(1-\\lambda)\\lambda^{n-1}$ sum to one)",
     r"0 \le \lambda < 1",
+    ratios=(lam,),
 )
 BOUNDED_DELTA = Assumption(
     "bounded-delta",
     "TD errors are bounded and $0 \\le \\gamma\\lambda < 1$, so every series in $\\delta$ "
     "converges absolutely",
-    r"|\delta_{t}| \le C\ \forall t,\ 0 \le \gamma \le 1",
-    convergence=True,
+    r"|\delta_{t}| \le C\ \forall t,\ 0 \le \gamma\lambda < 1",
+    bounded=("delta",),
+    ratios=(gamma * lam,),
 )
 GAMMA_LT_1 = Assumption(
     "gamma-lt-1",
     "the discount is below one and rewards are bounded, so "
     "$\\sum_{l} \\gamma^{l} r_{t+l}$ converges absolutely",
     r"0 \le \gamma < 1,\ |r_{t}| \le C\ \forall t",
-    convergence=True,
+    bounded=("r",),
+    ratios=(gamma,),
 )
 BOUNDED_V = Assumption(
     "bounded-V",
     "values are bounded, so the discounted tail vanishes",
     r"|V(s)| \le C \Rightarrow \gamma^{N} V(s_{t+N}) \to 0 \text{ as } N \to \infty",
+    bounded=("V",),
+)
+BOUNDED_RV = Assumption(
+    "bounded-r-V",
+    "rewards and values are bounded, so the series of n-step returns, split into its "
+    "reward and value parts, converge absolutely for $\\lambda < 1$",
+    r"|r_{t}| \le C,\ |V(s_{t})| \le C\ \forall t",
+    bounded=("r", "V"),
 )
 RECURSION = Assumption(
     "recursion",

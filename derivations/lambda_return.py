@@ -12,7 +12,15 @@ from __future__ import annotations
 
 from sympy import Q, Sum, oo
 
-from derivations._common import BOUNDED_DELTA, LAMBDA_LT_1, N_STEPS, SEGMENT, plus, times
+from derivations._common import (
+    BOUNDED_DELTA,
+    BOUNDED_RV,
+    LAMBDA_LT_1,
+    N_STEPS,
+    SEGMENT,
+    plus,
+    times,
+)
 from derivations.gae_infinite import PROOF as GAE_INFINITE
 from derivations.nstep_telescoping import PROOF as TELESCOPING
 from gae_sym.estimators import (
@@ -87,7 +95,7 @@ AVERAGE = Proof(
             ApplyTheorem(GAE_INFINITE),
         ),
     ],
-    assumptions=["lambda-lt-1", "bounded-delta", "segment"],
+    assumptions=["lambda-lt-1", "bounded-delta", "bounded-r-V", "segment"],
 )
 
 _next = Sum((gamma * lam) ** l * delta[t + 1 + l], (l, 0, oo))
@@ -146,6 +154,6 @@ DERIVATION = Derivation(
         r"bootstrap from the value with weight $1-\lambda$, from the next $\lambda$-return with "
         r"weight $\lambda$."
     ),
-    assumptions=[LAMBDA_LT_1, BOUNDED_DELTA, N_STEPS, SEGMENT],
+    assumptions=[LAMBDA_LT_1, BOUNDED_DELTA, BOUNDED_RV, N_STEPS, SEGMENT],
     proofs=[AVERAGE, RECURSIVE],
 )

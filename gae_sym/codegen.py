@@ -293,27 +293,28 @@ def numeric_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "numeric"
 
 
-def stale_files(directory: Path | None = None) -> list[Path]:
-    """The generated files in ``directory`` whose text differs from what would be written."""
+def _outdated(directory: Path | None) -> dict[Path, str]:
+    """Each generated file of ``directory`` that is missing or differs, with its new text."""
     directory = numeric_dir() if directory is None else directory
-    stale = []
+    outdated = {}
     for name, text in generate_modules().items():
         path = directory / name
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            stale.append(path)
-    return stale
+            outdated[path] = text
+    return outdated
+
+
+def stale_files(directory: Path | None = None) -> list[Path]:
+    """The generated files in ``directory`` whose text differs from what would be written."""
+    return list(_outdated(directory))
 
 
 def write_modules(directory: Path | None = None) -> list[Path]:
     """Write the generated files into ``directory``; return the paths that changed."""
-    directory = numeric_dir() if directory is None else directory
-    changed = []
-    for name, text in generate_modules().items():
-        path = directory / name
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-            changed.append(path)
-    return changed
+    outdated = _outdated(directory)
+    for path, text in outdated.items():
+        path.write_text(text, encoding="utf-8")
+    return list(outdated)
 
 
 __all__ = [

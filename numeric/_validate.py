@@ -23,6 +23,7 @@ def is_torch_tensor(x: Any) -> bool:
 
 
 def check_unit_interval(name: str, x: Any) -> float:
+    """γ or λ as a float in [0, 1]; ``ValueError`` naming ``name`` otherwise."""
     if isinstance(x, bool) or not isinstance(x, Real):
         raise ValueError(f"{name} must be a real number in [0, 1], got {x!r}")
     x = float(x)
@@ -32,6 +33,7 @@ def check_unit_interval(name: str, x: Any) -> float:
 
 
 def check_steps(n: Any) -> int:
+    """The n of an n-step estimator as a positive int (bools and 2.0 are refused)."""
     if isinstance(n, bool) or not isinstance(n, Integral) or n < 1:
         raise ValueError(f"n must be a positive integer (number of steps), got {n!r}")
     return int(n)

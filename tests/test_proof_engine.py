@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from sympy import Add, Sum, oo
+from sympy import Add, Sum, oo, sqrt
 
 import derivations
 from gae_sym.proof import Canonicalise, Derivation, Proof, Statement, Step, canonical, equivalent
@@ -131,6 +131,15 @@ def test_rational_coefficients_cancel():
     assert equivalent((1 - lam) * (-1 / (lam - 1)) * s, s)
 
 
+def test_power_laws_are_used_only_where_they_hold():
+    # q^(a+b) = q^a q^b and (γλ)^l = γ^l λ^l (integer l, nonnegative γ, λ) are identities ...
+    assert equivalent(gamma ** (l + 1), gamma * gamma**l)
+    assert equivalent((gamma * lam) ** l, gamma**l * lam**l)
+    # ... (ab)^(1/2) = a^(1/2) b^(1/2) is not: false for V(s_t) = V(s_(t+1)) = -1
+    assert not equivalent(sqrt(V[t] * V[t + 1]), sqrt(V[t]) * sqrt(V[t + 1]))
+    assert not equivalent(sqrt((lam - 1) ** 2), lam - 1)
+
+
 @pytest.mark.parametrize("derivation", derivations.ALL, ids=lambda d: d.id)
 def test_latex_rendering(derivation):
     text = derivation.to_latex()
@@ -153,3 +162,73 @@ def test_markdown_rendering(derivation):
     for proof in derivation.proofs:
         for number, step in enumerate(proof.steps, start=1):
             assert f"{number}. {step.reason}" in text
+
+
+# --- infinite series: each one must converge under the stated assumptions ---------------------
+
+
+def _telescoping_chain(weight):
+    """Σ_{l≥0} w^l (V_{t+l} − w V_{t+l+1}) = V(s_t) by splitting the sum in two: true for a
+    weight below one and bounded V, false otherwise (V constant, w = 1: 0 ≠ V(s_t))."""
+    from gae_sym.proof import Linearity, ShiftIndex, SplitFirst, involving
+
+    def tail(lower):
+        return Sum(weight**l * V[t + l], (l, lower, oo))
+
+    shifted = Sum(weight ** (l + 1) * V[t + l + 1], (l, 0, oo))
+    return Proof(
+        "infinite telescoping",
+        Statement(Sum(weight**l * (V[t + l] - weight * V[t + l + 1]), (l, 0, oo)), V[t]),
+        [
+            Step(tail(0) - shifted, "linearity", Linearity()),
+            Step(tail(0) - tail(1), "shift", ShiftIndex(l, select=involving(V[t + l + 1]), by=1)),
+            Step(
+                V[t] + tail(1) - tail(1),
+                "split off l = 0",
+                SplitFirst(l, select=lambda s: s.limits[0][1] == 0, assumption="series"),
+            ),
+            Step(V[t], "cancel", Linearity()),
+        ],
+    )
+
+
+def _verify_with(proof, **assumption):
+    from gae_sym.proof import Assumption
+
+    return Derivation("x", "x", "x", [Assumption("series", "s", "s", **assumption)], [proof])
+
+
+def test_splitting_a_series_needs_its_parts_to_converge():
+    # every step is algebra on sums; only the convergence of each part makes it valid
+    undamped = _telescoping_chain(1)
+    result = _verify_with(undamped, bounded=("delta",), ratios=(gamma * lam,)).verify()
+    assert result.status == "failed" and "needs a bounded V" in result.why
+    result = _verify_with(undamped, bounded=("V",), ratios=(gamma,)).verify()
+    assert result.status == "failed" and "no geometric weight" in result.why
+    damped = _telescoping_chain(gamma)
+    assert _verify_with(damped, bounded=("V",), ratios=(gamma,)).verify().status == "proved"
+    assert _verify_with(damped, bounded=("V",), ratios=(lam,)).verify().status == "failed"
+
+
+def test_a_cited_result_must_converge_under_the_citing_assumptions():
+    from gae_sym.proof import ApplyTheorem, Assumption, Linearity
+
+    # The lemma adds and subtracts the value series: valid only when V is bounded.
+    in_l = Sum(gamma**l * delta[t + l], (l, 0, oo))
+    in_j = Sum(gamma**j * delta[t + j], (j, 0, oo))
+    detour = Sum(gamma**l * (delta[t + l] + V[t + l]), (l, 0, oo)) - Sum(
+        gamma**l * V[t + l], (l, 0, oo)
+    )
+    lemma = Proof(
+        "detour",
+        Statement(in_l, in_j),
+        [Step(detour, "add and subtract", Linearity()), Step(in_j, "rename", Linearity())],
+        assumptions=["series"],
+    )
+    citing = Proof("cites", Statement(in_l, in_j), [Step(in_j, "lemma", ApplyTheorem(lemma))])
+    only_delta = Assumption("series", "s", "s", bounded=("delta",), ratios=(gamma,))
+    result = Derivation("x", "x", "x", [only_delta], [citing]).verify()
+    assert result.status == "failed" and "in the cited 'detour'" in result.why
+    assert "needs a bounded V" in result.why
+    with_v = Assumption("series", "s", "s", bounded=("delta", "V"), ratios=(gamma,))
+    assert Derivation("x", "x", "x", [with_v], [citing]).verify().status == "proved"

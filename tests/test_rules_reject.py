@@ -8,17 +8,20 @@ a wrong sign, a wrong shift), and refusing to run where its preconditions fail.
 from __future__ import annotations
 
 import pytest
-from sympy import Limit, Product, Q, Sum, oo
+from sympy import Limit, Product, Q, Sum, Symbol, oo
 
 from derivations.gae_infinite import PROOF as GAE_INFINITE
+from derivations.gae_lambda0 import FINITE as LAMBDA0_FINITE
 from derivations.gae_recursion import PROOF as GAE_RECURSION
 from derivations.nstep_telescoping import PROOF as TELESCOPING
 from gae_sym.estimators import (
     gae_closed_form_flagged,
     gae_recursion,
+    gae_segment,
     nstep_advantage,
     nstep_advantage_rv,
     td_error,
+    td_error_flagged,
 )
 from gae_sym.proof import (
     ApplyTheorem,
@@ -410,3 +413,57 @@ def test_swap_triangle_refuses_a_range_not_starting_at_the_outer_limit():
         Sum(Sum(_TERM, (n, l + 1, oo)), (l, 0, oo)),
         "does not start",
     )
+
+
+# --- found in review: paths that accepted false steps ----------------------------------------
+
+
+def test_swap_triangle_keeps_the_sums_inside_the_swapped_one():
+    # SymPy flattens Σ_n Σ_l Σ_k into one Sum with three limits; swapping n with the
+    # innermost k must not drop the sum over k.
+    k = Symbol("k", integer=True, nonnegative=True)
+    body = lam**n * delta[t + k]
+    triple = Sum(Sum(Sum(body, (k, 0, l)), (l, 0, n - 1)), (n, 1, N))
+    dropped_k = Sum(Sum(body, (n, l + 1, N)), (l, 0, N - 1))
+    assert refuses(SwapTriangle(n, k), triple, dropped_k, "one sum over k")
+    # the swap of n with l keeps Σ_k inside
+    swapped = Sum(Sum(Sum(body, (k, 0, l)), (n, l + 1, N)), (l, 0, N - 1))
+    assert accepts(SwapTriangle(n, l), triple, swapped)
+
+
+def test_apply_theorem_uses_a_specialised_lemma_only_at_its_values():
+    # gae-lambda0 proves GAE = δ_t at λ = 0 only: citing it for every λ is false.
+    assert refuses(ApplyTheorem(LAMBDA0_FINITE), gae_segment(), td_error(), "does not occur")
+    assert accepts(ApplyTheorem(LAMBDA0_FINITE), gae_segment().xreplace({lam: 0}), td_error())
+
+
+def test_apply_theorem_refuses_an_instance_outside_the_lemma_domain():
+    # telescoping is proved for n >= 1; N - 2 is not known to be >= 1
+    rule = ApplyTheorem(TELESCOPING, {n: N - 2})
+    assert refuses(rule, nstep_advantage(t, N - 2), nstep_advantage_rv(t, N - 2), "positive")
+
+
+def test_induction_base_case_must_cover_the_declared_domain():
+    # n is declared positive: a base case at n = 2 leaves n = 1 unproved.
+    assert refuses(Induction(n, base=2), _UNFOLDED, nstep_advantage_rv(), "does not cover")
+
+
+def test_unfold_takes_only_the_project_definitions():
+    # δ_t := 0 would make every GAE sum vanish
+    assert refuses(Unfold(delta, lambda time: 0 * time), delta[t], 0, "not the project's")
+    assert refuses(Unfold(delta, lambda time: r[time] - V[time]), delta[t], r[t] - V[t])
+    # the segment form of δ holds inside a segment: the rule cites that assumption
+    assert Unfold(delta, td_error).assumptions() == ("segment",)
+    flagged = Unfold(delta, td_error_flagged)
+    assert flagged.assumptions() == ()
+    assert accepts(flagged, delta[t], td_error_flagged())
+
+
+def test_apply_theorem_inside_a_sum_only_over_the_lemma_domain():
+    # Σ_{n≥0}: the term n = 0 is outside telescoping's n >= 1
+    rule = ApplyTheorem(TELESCOPING)
+    outside = Sum(lam**n * nstep_advantage(t, n), (n, 0, oo))
+    rewritten = Sum(lam**n * nstep_advantage_rv(t, n), (n, 0, oo))
+    assert refuses(rule, outside, rewritten, "positive")
+    inside = Sum(lam**n * nstep_advantage(t, n), (n, 1, oo))
+    assert accepts(rule, inside, Sum(lam**n * nstep_advantage_rv(t, n), (n, 1, oo)))

@@ -184,3 +184,15 @@ def test_a_tuple_result_is_told_to_return_advantages_only():
 
     result = verify(advantages_and_returns, "lecture", max_examples=5)
     assert "a tuple of 2 arrays? return the advantages only" in result.counterexample.error
+
+
+def test_sys_exit_inside_the_function_is_a_failure_not_the_verdict():
+    # sys.exit(0) in the tested code must not end verify-impl with "passes".
+    def exits_on_long_segments(rewards, values, next_value, gamma, lam):
+        if len(rewards) > 3:
+            raise SystemExit(0)
+        return lecture.compute_gae(rewards, values, next_value, gamma, lam)
+
+    result = verify(exits_on_long_segments, "lecture", max_examples=5)
+    assert not result.passed
+    assert result.counterexample.error == "raised SystemExit: 0"

@@ -149,3 +149,11 @@ def test_nan_results_stay_valid_json(capsys):
     assert status == 1
     document = json.loads(out, parse_constant=lambda name: pytest.fail(f"bare {name} in JSON"))
     assert "nan" in document["counterexample"]["got"]
+
+
+def test_command_line_choices_are_the_library_ones():
+    from gae_sym import testing
+    from gae_sym.cli import verify_impl
+
+    assert verify_impl.CONVENTIONS == testing.CONVENTIONS
+    assert verify_impl.INPUT_TYPES == testing.INPUT_TYPES

@@ -15,6 +15,8 @@ from typing import Any
 from gae_sym.cli._common import add_json_flag, add_parser, print_json
 from gae_sym.errors import UserError
 
+# The same tuples as gae_sym.testing's, spelled out so that building the parser (every
+# `gae-sym` call) does not import hypothesis; tests/test_verify_impl_cli.py keeps them equal.
 CONVENTIONS = ("lecture", "masked", "canonical")
 INPUT_TYPES = ("list", "numpy", "torch")
 

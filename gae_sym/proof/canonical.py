@@ -11,10 +11,11 @@ bounds):
 * a sum of several terms is split into one sum per term, and factors free of the
   summation variable are pulled out (linearity);
 * every summand is expanded with powers split (γ^{l+1} → γ·γ^l, (γλ)^l → γ^l λ^l);
-  the exponent laws are applied formally (``force=True``), i.e. as identities of
-  Laurent monomials in γ and λ: exact for γ, λ ≠ 0, and the theorems here are
-  polynomial or power-series identities in γ, λ ∈ [0, 1] on index ranges where every
-  exponent is nonnegative, so they extend to 0 by continuity;
+  q^{a+b} = q^a q^b is applied formally (``force=True``): exact for q ≠ 0, and the
+  theorems here are polynomial or power-series identities in γ, λ ∈ [0, 1] on index
+  ranges where every exponent is nonnegative, so they extend to 0 by continuity.
+  (ab)^z = a^z b^z is applied only where SymPy's assumptions make it true (integer z,
+  or nonnegative a, b), never forced: √(xy) = √x √y is false for x, y < 0;
 * a sum or product with numeric bounds and at most 16 terms is written out (the empty
   sum is 0, the empty product 1).
 
@@ -42,18 +43,17 @@ from sympy import (
 )
 
 _MAX_EXPLICIT = 16
-_EXPAND_HINTS = {
-    "power_base": True,
-    "power_exp": True,
-    "mul": True,
-    "multinomial": True,
-    "force": True,
-}
 
 
 def expand_all(expr: Expr) -> Expr:
-    """Expand products and split powers (γ^{l+1} → γ·γ^l, (γλ)^l → γ^l·λ^l)."""
-    return expand(expr, **_EXPAND_HINTS)
+    """Expand products and split powers (γ^{l+1} → γ·γ^l, (γλ)^l → γ^l·λ^l).
+
+    q^{a+b} = q^a·q^b holds for every q ≠ 0 (one branch of the logarithm on both sides),
+    so it is forced; (ab)^z = a^z·b^z is not an identity (√(xy) ≠ √x·√y for x, y < 0), so
+    SymPy applies it only where the assumptions allow it: integer z, or a, b ≥ 0.
+    """
+    split_sums = expand(expr, power_exp=True, power_base=False, mul=True, force=True)
+    return expand(split_sums, power_exp=True, power_base=True, mul=True, multinomial=True)
 
 
 def bound_symbol(depth: int) -> Symbol:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sympy import Expr, Sum, oo
+from sympy import Expr, Indexed, Pow, Product, Sum, oo
 
 from gae_sym.proof.canonical import canonical, equivalent
 from gae_sym.proof.rules import Rule, RuleError, Substitute
@@ -31,16 +31,25 @@ _MAX_WHY = 300
 class Assumption:
     """A named hypothesis of a theorem: a short id, the words, and its LaTeX.
 
-    ``convergence`` marks an assumption that makes the theorem's infinite series
-    converge absolutely; a proof that writes an infinite sum must state one, because
-    splitting, merging and reordering such sums (linearity, canonical forms) is valid
-    only for absolutely convergent series.
+    Splitting, merging and reordering infinite sums (linearity, canonical forms) is valid
+    only for absolutely convergent series, so an assumption says which series it makes
+    converge: ``bounded`` names the sequences it bounds (IndexedBase labels, e.g.
+    ``"delta"``) and ``ratios`` the expressions it puts in [0, 1) (γλ, λ). A series
+    Σ_{x≥a} f(x) in a proof is accepted when every sequence element that moves with x is
+    bounded and f decays geometrically: powers q^{x+c} whose bases include all symbols
+    of one of the ratios (see :func:`series_problem`).
     """
 
     name: str
     text: str
     latex: str
-    convergence: bool = False
+    bounded: tuple[str, ...] = ()
+    ratios: tuple[Expr, ...] = ()
+
+    @property
+    def convergence(self) -> bool:
+        """True for an assumption that makes some series converge."""
+        return bool(self.ratios)
 
 
 @dataclass(frozen=True)
@@ -142,6 +151,76 @@ class Proof:
         return None
 
 
+# δ_t = r_t + γ V(s_{t+1}) − V(s_t) is bounded when rewards and values are.
+_BOUNDED_BY_DEFINITION = {"delta": ("r", "V")}
+
+
+def series_problem(expr: Expr, bounded: set[str], ratios: Sequence[Expr]) -> str | None:
+    """Why an infinite series in the canonical form of ``expr`` may diverge, else None.
+
+    Each sum written in ``expr`` is put in canonical form on its own (split term by term,
+    so this sees every series a linearity step creates, and no series cancels against
+    another one written beside it). Σ_{x≥a} f(x) passes when (1) every sequence element
+    whose index moves with x (or with a variable of a sum nested in f) belongs to a
+    ``bounded`` sequence, and (2) f holds powers q^{x+c} (or the tail Σ_{y≥x+c} of such
+    powers) whose bases contain every symbol of one of ``ratios``: a bounded sequence
+    times a geometric weight below one, or such a weight times a polynomial in x,
+    converges absolutely.
+    """
+    bounded = set(bounded)
+    for name, parts in _BOUNDED_BY_DEFINITION.items():
+        if set(parts) <= bounded:
+            bounded.add(name)
+    series = {part for written in expr.atoms(Sum) for part in canonical(written).atoms(Sum)}
+    for node in sorted(series, key=str):
+        var, _, upper = node.limits[-1]
+        if upper != oo:
+            continue
+        body = node.function
+        moving = {var} | {lim[0] for inner in body.atoms(Sum, Product) for lim in inner.limits}
+        for element in body.atoms(Indexed):
+            label = str(element.base.label)
+            if any(i.free_symbols & moving for i in element.indices) and label not in bounded:
+                return f"the series {node} needs a bounded {label}: no assumption states it"
+        bases: set = set()
+        for power in body.atoms(Pow):
+            if power.exp.has(var):
+                bases |= power.base.free_symbols
+        for tail in body.atoms(Sum):
+            y, lower, top = tail.limits[-1]
+            if top == oo and lower.has(var):
+                for power in tail.function.atoms(Pow):
+                    if power.exp.has(y):
+                        bases |= power.base.free_symbols
+        if not any(ratio.free_symbols <= bases for ratio in ratios):
+            return f"the series {node} has no geometric weight that an assumption puts below one"
+    return None
+
+
+def _divergence(proof: Proof, assumptions: Sequence[Assumption]) -> tuple[int, str] | None:
+    """The first line of ``proof`` holding a series its assumptions do not make converge.
+
+    Lines are numbered as steps (the left side counts as line 1, the right side as the
+    line after the last step); a cited result's lines count as the citing step's.
+    """
+    bounded = {name for a in assumptions for name in a.bounded}
+    ratios = [ratio for a in assumptions for ratio in a.ratios]
+    numbered = [(1, proof.statement.lhs, None)]
+    numbered += [(i, s.expr, getattr(s.rule, "lemma", None)) for i, s in enumerate(proof.steps, 1)]
+    numbered.append((len(proof.steps) + 1, proof.statement.rhs, None))
+    for number, line, lemma in numbered:
+        problem = series_problem(line, bounded, ratios)
+        if problem is None and lemma is not None:
+            # A cited result's series must converge under this theorem's assumptions too.
+            inner = _divergence(lemma, assumptions)
+            problem = None if inner is None else f"in the cited '{lemma.title}': {inner[1]}"
+        if problem:
+            if not ratios:
+                problem = f"infinite sums without a stated convergence assumption ({problem})"
+            return number, _clip(problem)
+    return None
+
+
 def _clip(text: str) -> str:
     return text if len(text) <= _MAX_WHY else text[: _MAX_WHY - 3] + "..."
 
@@ -189,8 +268,8 @@ class Derivation:
             outcome = proof.check(refresh=True)
             if undeclared:
                 outcome = (1, f"cites undeclared assumption(s): {', '.join(undeclared)}")
-            elif proof.has_infinite_sum() and not any(declared[a].convergence for a in names):
-                outcome = (1, "infinite sums without a stated convergence assumption")
+            elif outcome is None and proof.has_infinite_sum():
+                outcome = _divergence(proof, [declared[a] for a in names])
             if outcome is not None:
                 failed, why = offset + outcome[0], f"{proof.title}: {outcome[1]}"
                 break

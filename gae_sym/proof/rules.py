@@ -37,9 +37,10 @@ from sympy import (
     oo,
     piecewise_fold,
     refine,
+    sympify,
 )
 
-from gae_sym.proof.canonical import canonical, equivalent, expand_all, is_zero
+from gae_sym.proof.canonical import canonical, equivalent, is_zero
 
 if TYPE_CHECKING:
     from gae_sym.proof.core import Proof
@@ -150,6 +151,15 @@ class Linearity(Canonicalise):
     name = "linearity"
 
 
+def project_definitions() -> dict[Any, tuple[tuple[Callable[[Expr], Expr], str | None], ...]]:
+    """The sequences a step may unfold, each with its definitions of gae_sym.estimators
+    and the assumption (if any) under which that form is the definition."""
+    from gae_sym.estimators import td_error, td_error_flagged
+    from gae_sym.symbols import delta
+
+    return {delta: ((td_error, "segment"), (td_error_flagged, None))}
+
+
 @dataclass(frozen=True)
 class Unfold(Rule):
     """Replace a sequence element by its definition, e.g. δ_{t+l} by r_{t+l} + γV − V.
@@ -157,12 +167,28 @@ class Unfold(Rule):
     ``definition(i)`` is the definition at time ``i``; with ``at`` only those times are
     unfolded. The claim is unfolded the same way before comparing, so the rule also
     folds a definition back (reading the step from right to left).
+
+    The definition must be one of the project's (:func:`project_definitions`), or a step
+    could unfold δ into anything; the segment form of δ cites the assumption that makes
+    it the definition (V(s'_t) = V(s_{t+1}) inside a segment).
     """
 
     base: Any
     definition: Callable[[Expr], Expr]
     at: tuple = ()
     name = "unfold"
+
+    def _source(self) -> tuple[bool, str | None]:
+        """(is a project definition, the assumption it needs)."""
+        time = Symbol("_time", integer=True)
+        for definition, assumption in project_definitions().get(self.base, ()):
+            if equivalent(self.definition(time), definition(time)):
+                return True, assumption
+        return False, None
+
+    def assumptions(self) -> tuple[str, ...]:
+        known, assumption = self._source()
+        return (assumption,) if known and assumption else ()
 
     def _unfold(self, expr: Expr) -> Expr:
         def matches(node: Expr) -> bool:
@@ -173,6 +199,8 @@ class Unfold(Rule):
         return expr.replace(matches, lambda node: self.definition(node.indices[0]))
 
     def apply(self, previous: Expr, claimed: Expr) -> Expr:
+        if not self._source()[0]:
+            raise RuleError(f"the definition given for {self.base} is not the project's")
         result = self._unfold(previous)
         if result == previous:
             raise RuleError(f"{self.base} does not occur in the previous line")
@@ -260,8 +288,10 @@ class ShiftIndex(_SumRule):
 class Induction(Rule):
     """Prove ``previous = claimed`` for all integers ``var ≥ base`` by induction.
 
-    Base case: both sides at ``var = base`` (finite sums with numeric bounds, so
-    ``doit`` is exact). Step: in the case ``var + 1`` every sum or product whose bounds
+    ``base`` must not exceed the least value ``var`` is declared to take (1 for a
+    positive symbol). Base case: both sides at ``var = base``, compared in canonical
+    form (sums with numeric bounds written out term by term, nothing evaluated by
+    ``doit``). Step: in the case ``var + 1`` every sum or product whose bounds
     depend on ``var`` has its new last terms peeled off; after subtracting the case
     ``var`` (the induction hypothesis) the remainder must vanish.
     """
@@ -272,10 +302,18 @@ class Induction(Rule):
 
     def apply(self, previous: Expr, claimed: Expr) -> Expr:
         gap = previous - claimed
-        # The base case is evaluated with doit(): only safe on finite sums.
         if any(_is_infinite(b) for s in gap.atoms(Sum) for limit in s.limits for b in limit[1:]):
             raise RuleError("induction works on finite forms; this line has an infinite sum")
-        base_case = expand_all(gap.subs(self.var, self.base).doit())
+        # The claim is for every value the variable is declared to take (n ≥ 1 for a
+        # positive n): a base case above that would leave the first values unproved.
+        if (self.var - self.base).is_nonnegative is not True:
+            raise RuleError(
+                f"base case {self.var} = {self.base} does not cover every {self.var} "
+                "the statement is about (declare the variable's domain or lower the base)"
+            )
+        # No doit(): the canonical form writes out sums with numeric bounds term by term,
+        # and leaves any other sum alone instead of trusting SymPy to evaluate it.
+        base_case = gap.subs(self.var, self.base)
         if not is_zero(base_case):
             raise RuleError(f"base case {self.var} = {self.base} fails: residue {base_case}")
         following = peel_new_terms(gap.subs(self.var, self.var + 1), self.var)
@@ -335,7 +373,9 @@ class SwapTriangle(Rule):
                 )
             body = _body(node)
             inner_sums = [f for f in Mul.make_args(body) if isinstance(f, Sum)]
-            if len(inner_sums) != 1 or inner_sums[0].limits[0][0] != self.inner:
+            # SymPy flattens Σ_n Σ_l Σ_k into one Sum with three limits: the inner sum's
+            # outermost limit must be the one swapped, and its own inner sums must stay.
+            if len(inner_sums) != 1 or _limit(inner_sums[0])[0] != self.inner:
                 raise RuleError(f"the summand is not (factor) × (one sum over {self.inner})")
             inner_sum = inner_sums[0]
             l_var, c, top = _limit(inner_sum)
@@ -349,7 +389,7 @@ class SwapTriangle(Rule):
             factor = Mul(*[f for f in Mul.make_args(body) if f is not inner_sum])
             if factor.has(l_var):
                 raise RuleError(f"a factor outside the inner sum mentions {l_var}")
-            body = factor * inner_sum.function
+            body = factor * _body(inner_sum)
             new_inner = Sum(body, (n_var, l_var + s, big))
             return Sum(new_inner, (l_var, c, big - s if not _is_infinite(big) else big))
 
@@ -538,16 +578,35 @@ class ApplyTheorem(Rule):
         outcome = self.lemma.check()
         if outcome is not None:
             raise RuleError(f"the cited result '{self.lemma.title}' is not proved: {outcome[1]}")
-        old = self.lemma.statement.lhs.xreplace(dict(self.instance))
-        new = self.lemma.statement.rhs.xreplace(dict(self.instance))
+        _check_instance_domain(self.instance)
+        # A lemma stated at fixed parameter values (λ = 0) proves lhs = rhs only there.
+        specialised = dict(self.lemma.statement.at)
+        old = self.lemma.statement.lhs.xreplace(specialised).xreplace(dict(self.instance))
+        new = self.lemma.statement.rhs.xreplace(specialised).xreplace(dict(self.instance))
         if self.reverse:
             old, new = new, old
+        # Inside Σ_{n=a}^{b} the lemma is used at n = a, a + 1, ...: a must be in its domain.
+        for node in previous.atoms(Sum, Product):
+            _check_instance_domain({x: a for x, a, _ in node.limits if x in old.free_symbols})
         result = previous.xreplace({old: new})
         if result == previous:
             result = previous.subs(old, new)
         if result == previous:
             raise RuleError(f"the cited result's side {old} does not occur in the previous line")
         return result
+
+
+_DOMAIN_PROPERTIES = ("integer", "positive", "nonnegative", "real")
+
+
+def _check_instance_domain(instance: Mapping) -> None:
+    """A lemma proved for a symbol declared (say) a positive integer holds only for
+    values SymPy can show to be positive integers."""
+    for symbol, value in instance.items():
+        value = sympify(value)
+        for prop in _DOMAIN_PROPERTIES:
+            if getattr(symbol, f"is_{prop}") and getattr(value, f"is_{prop}") is not True:
+                raise RuleError(f"cannot show that {symbol} = {value} is {prop}, as the lemma says")
 
 
 @dataclass(frozen=True)
@@ -577,8 +636,8 @@ class SolveRecursion(Rule):
         )
         if not equivalent(previous, expected):
             raise RuleError("the previous line is not the recursion applied to the closed form")
-        boundary = self.closed_form(t, 0).doit()
-        if boundary != 0:
+        boundary = self.closed_form(t, 0)
+        if not is_zero(boundary):
             raise RuleError(f"the closed form with no steps left is {boundary}, not 0")
         return self.sequence[t]
 
@@ -602,4 +661,5 @@ __all__ = [
     "Unfold",
     "involving",
     "peel_new_terms",
+    "project_definitions",
 ]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gae_sym.testing.trajectories import Trajectory
+from gae_sym.testing.trajectories import CONVENTIONS, Trajectory
 
 
 def _recursion(
@@ -86,7 +86,7 @@ def _segment_end_dropped(traj: Trajectory) -> np.ndarray:
     return _recursion(traj, bootstrap=boot)
 
 
-ALL = ("lecture", "masked", "canonical")
+ALL = CONVENTIONS
 WITH_DONES = ("masked", "canonical")
 
 

@@ -36,17 +36,7 @@ def reference_gae(traj: Trajectory) -> np.ndarray:
     """The proven GAE of ``traj`` from the project's kernels (``numeric.gae``)."""
     import numeric
 
-    return np.asarray(
-        numeric.gae(
-            traj.rewards,
-            traj.values,
-            traj.next_values,
-            traj.terminated,
-            traj.truncated,
-            gamma=traj.gamma,
-            lam=traj.lam,
-        )
-    )
+    return np.asarray(numeric.gae(*traj.arrays, gamma=traj.gamma, lam=traj.lam))
 
 
 def named_inputs(traj: Trajectory, convention: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ float32 inputs) ``|got − expected| ≤ 1e-5·S + 1e-4·|expected|``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
 import textwrap
 import time
@@ -134,7 +135,8 @@ def run_case(func: Callable[..., Any], plan: CallPlan, traj: Trajectory, label: 
         # The function's prints must not reach stdout (``--json`` owns it).
         with contextlib.redirect_stdout(sys.stderr):
             result = func(*args, **kwargs)
-    except Exception as error:
+    # sys.exit() inside the function is a failure on valid input, not the verdict's exit status.
+    except (Exception, SystemExit) as error:
         outcome.error = f"raised {type(error).__name__}: {_one_line(error)}"
         return outcome
     try:
@@ -148,7 +150,7 @@ def run_case(func: Callable[..., Any], plan: CallPlan, traj: Trajectory, label: 
             f"returned shape {got.shape}, expected {expected.shape} "
             f"(one advantage per step, T = {traj.length})"
         )
-        if got.ndim == expected.ndim + 1 and got.shape[1:] == expected.shape:
+        if got.ndim == expected.ndim + 1 and got.shape[1:] == expected.shape and len(got) > 1:
             outcome.error += f"; a tuple of {got.shape[0]} arrays? return the advantages only"
         return outcome
     outcome.tolerance = tolerance_for(got.dtype, traj.dtype)
@@ -455,15 +457,7 @@ def _confirm_with_oracle(outcome: Outcome) -> None:
     from gae_sym import oracle
 
     traj = outcome.traj
-    proven = oracle.gae(
-        traj.rewards,
-        traj.values,
-        traj.next_values,
-        traj.terminated,
-        traj.truncated,
-        gamma=traj.gamma,
-        lam=traj.lam,
-    )
+    proven = oracle.gae(*traj.arrays, gamma=traj.gamma, lam=traj.lam)
     tolerance = tolerance_for(traj.dtype, outcome.expected.dtype)
     if mismatches(proven, outcome.expected, tolerance, _scale(traj, proven)).any():
         raise RuntimeError(
@@ -476,18 +470,8 @@ def _confirm_with_oracle(outcome: Outcome) -> None:
 def _as_dtype(traj: Trajectory, dtype: np.dtype) -> Trajectory:
     if traj.dtype == dtype:
         return traj
-    cast = {
-        name: getattr(traj, name).astype(dtype) for name in ("rewards", "values", "next_values")
-    }
-    return Trajectory(
-        cast["rewards"],
-        cast["values"],
-        cast["next_values"],
-        traj.terminated,
-        traj.truncated,
-        traj.gamma,
-        traj.lam,
-    )
+    floats = ("rewards", "values", "next_values")
+    return dataclasses.replace(traj, **{name: getattr(traj, name).astype(dtype) for name in floats})
 
 
 def assert_gae_matches(

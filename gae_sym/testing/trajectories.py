@@ -59,6 +59,12 @@ class Trajectory:
     def done(self) -> np.ndarray:
         return self.terminated | self.truncated
 
+    @property
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """(rewards, values, next_values, terminated, truncated): the positional arguments
+        of the ``numeric`` estimators."""
+        return (self.rewards, self.values, self.next_values, self.terminated, self.truncated)
+
     def scale(self) -> float:
         """The largest input magnitude (at least 1): the unit of the absolute tolerance."""
         arrays = (self.rewards, self.values, self.next_values)
