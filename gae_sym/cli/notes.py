@@ -1,24 +1,120 @@
-"""`gae-sym notes`: write the lecture notes (Markdown, LaTeX, figures).
-
-TODO(owner): this module is being written; register() and run() are placeholders.
-"""
+"""`gae-sym notes`: write the lecture notes (Markdown, LaTeX, figures), check them, build a PDF."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from gae_sym.cli._common import add_parser
 from gae_sym.errors import UserError
 
-DESCRIPTION = """write the lecture notes (Markdown, LaTeX, figures)."""
+DEFAULT_OUT = Path("docs/notes")
+
+DESCRIPTION = """\
+Write lecture notes that write themselves: every derivation step by step, each step
+machine-checked (the same check as 'gae-sym prove'), in the order a course teaches it:
+TD error -> n-step advantages and their telescoping -> the lambda-weighted average ->
+GAE -> the lambda = 0 and lambda = 1 limits -> the recursion used in code -> the
+lambda-return; then the bias-variance study, the CartPole runs, and the lecture's own
+claims checked against them.
+
+Writes into DIR (default docs/notes):
+  index.md            contents, linking every page
+  <theorem-id>.md     one page per derivation, anchored by its theorem id
+  td-error.md, bias-variance.md, cartpole.md, lecture-claims.md
+  notes.tex           the same as one LaTeX article (amsmath, align*)
+  figures/*.png       lambda weights, bias/variance vs lambda, CartPole curves
+It reads docs/data/study/study.json ('gae-sym study --out docs/data/study') and
+docs/data/cartpole/runs.json ('python -m numeric.cartpole_experiments --out
+docs/data/cartpole'); missing data is said in the notes.
+
+examples:
+  gae-sym notes                      # (re)write docs/notes
+  gae-sym notes --pdf                # ... and build docs/notes/notes.pdf (needs TeX)
+  gae-sym notes --check              # exit 1 naming the stale files (figures not compared)
+  gae-sym notes --out /tmp/notes
+exit status: 0 written / up to date; 1 stale files, a failed PDF build or no TeX engine"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_parser(
         subparsers, "notes", "write the lecture notes (Markdown, LaTeX, figures)", DESCRIPTION
     )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        type=Path,
+        default=DEFAULT_OUT,
+        help=f"folder of the notes (default {DEFAULT_OUT})",
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--pdf", action="store_true", help="also build notes.pdf with latexmk or pdflatex"
+    )
+    mode.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if a text file in DIR differs from what would be written",
+    )
+    parser.add_argument(
+        "--data",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="folder holding study/study.json and cartpole/runs.json (default: docs/data "
+        "of this source tree)",
+    )
     parser.set_defaults(func=run)
 
 
+def _load_derivations():
+    try:
+        import derivations
+    except ImportError as error:
+        raise UserError(f"cannot import the derivations package: {error}", exit_code=1) from error
+    all_derivations = getattr(derivations, "ALL", None)
+    if not all_derivations:
+        raise UserError("the derivations package defines no derivations (ALL)", exit_code=1)
+    return tuple(all_derivations)
+
+
 def run(args: argparse.Namespace) -> int:
-    raise UserError("'gae-sym notes' is not built yet")
+    from gae_sym.notes.build import PdfError, build_pdf, stale_files, write_notes
+    from gae_sym.notes.data import load_data
+    from gae_sym.notes.render import render_notes
+
+    try:
+        data = load_data(args.data)
+    except ValueError as error:
+        raise UserError(str(error), exit_code=1) from error
+    notes = render_notes(_load_derivations(), data)
+    if args.check:
+        stale = stale_files(notes, args.out)
+        if stale:
+            print(f"stale notes in {args.out}: {', '.join(stale)}")
+            print("regenerate them with: gae-sym notes" + _out_flag(args.out))
+            return 1
+        print(f"notes in {args.out} are up to date ({len(notes.files)} text files)")
+        return 0
+    try:
+        written = write_notes(notes, args.out)
+    except OSError as error:
+        raise UserError(f"cannot write the notes to {args.out}: {error}", exit_code=1) from error
+    print(f"wrote {len(written)} files to {args.out}:")
+    for path in written:
+        print(f"  {path}")
+    if data.study is None:
+        print("note: no study data; run 'gae-sym study --out docs/data/study' first")
+    if data.runs is None:
+        print("note: no CartPole runs (docs/data/cartpole/runs.json); the notes say so")
+    if args.pdf:
+        try:
+            pdf = build_pdf(args.out)
+        except PdfError as error:
+            raise UserError(str(error), exit_code=1) from error
+        print(f"  {pdf}")
+    return 0
+
+
+def _out_flag(out: Path) -> str:
+    return "" if out == DEFAULT_OUT else f" --out {out}"
