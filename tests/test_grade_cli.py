@@ -60,6 +60,8 @@ def test_all_correct_exits_0(tmp_path, capsys):
         ("[[question]]\nname = 'a'\npoints = 1\n", "exactly one of"),
         ("[[question]]\nname = 'a'\nquestion = 'gae-2'\n", "unknown question"),
         ("title = 'no questions'\n", "no [[question]]"),
+        # A typo in an expected expression stops the run even if nobody answered it.
+        ("[[question]]\nname = 'a'\nexpected = 'r_t + \\beta'\n", "'\\beta'"),
     ],
 )
 def test_unreadable_key_exits_2(tmp_path, capsys, key_text, phrase):
@@ -75,6 +77,16 @@ def test_unreadable_answers_exit_2(tmp_path, capsys):
     assert main(["grade", str(KEY), str(bad)]) == 2
     assert "student,question,answer" in capsys.readouterr().err
     assert main(["grade", str(KEY), str(tmp_path / "missing.toml")]) == 2
+
+
+def test_spreadsheet_csv_with_a_byte_order_mark(tmp_path, capsys):
+    exported = tmp_path / "excel.csv"
+    exported.write_text(
+        "student,question,answer\nAda,q1-td-error,r[t] + gamma*V[t+1] - V[t]\n",
+        encoding="utf-8-sig",
+    )
+    assert main(["grade", str(KEY), str(exported)]) == 1  # four answers are missing
+    assert "q1-td-error           correct" in capsys.readouterr().out
 
 
 def test_a_timeout_never_stops_the_rest(tmp_path):

@@ -81,15 +81,24 @@ def _progress_bar(total: int):
 
 
 def _print_tables(reports, stats) -> None:
+    from gae_sym.homework.grading import format_points
+
     for report in reports:
         rows = [
-            (a.question, a.verdict, f"{_num(a.points)}/{_num(a.max_points)}", a.hint)
+            (
+                a.question,
+                a.verdict,
+                f"{format_points(a.points)}/{format_points(a.max_points)}",
+                a.hint,
+            )
             for a in report.answers
         ]
         width_q = max([len("question")] + [len(r[0]) for r in rows])
         width_v = max([len("verdict")] + [len(r[1]) for r in rows])
         width_p = max([len("points")] + [len(r[2]) for r in rows])
-        print(f"== {report.student}: {_num(report.total)}/{_num(report.max_total)}")
+        print(
+            f"== {report.student}: {format_points(report.total)}/{format_points(report.max_total)}"
+        )
         print(f"{'question':<{width_q}}  {'verdict':<{width_v}}  {'points':<{width_p}}  hint")
         for question, verdict, points, hint in rows:
             print(f"{question:<{width_q}}  {verdict:<{width_v}}  {points:<{width_p}}  {hint}")
@@ -99,10 +108,6 @@ def _print_tables(reports, stats) -> None:
         maximum = reports[0].max_total
         mean = sum(totals) / len(totals)
         print(
-            f"class: {len(reports)} students, mean {mean:.2f}/{_num(maximum)}, "
+            f"class: {len(reports)} students, mean {mean:.2f}/{format_points(maximum)}, "
             f"{stats['distinct_checks']} distinct answers checked"
         )
-
-
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"

@@ -24,32 +24,28 @@ from math import comb
 
 from sympy import Add, Dummy, Expr, Indexed, Integer, Mul, Sum, Symbol, expand, oo, powsimp
 
-from gae_sym.homework.build import AnswerError
+from gae_sym.homework.build import AnswerError, sum_depth
 from gae_sym.symbols import V, delta, gamma, r, t
 
 MAX_EXPLICIT_TERMS = 60
 
 
-def rename_indices(expr: Expr) -> Expr:
-    """Every summation index renamed by the height of its sum (innermost: ``_h0``)."""
+def _rebind_indices(expr: Expr, fresh) -> Expr:
+    """Every summation index replaced by ``fresh(index, body)``, innermost sums first."""
     if isinstance(expr, Sum):
-        body = rename_indices(expr.function)
+        body = _rebind_indices(expr.function, fresh)
         for index, lower, upper in expr.limits:
-            height = _height(body)
-            fresh = Symbol(f"_h{height}", integer=True)
-            body = Sum(body.xreplace({index: fresh}), (fresh, lower, upper))
+            new = fresh(index, body)
+            body = Sum(body.xreplace({index: new}), (new, lower, upper))
         return body
     if not expr.args or isinstance(expr, Indexed):
         return expr
-    return expr.func(*[rename_indices(a) if isinstance(a, Expr) else a for a in expr.args])
+    return expr.func(*[_rebind_indices(a, fresh) if isinstance(a, Expr) else a for a in expr.args])
 
 
-def _height(expr: Expr) -> int:
-    if isinstance(expr, Sum):
-        return 1 + _height(expr.function)
-    if not getattr(expr, "args", ()):
-        return 0
-    return max((_height(a) for a in expr.args if isinstance(a, Expr)), default=0)
+def rename_indices(expr: Expr) -> Expr:
+    """Every summation index renamed by the height of its sum (innermost: ``_h0``)."""
+    return _rebind_indices(expr, lambda _, body: Symbol(f"_h{sum_depth(body)}", integer=True))
 
 
 def expand_delta(expr: Expr) -> Expr:
@@ -67,15 +63,7 @@ def canonical(expr: Expr) -> Expr:
 
 def _fresh_indices(expr: Expr) -> Expr:
     """Bound indices renamed apart from every free symbol (so factors can move into sums)."""
-    if isinstance(expr, Sum):
-        body = _fresh_indices(expr.function)
-        for index, lower, upper in expr.limits:
-            fresh = Dummy(str(index), integer=True)
-            body = Sum(body.xreplace({index: fresh}), (fresh, lower, upper))
-        return body
-    if not expr.args or isinstance(expr, Indexed):
-        return expr
-    return expr.func(*[_fresh_indices(a) if isinstance(a, Expr) else a for a in expr.args])
+    return _rebind_indices(expr, lambda index, _: Dummy(str(index), integer=True))
 
 
 def _push_into_sums(expr: Expr) -> Expr:

@@ -7,7 +7,9 @@
    assumptions are reported;
 4. numeric: values at fixed edge points (γ, λ ∈ {0, 1}, n = 1) and seeded random points
    on concrete trajectories; a difference is a counterexample, and the answer is compared
-   with the catalogue of known mistakes for a hint;
+   with the catalogue of known mistakes for a hint; an answer with no algebraic proof is
+   also probed where the fixed points cannot look (fresh parameters, other t, impulses at
+   far steps) and compared for an exact constant offset before it is called correct;
 5. finite horizon: a finite answer to an infinite-horizon question is incorrect even when
    the decaying test trajectories cannot tell (a truncation at l = 300), shown on an
    impulse trajectory just past the answer's last step.
@@ -22,10 +24,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from sympy import Add, Expr, Indexed, Mul, Sum, expand, oo
+from sympy import Expr, Sum, expand, oo
 
 from gae_sym.homework.build import AnswerError
-from gae_sym.homework.canonical import equal_canonical, equal_structural
+from gae_sym.homework.canonical import canonical, equal_canonical, equal_structural
 from gae_sym.homework.questions import (
     Form,
     Question,
@@ -35,7 +37,7 @@ from gae_sym.homework.questions import (
 )
 from gae_sym.homework.reader import read_answer
 from gae_sym.printing import lecture_latex
-from gae_sym.symbols import lam, n, t
+from gae_sym.symbols import lam, n
 
 MIN_COMPARED_POINTS = 3
 _SPLIT_ASSUMPTION = (
@@ -222,15 +224,19 @@ def _numeric(
         if not agree(mine, ref) and first_difference is None:
             first_difference = i
     uses_n = q.uses_n or expr.has(n)
-    if (
-        first_difference is None
-        and all(_has_infinite_sum(form.expr) for form in q.forms)
-        and not _has_infinite_sum(expr)
-    ):
+    if first_difference is None and _infinite_question(q) and not _has_infinite_sum(expr):
         # Test trajectories decay, so a long truncation Σ_{l=0}^{N} can agree to 1e-12; but
         # it ignores r_{t+N+1}, which the infinite-horizon reference does not.
         return _finite_horizon(q, expr, parsed)
-    if first_difference is None and compared >= MIN_COMPARED_POINTS:
+    probed = offset = None
+    if first_difference is None and compared >= MIN_COMPARED_POINTS and algebraic_form is None:
+        probed = _probe(q, expr)
+        offset = _constant_offset(q, expr) if probed is None else None
+        if offset is not None:
+            # Below the numeric tolerance at every point (+ 0.000000001), yet not equal.
+            i = next(i for i, v in enumerate(reference) if not math.isnan(v))
+            probed = points[i], values[i], reference[i]
+    if first_difference is None and probed is None and compared >= MIN_COMPARED_POINTS:
         form = algebraic_form or q.forms[0]
         layer = "algebraic" if algebraic_form else "numeric"
         assumptions = list(form.assumptions)
@@ -248,16 +254,27 @@ def _numeric(
         )
     index = first_difference if first_difference is not None else first_undefined
     counterexample = None
-    if index is not None:
-        uses_lambda = q.reference.has(lam) or expr.has(lam)
+    uses_lambda = q.reference.has(lam) or expr.has(lam)
+    if probed is not None:
+        point, mine, ref = probed
+        counterexample = point.describe(uses_n, uses_lambda)
+        counterexample["answer_value"] = _rounded(mine)
+        counterexample["reference_value"] = _rounded(ref)
+        if offset is not None:
+            counterexample["difference"] = str(offset)
+    elif index is not None:
         counterexample = points[index].describe(uses_n, uses_lambda)
         counterexample["answer_value"] = _rounded(values[index])
         counterexample["reference_value"] = _rounded(reference[index])
     mistake = _match_mistake(values, mistakes)
+    if mistake is None and expr.has(Sum) and _infinite_question(q) and not _has_infinite_sum(expr):
+        mistake = dict(_FINITE_HORIZON)
     steps = question_steps(q)
     if mistake is not None and steps is not None:
         mistake["hint"] += f" (here n = {steps})"
-    if first_difference is None:
+    if probed is not None:
+        feedback = "Incorrect: the answer and the reference differ at the point shown."
+    elif first_difference is None:
         feedback = "Incorrect: the answer does not converge where the reference does."
     else:
         feedback = "Incorrect: the answer and the reference differ at the point shown."
@@ -274,14 +291,42 @@ def _numeric(
     )
 
 
+def _probe(q: Question, expr: Expr):
+    """(point, answer value, reference value) at the first probe point where they differ.
+
+    Run before a numeric-only "correct" (no algebraic proof): the fixed test points are
+    public, and an answer can be wrong only where they do not look (see ``probe_points``).
+    """
+    from gae_sym.homework.numeric_check import agree, evaluate, probe_points
+
+    for point in probe_points(expr):
+        mine, ref = evaluate(expr, point), evaluate(q.reference, point)
+        if not (math.isnan(mine) or math.isnan(ref)) and not agree(mine, ref):
+            return point, mine, ref
+    return None
+
+
+def _constant_offset(q: Question, expr: Expr):
+    """The exact constant c when answer − reference = c ≠ 0 in canonical form, else None."""
+    try:
+        difference = expand(canonical(expr) - canonical(q.reference))
+    except (AnswerError, ValueError, TypeError):
+        return None
+    return difference if difference.is_Number and difference != 0 else None
+
+
+def _infinite_question(q: Question) -> bool:
+    return all(_has_infinite_sum(form.expr) for form in q.forms)
+
+
 def _finite_horizon(q: Question, expr: Expr, parsed: str) -> CheckResult:
     """Incorrect: a finite answer to an infinite-horizon question, shown on an impulse."""
-    from gae_sym.homework.numeric_check import evaluate, impulse_point
+    from gae_sym.homework.numeric_check import evaluate, impulse_point, sequence_offsets
 
     counterexample = None
-    last = _last_offset(expr)
-    if last is not None:
-        point = impulse_point(last + 1)
+    offsets = sequence_offsets(expr)
+    if offsets:
+        point = impulse_point(max(offsets) + 1)
         mine, ref = evaluate(expr, point), evaluate(q.reference, point)
         if mine != ref:
             counterexample = point.describe(False)
@@ -297,51 +342,6 @@ def _finite_horizon(q: Question, expr: Expr, parsed: str) -> CheckResult:
         layer="numeric" if counterexample else "structural",
         question=q.id,
     )
-
-
-def _last_offset(expr: Expr) -> int | None:
-    """The largest k such that the answer reads some r, V or δ at t + k (None if unknown)."""
-    found: list[int] = []
-
-    def walk(node: Expr, ranges: dict) -> None:
-        if isinstance(node, Sum):
-            body = node.function
-            inner = dict(ranges)
-            for index, lower, upper in node.limits:
-                lo, hi = _interval(lower, inner), _interval(upper, inner)
-                inner[index] = (lo[0], hi[1])
-            walk(body, inner)
-            return
-        if isinstance(node, Indexed):
-            hi = _interval(node.indices[0] - t, ranges)[1]
-            found.append(hi + 1 if str(node.base.label) in ("delta", "V") else hi)
-            return
-        for arg in node.args:
-            if isinstance(arg, Expr):
-                walk(arg, ranges)
-
-    try:
-        walk(expr, {})
-    except (TypeError, ValueError):
-        return None
-    return max(found) if found else None
-
-
-def _interval(expr: Expr, ranges: dict) -> tuple[int, int]:
-    """Integer bounds of an affine index expression; ValueError when it is not one."""
-    expr = expand(expr)
-    if expr.is_Integer:
-        return int(expr), int(expr)
-    if expr in ranges:
-        return ranges[expr]
-    if isinstance(expr, Add):
-        lows, highs = zip(*(_interval(a, ranges) for a in expr.args), strict=True)
-        return sum(lows), sum(highs)
-    if isinstance(expr, Mul) and len(expr.args) == 2 and expr.args[0].is_Integer:
-        c = int(expr.args[0])
-        lo, hi = _interval(expr.args[1], ranges)
-        return (c * lo, c * hi) if c >= 0 else (c * hi, c * lo)
-    raise ValueError(f"not an integer index: {expr}")
 
 
 def _match_mistake(values: list[float], mistakes) -> dict | None:

@@ -82,6 +82,7 @@ def load_key(path: Path) -> list[KeyItem]:
     key: list[KeyItem] = []
     from gae_sym.homework.build import AnswerError
     from gae_sym.homework.questions import question
+    from gae_sym.homework.reader import read_answer
 
     for number, item in enumerate(items, 1):
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
@@ -95,11 +96,16 @@ def load_key(path: Path) -> list[KeyItem]:
         points = item.get("points", 1)
         if not isinstance(points, int | float) or isinstance(points, bool) or points < 0:
             raise UserError(f"the key {path}: question '{item['name']}' has invalid points")
-        if has_id:
-            try:
+        try:
+            if has_id:
                 question(str(item["question"]))
-            except AnswerError as error:
-                raise UserError(f"the key {path}: {error}") from None
+            else:
+                # Read (never evaluated) now, so a typo in the key stops the run before
+                # any answer is graded, whether or not anyone answered the question.
+                read_answer(str(item["expected"]))
+        except AnswerError as error:
+            what = "" if has_id else "the expected expression of "
+            raise UserError(f"the key {path}: {what}'{item['name']}': {error}") from None
         key.append(
             KeyItem(
                 item["name"],
@@ -118,7 +124,8 @@ def load_answers(path: Path, key: list[KeyItem]) -> dict[str, dict[str, str]]:
     """student -> question name -> answer, from a one-student TOML or a class CSV."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: spreadsheets (Excel) start their CSV exports with a byte-order mark.
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise UserError(f"cannot read the answers {path}: no such file") from None
     except (OSError, UnicodeDecodeError) as error:
@@ -248,18 +255,27 @@ def write_csv(reports: list[StudentReport], out) -> None:
                     report.student,
                     a.question,
                     a.verdict,
-                    _num(a.points),
-                    _num(a.max_points),
+                    format_points(a.points),
+                    format_points(a.max_points),
                     a.mistake or "",
                     a.hint,
                 ]
             )
         writer.writerow(
-            [report.student, "TOTAL", "", _num(report.total), _num(report.max_total), "", ""]
+            [
+                report.student,
+                "TOTAL",
+                "",
+                format_points(report.total),
+                format_points(report.max_total),
+                "",
+                "",
+            ]
         )
 
 
-def _num(value: float) -> str:
+def format_points(value: float) -> str:
+    """Points as a grader writes them: 2, not 2.0; 1.5 stays 1.5."""
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 

@@ -12,6 +12,7 @@ the whitelist. The raw text has already passed :mod:`gae_sym.homework.screen`.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from sympy import Add, Expr, Float, Integer, Mul, Pow, Rational, Sum, Symbol, oo
 from sympy.core.function import AppliedUndef
@@ -122,10 +123,9 @@ def _convert(node) -> Expr:
 
 
 def _float_text(value: Float) -> str:
-    text = str(value)
-    if "e" in text or "E" in text:
-        raise AnswerError("write numbers without exponents")
-    return text
+    """The decimal as the student wrote it: SymPy prints 0.000000001 as 1.0e-9."""
+    text = format(Decimal(str(value)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _symbol(name: str) -> Expr:

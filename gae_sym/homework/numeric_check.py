@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
-from sympy import Add, Expr, Indexed, Mul, Number, Pow, Sum, Symbol, oo
+from sympy import Add, Expr, Indexed, Integer, Mul, Number, Pow, Sum, Symbol, oo
 
 from gae_sym.homework.build import AnswerError
 from gae_sym.symbols import gamma, lam, n, t
@@ -52,32 +52,45 @@ class Point:
     value_ratio: Fraction
     label: str = field(default="random", compare=False)
     impulse: int | None = None
-    """When set: r_{t+impulse} = 1, every other reward and every value 0."""
+    """When set: r_{t+impulse} = 1 (or V(s_{t+impulse}) = 1, see ``impulse_in``), all else 0."""
+    impulse_in: str = "r"
+    time: int = TIME_VALUE
+    """The value of t itself (it matters only to answers that use t outside an index)."""
 
     def reward(self, offset: np.ndarray) -> np.ndarray:
         if self.impulse is not None:
-            return np.where(offset == self.impulse, 1.0, 0.0)
+            hit = self.impulse_in == "r"
+            return np.where((offset == self.impulse) & hit, 1.0, 0.0)
         return float(self.reward_scale) * np.power(float(self.reward_ratio), offset)
 
     def value(self, offset: np.ndarray) -> np.ndarray:
         if self.impulse is not None:
-            return np.zeros_like(np.asarray(offset, dtype=float))
+            hit = self.impulse_in == "V"
+            return np.where((np.asarray(offset) == self.impulse) & hit, 1.0, 0.0)
         return float(self.value_scale) * np.power(float(self.value_ratio), offset)
 
     def describe(self, uses_n: bool, uses_lambda: bool = True) -> dict:
         """The point as a counterexample: parameters, the trajectory rule and its first values."""
         if self.impulse is not None:
-            out = {"gamma": str(self.gamma), "lambda": str(self.lam)}
-            out["rewards"] = f"r_(t+{self.impulse}) = 1, every other reward 0"
-            out["values"] = "V(s_(t+i)) = 0 for every i"
+            out: dict = {"gamma": str(self.gamma), "lambda": str(self.lam)}
+            if self.time != TIME_VALUE:
+                out["t"] = self.time
+            if self.impulse_in == "r":
+                out["rewards"] = f"r_(t+{self.impulse}) = 1, every other reward 0"
+                out["values"] = "V(s_(t+i)) = 0 for every i"
+            else:
+                out["rewards"] = "r_(t+i) = 0 for every i"
+                out["values"] = f"V(s_(t+{self.impulse})) = 1, every other value 0"
             return out
         rewards = [self.reward_scale * self.reward_ratio**i for i in range(4)]
         values = [self.value_scale * self.value_ratio**i for i in range(4)]
-        out: dict = {"gamma": str(self.gamma)}
+        out = {"gamma": str(self.gamma)}
         if uses_lambda:
             out["lambda"] = str(self.lam)
         if uses_n:
             out["n"] = self.n
+        if self.time != TIME_VALUE:
+            out["t"] = self.time
         out["rewards"] = (
             f"r_(t+i) = {self.reward_scale}*({self.reward_ratio})^i: "
             + ", ".join(str(x) for x in rewards)
@@ -91,10 +104,72 @@ class Point:
         return out
 
 
-def impulse_point(offset: int) -> Point:
-    """γ = λ = 1 and a single reward 1 at t + offset: every infinite sum is a finite one."""
+def impulse_point(offset: int, impulse_in: str = "r") -> Point:
+    """γ = λ = 1 and a single reward (or value) 1 at t + offset: infinite sums become finite."""
     one, zero = Fraction(1), Fraction(0)
-    return Point(one, one, 1, zero, zero, zero, zero, "impulse", impulse=offset)
+    return Point(one, one, 1, zero, zero, zero, zero, "impulse", offset, impulse_in)
+
+
+MAX_PROBED_OFFSET = 2000
+MAX_IMPULSES = 16
+
+
+def probe_points(expr: Expr, count: int = 12, seed: int = 1729) -> list[Point]:
+    """Points the fixed ones cannot stand in for, tried before a numeric-only "correct".
+
+    Fresh parameters on a finer grid (a polynomial in γ or n can vanish at every fixed
+    point), other values of t (``+ t - 3`` vanishes at t = 3), and impulses at every step
+    the answer reads (a term (γλ)^{300} r_{t+300} is below 1e-30 on a decaying trajectory).
+    """
+    rng = random.Random(seed)
+    ratios = [Fraction(k, 10) for k in (-7, -4, 3, 5, 8)]
+    points = []
+    for _ in range(count):
+        g, lmb = Fraction(rng.randint(10, 90), 97), Fraction(rng.randint(10, 90), 97)
+        rho, sigma = rng.sample(ratios, 2)
+        scale_r, scale_v = Fraction(rng.randint(1, 9), 4), Fraction(-rng.randint(1, 9), 4)
+        n_value, time = rng.randint(1, 20), rng.randint(4, 40)
+        points.append(Point(g, lmb, n_value, scale_r, rho, scale_v, sigma, "probe", time=time))
+    # Near steps are seen by the decaying trajectories (0.8^20 ≈ 0.01); far ones are not.
+    far = [offset for offset in sorted(sequence_offsets(expr)) if offset > 20]
+    for offset in far[-MAX_IMPULSES:]:
+        for where in ("r", "V"):
+            points.append(impulse_point(offset, where))
+    return points
+
+
+def sequence_offsets(expr: Expr) -> set[int]:
+    """Steps k (0 <= k <= 2000) at which ``expr`` reads r, V or δ at t + k, with n = 1.
+
+    A sum's index is taken at its lower bound and, when finite, at its upper bound.
+    """
+    found: set[int] = set()
+
+    def walk(node: Expr, bounds: list[dict]) -> None:
+        if isinstance(node, Sum):
+            inner = bounds
+            for index, lower, upper in node.limits:
+                inner = [
+                    {**b, index: value.xreplace(b)}
+                    for b in inner
+                    for value in (lower, upper)
+                    if value.xreplace(b).is_finite
+                ]
+            walk(node.function, inner[:64])
+            return
+        if isinstance(node, Indexed):
+            for b in bounds:
+                offset = (node.indices[0] - t).xreplace(b).xreplace({n: Integer(1)})
+                if getattr(offset, "is_Integer", False) and 0 <= offset <= MAX_PROBED_OFFSET:
+                    found.add(int(offset))
+                    found.add(int(offset) + 1)  # δ_{t+k} and γ V(s_{t+k+1}) reach one further
+            return
+        for arg in node.args:
+            if isinstance(arg, Expr):
+                walk(arg, bounds)
+
+    walk(expr, [{}])
+    return found
 
 
 def check_points(random_count: int = 8, seed: int = 20160608) -> list[Point]:
@@ -140,7 +215,7 @@ def evaluate(expr: Expr, point: Point) -> float:
         gamma: np.float64(point.gamma),
         lam: np.float64(point.lam),
         n: np.float64(point.n),
-        t: np.float64(TIME_VALUE),
+        t: np.float64(point.time),
     }
     with np.errstate(all="ignore"):
         value = _Evaluator(point).run(expr, env, 0)
@@ -191,7 +266,7 @@ class _Evaluator:
         raise AnswerError(f"cannot evaluate {type(expr).__name__}")
 
     def sequence(self, expr: Indexed, env: dict, depth: int) -> np.ndarray:
-        offset = self.run(expr.indices[0], env, depth) - TIME_VALUE
+        offset = self.run(expr.indices[0], env, depth) - self.point.time
         name = str(expr.base.label)
         if name == "r":
             return self.point.reward(offset)
@@ -239,6 +314,11 @@ class _Evaluator:
         # Outer indices get a trailing unit axis so numpy aligns them with their own axis.
         inner_env = {key: _pad(value, depth + 1) for key, value in env.items()}
         inner_env[index] = ks
+        # Refused before the body is evaluated on the grid (three nested infinite sums
+        # would be 400^3 terms at every point).
+        grid = np.broadcast_shapes(mask.shape, *(np.shape(v) for v in inner_env.values()))
+        if int(np.prod(grid)) > MAX_GRID:
+            raise AnswerError("nested sums this long are too complex to check", "too-complex")
         values = np.asarray(self.run(body, inner_env, depth + 1), dtype=float)
         values = _pad(values, depth + 1)
         full_shape = np.broadcast_shapes(values.shape, mask.shape)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Expr
+from sympy import Expr, nan, zoo
 
 from gae_sym.homework.build import AnswerError, check_free_symbols
 from gae_sym.homework.screen import Screened, screen
@@ -31,5 +31,7 @@ def read_answer(text: str) -> Reading:
         expr = parse_text(screened.rhs)
     if not isinstance(expr, Expr):
         raise AnswerError("the answer is not an expression")
+    if expr.has(zoo, nan):
+        raise AnswerError("the answer divides by zero (1/0 or 0^{-1})")
     check_free_symbols(expr)
     return Reading(expr, screened)

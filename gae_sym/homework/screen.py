@@ -24,6 +24,7 @@ _DROPPED = (
     "displaystyle",
     "textstyle",
     "limits",
+    "nolimits",
     "left",
     "right",
     "bigl",
@@ -44,6 +45,24 @@ _LHS_DECORATIONS = ("hat", "widehat", "mathrm", "text", "operatorname", "mathit"
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
 _GREEK = {"gamma": "gamma", "lambda": "lambda", "lam": "lambda", "delta": "delta"}
 _BARE_GREEK = re.compile(r"(?<![\\A-Za-z])(gamma|lambda|lam|delta)(?![A-Za-z])")
+# Characters that copy-paste from PDFs, Word and Unicode-aware editors brings in.
+_UNICODE_COMMON = {"\u2212": "-", "\u2013": "-", "\u00a0": " ", "\u2009": " ", "\u202f": " "}
+_UNICODE_LATEX = {
+    "γ": "\\gamma ",
+    "λ": "\\lambda ",
+    "δ": "\\delta ",
+    "∞": "\\infty ",
+    "Σ": "\\sum",
+    "∑": "\\sum",
+    "·": "\\cdot ",
+    "⋅": "\\cdot ",
+    "×": "\\cdot ",
+}
+_UNICODE_TEXT = {"∞": "inf", "·": "*", "⋅": "*", "×": "*"}
+# \mathrm{V}_t, \text{r}_t: a font around a name changes nothing the checker reads.
+_FONT_WRAPPER = re.compile(
+    r"\\(?:mathrm|mathit|mathnormal|textrm|textit|text|operatorname)\s*\{\s*([A-Za-z]+)\s*\}"
+)
 
 
 @dataclass(frozen=True)
@@ -76,9 +95,12 @@ def screen(text: str) -> Screened:
         raise AnswerError("the answer contains control characters")
     _check_balanced(text)
     _check_numbers(text)
+    text = _translate(text, _UNICODE_COMMON)
     notation = notation_of(text)
     if notation == "latex":
-        text = _normalise_latex(text)
+        text = _normalise_latex(_translate(text, _UNICODE_LATEX))
+    else:
+        text = _translate(text, _UNICODE_TEXT)
     lhs, rhs = _split_equation(text)
     if not rhs.strip():
         raise AnswerError("nothing after '='")
@@ -138,12 +160,19 @@ def _check_numbers(text: str) -> None:
                 exponent_depths.append(depth + 1)
 
 
+def _translate(text: str, table: dict[str, str]) -> str:
+    for old, new in table.items():
+        text = text.replace(old, new)
+    return text
+
+
 def _normalise_latex(text: str) -> str:
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
         if name in _DROPPED:
             return " "
-        if name in (",", ";", "!", ":", " "):
+        # Spacing, line breaks and math delimiters: \, \; \\ \( \) \[ \].
+        if name in (",", ";", "!", ":", " ", "\\", "(", ")", "[", "]"):
             return " "
         if name in _RENAMED:
             return "\\" + _RENAMED[name] if name != "ell" else " l "
@@ -153,11 +182,18 @@ def _normalise_latex(text: str) -> str:
             )
         return match.group(0)
 
+    text = _FONT_WRAPPER.sub(r"\1", text)
     text = _COMMAND.sub(replace, text)
+    # Empty groups (\gamma{}V) and alignment marks (A_t &= ...) only steer typesetting.
+    text = text.replace("^{}", "").replace("_{}", "")
+    while "{}" in text:
+        text = text.replace("{}", " ")
+    text = text.replace("&", " ")
     # Bare "gamma" in a LaTeX answer means \gamma (ANTLR would read g·a·m·m·a).
     text = _BARE_GREEK.sub(lambda m: "\\" + _GREEK[m.group(1)] + " ", text)
     # \left. and \right. only size a delimiter; "\left(" is now " (".
-    return text.replace("$", " ").strip()
+    # A sentence's closing punctuation after a displayed formula ("... - V(s_t).").
+    return text.replace("$", " ").strip().rstrip(".,;").strip()
 
 
 def _split_equation(text: str) -> tuple[str | None, str]:

@@ -14,7 +14,7 @@ Grammar (juxtaposition multiplies, as on paper: ``2 gamma``, ``gamma(1-lambda)``
     term    := unary (("*" | "/" | <juxtaposition>) unary)*
     unary   := ("-" | "+") unary | power
     power   := primary (("^" | "**") unary)?
-    primary := NUMBER | NAME | NAME "[" expr "]" | "V" "(" ["s"] ... ")" | "(" expr ")"
+    primary := NUMBER | NAME | NAME "[" expr "]" | NAME "(" ["s"] ... ")" | "(" expr ")"
              | "sum" "(" NAME "=" expr ".." (expr | "inf") "," expr ")"
 """
 
@@ -29,7 +29,7 @@ from gae_sym.homework import build
 from gae_sym.homework.build import AnswerError
 
 _TOKEN = re.compile(
-    r"\s*(?:(?P<number>\d+(?:\.\d+)?(?!\.\d))|(?P<name>[A-Za-zγλδ]+)|(?P<op>\*\*|\.\.|[-+*/^()\[\],=·_{}]))"
+    r"\s*(?:(?P<number>\d+(?:\.\d+)?(?!\.\d))|(?P<name>[A-Za-z]+|[γλδ])|(?P<op>\*\*|\.\.|[-+*/^()\[\],=·_{}]))"
 )
 _ALIASES = {
     "lam": "lambda",
@@ -152,17 +152,16 @@ class _Parser:
         base = self.primary()
         if self.accept("^") or self.accept("**"):
             self.enter()
-            exponent = self.braced_or_unary()
+            exponent = self.enclosed("}") if self.accept("{") else self.unary()
             self.leave()
             return build.power(base, exponent)
         return base
 
-    def braced_or_unary(self) -> Expr:
-        if self.accept("{"):
-            value = self.expression()
-            self.expect("}")
-            return value
-        return self.unary()
+    def enclosed(self, closing: str) -> Expr:
+        """The expression after an opening bracket already accepted, up to ``closing``."""
+        value = self.expression()
+        self.expect(closing)
+        return value
 
     def primary(self) -> Expr:
         token = self.advance()
@@ -187,9 +186,9 @@ class _Parser:
     def sequence(self, name: str) -> Expr:
         if self.current.kind == "op" and self.current.text in "[_":
             return build.sequence(name, self.subscript())
-        if name == "V" and self.accept("("):
-            # V(s[t+1]) or V(t+1): the value of the state at that time step.
-            if self.current.kind == "name" and self.current.text == "s":
+        if self.accept("("):
+            # V(s[t+1]) or V(t+1): the value of the state at that time step; r(t) alike.
+            if name == "V" and self.current.kind == "name" and self.current.text == "s":
                 self.advance()
                 index = self.subscript()
             else:
@@ -201,15 +200,9 @@ class _Parser:
     def subscript(self) -> Expr:
         """``[expr]``, ``_{expr}`` or ``_x``: the time index of a sequence."""
         if self.accept("["):
-            index = self.expression()
-            self.expect("]")
-            return index
+            return self.enclosed("]")
         self.expect("_")
-        if self.accept("{"):
-            index = self.expression()
-            self.expect("}")
-            return index
-        return self.primary()
+        return self.enclosed("}") if self.accept("{") else self.primary()
 
     def sum_call(self) -> Expr:
         self.expect("(")
