@@ -44,6 +44,12 @@ def test_answer_case(case):
         assert result["parsed_latex"]
         assert result["layer"] in ("structural", "algebraic", "numeric")
         assert result["counterexample"] is None
+    elif case["verdict"] == "incorrect" and case.get("mistake") == "circular":
+        # Written with what is asked (δ_t for the TD error): equal in value, so no
+        # counterexample exists; the hint must say what to write instead.
+        assert result["counterexample"] is None
+        assert result["mistake"]["id"] == "circular"
+        assert result["mistake"]["hint"] in result["feedback"]
     elif case["verdict"] == "incorrect":
         example = result["counterexample"]
         assert example is not None

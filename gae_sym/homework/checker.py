@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from sympy import Expr, Sum, expand, oo
+from sympy import Expr, Indexed, Sum, expand, oo
 
 from gae_sym.homework.build import AnswerError
 from gae_sym.homework.canonical import canonical, equal_canonical, equal_structural
@@ -134,6 +134,17 @@ def check_against(q: Question, answer: str, cache_key: str = "") -> CheckResult:
             return unreadable(refusal, "wrong-quantity", q.id)
     expr = reading.expr
     parsed = lecture_latex(expr)
+    circular = _uses_what_is_asked(q, expr)
+    if circular is not None:
+        return CheckResult(
+            "incorrect",
+            f"Incorrect: the answer is written with {circular}, which is what the question "
+            f"asks for. Hint: {_CIRCULAR['hint']}.",
+            parsed,
+            mistake=dict(_CIRCULAR),
+            layer="structural",
+            question=q.id,
+        )
     for form in q.forms:
         if equal_structural(expr, form.expr):
             return CheckResult(
@@ -154,6 +165,20 @@ def check_against(q: Question, answer: str, cache_key: str = "") -> CheckResult:
             # Too large to canonicalise (e.g. a 100-term sum): the numeric layer decides.
             continue
     return _numeric(q, expr, parsed, algebraic_form, cache_key)
+
+
+_CIRCULAR = {
+    "id": "circular",
+    "hint": "write δ_t out in terms of the reward r_t and the values V(s_t), V(s_{t+1})",
+}
+
+
+def _uses_what_is_asked(q: Question, expr: Expr) -> str | None:
+    """The LaTeX of the first sequence element in ``expr`` that the question asks for."""
+    for item in sorted(expr.atoms(Indexed), key=str):
+        if str(item.base.label) in q.asked_for:
+            return f"${lecture_latex(item)}$"
+    return None
 
 
 def _lhs_refusal(q: Question, quantity: str, steps: str | None, text: str | None) -> str | None:

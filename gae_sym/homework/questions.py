@@ -49,6 +49,8 @@ class Question:
     """The K of A^{(K)}: a left-hand side naming another step count is refused."""
     mistakes: tuple[Mistake, ...] = field(default=())
     uses_n: bool = False
+    asked_for: tuple[str, ...] = ()
+    """Sequences the answer must not use because they are what is asked (δ for td-error)."""
 
     @property
     def reference(self) -> Expr:
@@ -295,6 +297,7 @@ def _static_questions() -> dict[str, Question]:
             ("delta", "advantage"),
             "1",
             _TD_MISTAKES,
+            asked_for=("delta",),
         ),
         Question(
             "nstep",
