@@ -11,7 +11,10 @@ Metrics per (shape, dtype, method):
 * ``gb_per_s``: effective bandwidth, the bytes a step must touch at least (r, V, V' read, the two
   flags read, A written: 4·itemsize + 2) times T·B / median seconds; the same formula for every
   method, so it is a speed in memory units, not a measurement of their traffic;
-* ``max_abs_diff``: max |A − A_ref| against the float64 reference recurrence;
+* ``max_abs_diff``: max |A − A_ref| against the float64 reference recurrence; ``correct``: that
+  difference is within ``tolerance`` = ``TOLERANCE[dtype]`` · max(1, max |A_ref|) (float32 data,
+  or a method that rounds γ to float32: 1e-4; float64: 1e-9). Only correct methods compete for
+  ``best_alternative``;
 * ``vs_best_alternative``: this method's speed / the fastest third-party or textbook method's
   (``vs_tianshou``: / Tianshou's, the fastest library in the issue's measurements);
 * ``vs_copy``: this method's effective GB/s / ``np.copyto`` moving the same number of bytes
@@ -62,6 +65,9 @@ TIME_BUDGET_S = 3.0
 QUICK_TIME_BUDGET_S = 0.6
 # A first call slower than this cannot be mostly compile time (numba compiles in ~1-2 s).
 SLOW_CALL_S = 5.0
+# Relative to max(1, max |A_ref|): float32 rounding over a long recurrence stays near 5e-6 (issue
+# 4); float64 methods agree with the reference to ~1e-15.
+TOLERANCE = {"float32": 1e-4, "float64": 1e-9}
 
 KERNEL = "gae-sym kernel (numba, into out)"
 FLOOR = "np.copyto (memory floor)"
@@ -141,7 +147,7 @@ def _kernel(threads: int) -> Callable[[Trajectory], Callable[[], np.ndarray]]:
         out = np.empty_like(traj.rewards)
 
         def run() -> np.ndarray:
-            previous = fast.kernel_threads()
+            previous = fast._threads  # None (follow $GAE_SYM_THREADS) must stay None after
             fast.set_threads(threads)
             try:
                 fast.gae_kernel(*_arrays(traj), GAMMA, LAM, out)
@@ -419,11 +425,17 @@ def _copy_floor(traj: Trajectory) -> Callable[[], np.ndarray]:
 
 @dataclass(frozen=True)
 class Method:
+    """A row of the bench: ``prepare(traj)`` does the set-up and returns the timed call."""
+
     name: str
     prepare: Callable[[Trajectory], Callable[[], np.ndarray]]
     ours: bool = False
     floor: bool = False
     requires: tuple[str, ...] = ()
+    float32_gamma: bool = False  # computes with γ rounded to float32 whatever the data dtype
+
+    def tolerance(self, dtype: str) -> float:
+        return TOLERANCE["float32" if self.float32_gamma else dtype]
 
 
 def methods(threads: int | None = None) -> list[Method]:
@@ -448,8 +460,18 @@ def methods(threads: int | None = None) -> list[Method]:
             requires=("stable_baselines3", "torch", "gymnasium"),
         ),
         Method(TIANSHOU, _tianshou, requires=("tianshou",)),
-        Method("TorchRL generalized_advantage_estimate", _torchrl(False), requires=("torchrl",)),
-        Method("TorchRL vec_generalized_advantage_estimate", _torchrl(True), requires=("torchrl",)),
+        Method(
+            "TorchRL generalized_advantage_estimate",
+            _torchrl(False),
+            requires=("torchrl",),
+            float32_gamma=True,
+        ),
+        Method(
+            "TorchRL vec_generalized_advantage_estimate",
+            _torchrl(True),
+            requires=("torchrl",),
+            float32_gamma=True,
+        ),
         Method(FLOOR, _copy_floor, floor=True),
     ]
     if threads > 1:
@@ -492,11 +514,13 @@ def bench_case(
     repeats: int,
     time_budget_s: float,
     seed: int = 0,
+    end_rate: float = END_RATE,
     progress: Callable[[], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Time every method on one (shape, dtype); returns one row per method."""
-    traj = make_trajectory(*shape, dtype=dtype, seed=seed)
+    """Check, then time, every method on one (shape, dtype); returns one row per method."""
+    traj = make_trajectory(*shape, dtype=dtype, seed=seed, end_rate=end_rate)
     reference = reference_gae(traj)
+    scale = max(1.0, float(np.max(np.abs(reference))))
     steps = shape[0] * shape[1]
     rows: dict[str, dict[str, Any]] = {}
     runs: dict[str, Callable[[], np.ndarray]] = {}
@@ -508,8 +532,12 @@ def bench_case(
         except Exception as error:  # a library's own failure is a result, not a crash
             rows[method.name] = {"method": method.name, "error": f"{type(error).__name__}: {error}"}
             continue
-        diff = None if method.floor else float(np.max(np.abs(np.asarray(result) - reference)))
-        rows[method.name] = {"method": method.name, "max_abs_diff": diff}
+        row: dict[str, Any] = {"method": method.name, "max_abs_diff": None}
+        if not method.floor:
+            diff = float(np.max(np.abs(np.asarray(result) - reference)))
+            tolerance = method.tolerance(dtype) * scale
+            row.update(max_abs_diff=diff, tolerance=tolerance, correct=diff <= tolerance)
+        rows[method.name] = row
         runs[method.name] = run
         times[method.name] = []
         # A very slow call (a Python loop over 10^6 steps) is its own timing; anything faster
@@ -540,7 +568,9 @@ def bench_case(
             rows[name]["vs_copy"] = rows[name]["gb_per_s"] / floor_gbs
     kinds = {m.name: m for m in candidates}
     alternatives = [
-        r for n, r in rows.items() if "seconds" in r and not kinds[n].ours and not kinds[n].floor
+        r
+        for n, r in rows.items()
+        if "seconds" in r and not kinds[n].ours and not kinds[n].floor and r["correct"]
     ]
     best = max(alternatives, key=lambda r: r["m_steps_per_s"], default=None)
     tianshou = rows.get(TIANSHOU, {}).get("m_steps_per_s")
@@ -561,6 +591,7 @@ def run_bench(
     repeats: int = 7,
     time_budget_s: float = TIME_BUDGET_S,
     names: Sequence[str] | None = None,
+    end_rate: float = END_RATE,
     progress: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Run the whole bench; returns the JSON document ``gae-sym bench --json`` prints."""
@@ -577,13 +608,14 @@ def run_bench(
                     candidates,
                     repeats=repeats,
                     time_budget_s=time_budget_s,
+                    end_rate=end_rate,
                     progress=progress,
                 )
             )
     return {
         "gamma": GAMMA,
         "lam": LAM,
-        "end_rate": END_RATE,
+        "end_rate": end_rate,
         "truncated_share": TRUNCATED_SHARE,
         "repeats": repeats,
         "statistic": "median",

@@ -1,4 +1,4 @@
-"""What both CartPole learners share: the networks, the episode log and the stopping rule."""
+"""What both CartPole learners share: networks, episode log, stopping rule, train result."""
 
 from __future__ import annotations
 
@@ -120,3 +120,13 @@ class Budget:
             or env_steps >= self.max_env_steps
             or log.seconds >= self.max_seconds
         )
+
+
+@dataclass
+class TrainResult:
+    """What ``train`` returns: the episode log, env steps taken, updates made, training seconds."""
+
+    log: EpisodeLog
+    env_steps: int
+    updates: int
+    seconds: float

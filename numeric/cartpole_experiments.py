@@ -193,8 +193,9 @@ episode that got there. `label`:
 A mean return of ~9.4 is a collapsed policy that always pushes the same way (the lecture's
 "settled down to 9-10"). `max_abs_diff`/`agree`: the rollout check (numeric/rollout_check.py) over
 every rollout of the run: the numeric kernels against the advantages and returns the training loop
-computed (tolerance 2e-4, float32 loop vs float64 kernels) and the identities between kernels
-(tolerance 1e-8).
+computed (float32 loop vs float64 kernels) and the identities between kernels, each within a
+rounding bound per rollout (numeric/rollout_check.py: 16 roundings per step x unit roundoff x the
+rollout's largest magnitude x the steps an error can travel).
 
 {_groups(records)}
 

@@ -41,8 +41,14 @@ def test_trajectory_is_consistent_with_a_collector():
 
 @pytest.fixture(scope="module")
 def smoke():
+    # Episode ends at rate 0.1 (not the bench's 0.005): dozens of terminations and truncations
+    # in these small shapes, so every method's done and bootstrap handling is exercised.
     return bench.run_bench(
-        shapes=[(64, 4), (300, 1), (16, 40)], repeats=2, time_budget_s=0.2, progress=None
+        shapes=[(64, 4), (300, 1), (16, 40)],
+        repeats=2,
+        time_budget_s=0.2,
+        end_rate=0.1,
+        progress=None,
     )
 
 
@@ -56,6 +62,33 @@ def test_every_method_is_correct(smoke):
             continue
         tol = 1e-4 if row["dtype"] == "float32" or row["method"] in LOOSE_FLOAT64 else 1e-10
         assert row["max_abs_diff"] < tol, row
+        assert row["correct"], row  # the bench's own verdict agrees
+
+
+def test_a_wrong_method_is_flagged_and_never_the_best_alternative():
+    def no_done_cut(traj):  # the classic bug: the λ-chain runs through episode ends
+        flags = np.zeros(traj.shape, dtype=bool)
+        blind = bench.Trajectory(traj.rewards, traj.values, traj.next_values, flags, flags)
+        return bench._numpy_loop(blind)
+
+    candidates = [
+        bench.Method("no done cut", no_done_cut),
+        bench.Method("numpy loop", bench._numpy_loop),
+        bench.Method(bench.FLOOR, bench._copy_floor, floor=True),
+    ]
+    rows = bench.bench_case(
+        (200, 3), "float64", candidates, repeats=1, time_budget_s=0.05, end_rate=0.1
+    )
+    by_name = {r["method"]: r for r in rows}
+    assert not by_name["no done cut"]["correct"] and by_name["numpy loop"]["correct"]
+    assert by_name["no done cut"]["best_alternative"] == "numpy loop"
+    document = {
+        "results": rows,
+        "skipped": [],
+        "repeats": 1,
+        "environment": {"cpu_count": 1, "load_average": None, "OMP_WAIT_POLICY": None},
+    }
+    assert "!" in bench_cli.format_table(document)
 
 
 def test_the_core_methods_are_always_there(smoke):

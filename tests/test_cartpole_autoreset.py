@@ -7,7 +7,13 @@ import pytest
 
 import numeric
 from numeric.actor_critic_batched import BatchedConfig, gae_loop, make_envs
-from numeric.rollout_check import Rollout, check_rollout, discounted_returns_of_ended_episodes
+from numeric.rollout_check import (
+    Rollout,
+    RolloutChecker,
+    check_rollout,
+    discounted_returns_of_ended_episodes,
+    tolerances,
+)
 
 GAMMA, LAM = 0.9, 0.8
 
@@ -79,6 +85,24 @@ def test_bootstrapping_the_reset_state_is_caught():
     wrong = gae_loop(r, v, wrong_nv, term, trunc, GAMMA, LAM)
     rollout = Rollout(r, v, nv, term, trunc, valid, wrong, wrong + v, GAMMA, LAM)
     assert check_rollout(rollout)["gae-numpy-vs-loop"][0] > 1.0
+    checker = RolloutChecker()
+    checker.add(rollout)
+    assert not checker.agree
+    assert not next(c for c in checker.summary()["checks"] if c["name"] == "gae-numpy-vs-loop")[
+        "agree"
+    ]
+
+
+def test_tolerance_is_a_rounding_bound_of_the_rollout():
+    r, v, nv, term, trunc, valid = _hand_made_rollout(0.0, 0.0)
+    loop = gae_loop(r, v, nv, term, trunc, GAMMA, LAM)
+    bounds = tolerances(Rollout(r, v, nv, term, trunc, valid, loop, loop + v, GAMMA, LAM))
+    magnitude = max(float(np.max(np.abs(a))) for a in (r, v, nv, loop, loop + v))  # V' = 11
+    horizon = 1 / (1 - GAMMA * LAM)  # 3.57 < T = 9
+    assert bounds["gae-numpy-vs-loop"] == pytest.approx(16 * 2.0**-24 * magnitude * horizon)
+    assert bounds["td-error-vs-gae-lambda0"] == pytest.approx(16 * 2.0**-53 * magnitude * 9)
+    long = tolerances(Rollout(r, v, nv, term, trunc, valid, loop, loop + v, 1.0, 1.0))
+    assert long["gae-numpy-vs-loop"] == pytest.approx(16 * 2.0**-24 * magnitude * 9)  # H = T
 
 
 def test_raw_returns_include_the_truncation_bootstrap_only():

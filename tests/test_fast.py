@@ -306,3 +306,44 @@ def test_peak_memory_is_inputs_plus_output():
     """
     growth, data = map(int, _python(probe).split())
     assert growth < 0.05 * data, (growth, data)
+
+
+def test_public_torch_path_on_non_contiguous_tensors_matches_numpy():
+    torch = pytest.importorskip("torch")
+    import numeric
+
+    for arrays in strided_views(np.float32):
+        if any(s < 0 for a in arrays for s in a.strides):
+            continue  # torch has no negative strides
+        tensors = [torch.from_numpy(a) for a in arrays]
+        result = numeric.gae(*tensors, gamma=0.95, lam=0.9)
+        assert isinstance(result, torch.Tensor) and result.dtype == torch.float32
+        assert_close(result.numpy(), oracle.gae(*arrays, gamma=0.95, lam=0.9), np.float32)
+    transposed = [
+        torch.from_numpy(np.ascontiguousarray(a.T)).T for a in trajectory(40, 6, np.float32, 8)
+    ]
+    assert not transposed[0].is_contiguous()
+    expected = oracle.gae(*(t.numpy() for t in transposed), gamma=0.9, lam=0.8)
+    assert_close(numeric.gae(*transposed, gamma=0.9, lam=0.8).numpy(), expected, np.float32)
+
+
+def test_without_numba_the_generated_kernels_serve():
+    probe = """
+        import sys
+        sys.modules["numba"] = None  # as if numba were not installed
+        import numpy as np
+        import numeric
+        from numeric import estimators, fast
+        rng = np.random.default_rng(0)
+        r, v, nv = rng.standard_normal((3, 5000, 2))
+        term, trunc = rng.random((2, 5000, 2)) < 0.01
+        kernel = estimators._numpy_kernels()["gae"]
+        try:
+            fast.kernels()
+            raised = False
+        except ImportError:
+            raised = True
+        a = numeric.gae(r, v, nv, term, trunc, gamma=0.99, lam=0.95)
+        print(raised, kernel.__module__, float(np.abs(a).max()) > 0)
+    """
+    assert _python(probe).split() == ["True", "numeric._generated_numpy", "True"]

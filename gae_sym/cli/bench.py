@@ -18,7 +18,8 @@ Tianshou and TorchRL through their public APIs; np.copyto of the same bytes is t
 
 Shapes (T, B) 2048x64, 1,000,000x1 and 128x4096, float32 and float64; gamma=0.99,
 lambda=0.95, episodes end at rate 0.005. Every method is checked against a float64 reference
-before it is timed; methods are interleaved in a shuffled order and medians reported.
+before it is timed (a "!" after max |dA| marks one beyond tolerance); methods are interleaved
+in a shuffled order and medians reported.
 Columns: M steps/s, effective GB/s (4*itemsize+2 bytes per step), max |A - A_ref|,
 speed relative to the best alternative and to Tianshou, and bandwidth relative to the
 copy floor.
@@ -87,12 +88,16 @@ def format_table(document: dict[str, Any]) -> str:
                 lines.append(f"{row['method']:<48} failed: {row['error'][:60]}")
                 continue
             diff = "" if row["max_abs_diff"] is None else f"{row['max_abs_diff']:.1e}"
+            if row.get("correct") is False:
+                diff += "!"  # beyond tolerance: not a candidate for "best alternative"
             lines.append(
                 f"{row['method']:<48} {row['m_steps_per_s']:>10.1f} {row['gb_per_s']:>7.2f} "
                 f"{diff:>9} {row.get('vs_best_alternative', float('nan')):>10.2f} "
                 f"{row.get('vs_tianshou', float('nan')):>10.2f} "
                 f"{row.get('vs_copy', float('nan')):>7.2f}"
             )
+    if any(row.get("correct") is False for row in document["results"]):
+        lines.append("\n! = max |dA| beyond the tolerance: that method computed something else")
     if document["skipped"]:
         lines.append("\nskipped: " + "; ".join(document["skipped"]))
     env = document["environment"]
