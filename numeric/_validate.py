@@ -45,7 +45,9 @@ def _check_float_array(name: str, a: np.ndarray) -> None:
             f"{name} must be a floating-point array, got dtype {a.dtype}; "
             f"convert with {name}.astype(np.float32) or np.float64"
         )
-    if not np.all(np.isfinite(a)):
+    # A sum is finite whenever every element is (unless it overflows): one fast reduction
+    # without a temporary array, and the element-wise test only when the sum says so.
+    if not np.isfinite(a.sum()) and not np.all(np.isfinite(a)):
         bad = np.argwhere(~np.isfinite(a))[0]
         raise ValueError(
             f"{name} contains NaN or inf (first at index {tuple(int(i) for i in bad)})"
@@ -111,9 +113,10 @@ def check_torch_inputs(
                 f"{name} must be a floating-point tensor, got dtype {x.dtype}; convert with "
                 f"{name}.float() or {name}.double()"
             )
-        finite = torch.isfinite(x)
-        if not bool(finite.all()):
-            bad = tuple(int(i) for i in torch.nonzero(~finite)[0])
+        # As for numpy: a finite sum proves every element finite (no temporary, no sync
+        # per element); only a non-finite sum needs the element-wise test.
+        if not bool(torch.isfinite(x.sum())) and not bool(torch.isfinite(x).all()):
+            bad = tuple(int(i) for i in torch.nonzero(~torch.isfinite(x))[0])
             raise ValueError(f"{name} contains NaN or inf (first at index {bad})")
     dtype = functools.reduce(torch.promote_types, (x.dtype for x in floats))
     floats = [x if x.dtype == dtype else x.to(dtype) for x in floats]

@@ -18,6 +18,7 @@ modified.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -34,6 +35,7 @@ from numeric._validate import (
 Kernel = Callable[..., None]
 
 
+@functools.cache
 def _numpy_kernels() -> Mapping[str, Kernel]:
     """The numpy kernels by name: ``{"gae": ..., "td": ..., "nstep": ...}``.
 
@@ -53,6 +55,7 @@ def _numpy_kernels() -> Mapping[str, Kernel]:
         return generated
 
 
+@functools.cache
 def _torch_kernels() -> Mapping[str, Kernel]:
     # CPU float32/float64 tensors run the numba kernels on zero-copy ``.numpy()`` views;
     # CUDA tensors and other dtypes run the generated torch kernel, on their device.
