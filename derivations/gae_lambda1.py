@@ -92,7 +92,9 @@ DERIVATION = Derivation(
     summary=(
         r"With $\lambda = 1$ GAE weighs all future TD errors by $\gamma^{l}$, and the sum "
         r"telescopes to the discounted return minus the baseline $V(s_t)$: the Monte-Carlo "
-        r"advantage, unbiased (for an exact baseline or not) and of highest variance. On a "
+        r"advantage. Whatever the critic, it is an unbiased policy-gradient signal (a wrong "
+        r"$V(s_t)$ is only a baseline); as an estimate of the advantage it is off by the "
+        r"critic's error at $s_t$. It has the highest variance of the family. On a "
         r"segment of $N$ steps the return is bootstrapped with $\gamma^{N}V(s_{t+N})$; over "
         r"an infinite horizon that tail vanishes when $\gamma < 1$ and $V$ is bounded."
     ),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sympy import Sum
 
-from derivations._common import HORIZON, SEGMENT, minus, plus, times
+from derivations._common import HORIZON, SEGMENT, plus, times
 from gae_sym.estimators import gae_segment, gae_weighted_average_segment, nstep_advantage
 from gae_sym.proof import (
     Derivation,
@@ -31,17 +31,19 @@ _inner = Sum(lam ** (n - 1) * nstep_advantage(t, n), (n, 1, N - 1))
 
 STEP = Proof(
     r"The step from $N$ to $N + 1$",
+    # Stated as "case N+1 = case N + new term" rather than as a difference, so that no
+    # line of the chain has to write the whole case N out twice (it would not fit a page).
     Statement(
-        _average_next - _average,
-        (gamma * lam) ** N * delta[t + N],
-        lhs_latex=r"\hat{A}^{\lambda,N+1}_t - \hat{A}^{\lambda,N}_t",
+        _average_next,
+        plus(_average, (gamma * lam) ** N * delta[t + N]),
+        lhs_latex=r"\hat{A}^{\lambda,N+1}_t",
+        rhs_latex=r"\hat{A}^{\lambda,N}_t + (\gamma\lambda)^{N}\delta_{t+N}",
     ),
     [
         Step(
             plus(
                 times(1 - lam, plus(_inner, lam ** (N - 1) * nstep_advantage(t, N))),
                 times(lam**N, nstep_advantage(t, N + 1)),
-                minus(_average),
             ),
             r"split off the last term $n = N$ of the weighted sum",
             SplitLast(n, select=lambda s: s.limits[0][2] == N),
@@ -50,15 +52,14 @@ STEP = Proof(
             plus(
                 times(1 - lam, plus(_inner, lam ** (N - 1) * nstep_advantage(t, N))),
                 times(lam**N, plus(nstep_advantage(t, N), gamma**N * delta[t + N])),
-                minus(_average),
             ),
             r"split off the last term $l = N$ of $\hat{A}^{(N+1)}_t$",
             SplitLast(l, select=lambda s: s.limits[0][2] == N),
         ),
         Step(
-            (gamma * lam) ** N * delta[t + N],
-            r"$\hat{A}^{(N)}_t$ has weight $(1 - \lambda)\lambda^{N-1} + \lambda^{N} - "
-            r"\lambda^{N-1} = 0$; the sums over $n < N$ cancel",
+            plus(_average, (gamma * lam) ** N * delta[t + N]),
+            r"$\hat{A}^{(N)}_t$ has weight $(1 - \lambda)\lambda^{N-1} + \lambda^{N} = "
+            r"\lambda^{N-1}$, as in the case $N$; $\lambda^{N}\gamma^{N} = (\gamma\lambda)^{N}$",
             Linearity(),
         ),
     ],

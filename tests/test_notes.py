@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -19,7 +20,13 @@ from gae_sym.cli import notes as notes_cli
 from gae_sym.notes.build import PdfError, build_pdf, stale_files, tex_engine, write_notes
 from gae_sym.notes.claims import lecture_claims
 from gae_sym.notes.data import NotesData, load_data
-from gae_sym.notes.document import heading_tex, reasons_as_tags, repair_latex, tex_text
+from gae_sym.notes.document import (
+    github_inline_math,
+    heading_tex,
+    reasons_as_tags,
+    repair_latex,
+    tex_text,
+)
 from gae_sym.notes.figures import lambda_weights
 from gae_sym.notes.render import render_notes
 
@@ -312,3 +319,52 @@ def test_notes_engine_imports_neither_numeric_nor_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_latex_quotes_open_and_close():
+    # TeX sets ' as a closing quote: an opening one must be written `.
+    assert tex_text("the 'exact' critic's error") == "the `exact' critic's error"
+    assert tex_text("('noise') and $V̂$'s") == r"(`noise') and $\hat{V}$'s"
+    assert tex_text("'a $x$' b") == "`a $x$' b"
+    assert tex_text("`it's`") == r"\texttt{it's}"
+
+
+def test_markdown_inline_math_keeps_its_braces_on_github():
+    """GitHub drops the backslash of \\{ in inline math (the braces vanish); display keeps it."""
+    from derivations import ALL
+
+    assert github_inline_math(r"$N \in \{1, 2\}$ and $\{x\}$") == (
+        r"$N \in \lbrace1, 2\rbrace$ and $\lbrace x\rbrace$"
+    )
+    # A combining accent (V + U+0302) is set beside the letter by MathJax: use \hat.
+    assert github_inline_math("$V̂ = V^π$, text V̂") == r"$\hat{V} = V^\pi$, text V̂"
+    display = "$$\n\\{a\\}\n$$"
+    assert github_inline_math(display) == display
+    notes = render_notes(ALL, no_data())
+    pages = [text for name, text in notes.files.items() if name.endswith(".md")]
+    assert any(r"\lbrace" in page for page in pages)
+    for page in pages:
+        display = False
+        for line in page.split("\n"):
+            if line.strip() == "$$":
+                display = not display
+            elif not display:
+                assert "\\{" not in line and "\\}" not in line, line
+                assert "\u0302" not in "".join(re.findall(r"\$[^$]+\$", line)), line
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="no pdflatex installed")
+def test_no_derivation_line_runs_into_the_margin(tmp_path, study_document):
+    """Every align* line of the real derivations fits the text width (pdflatex's log)."""
+    from derivations import ALL
+
+    write_notes(render_notes(ALL, full_data(study_document)), tmp_path, draw_figures=False)
+    subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-draftmode", "notes.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        check=False,
+    )
+    log = (tmp_path / "notes.log").read_text(errors="replace")
+    overfull = [float(x) for x in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", log)]
+    assert max(overfull, default=0.0) < 5.0, overfull

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -14,6 +15,13 @@ INSTALL_TEX = (
     "'apt-get install texlive-latex-base texlive-latex-recommended latexmk', on macOS "
     "'brew install --cask mactex-no-gui'; the Markdown and notes.tex were written"
 )
+
+
+# pdfTeX stamps the build time into the PDF (and its /ID); a fixed SOURCE_DATE_EPOCH
+# makes the same notes give the same bytes, so a rebuild does not show up as a change.
+# The notes print no date (\date{}), so the fixed date is never seen. The caller's own
+# SOURCE_DATE_EPOCH, if set, wins.
+_REPRODUCIBLE_ENV = {"SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}
 
 
 class PdfError(RuntimeError):
@@ -83,7 +91,12 @@ def build_pdf(out: Path, tex_name: str = TEX_FILE) -> Path:
         passes = 1 if engine[0] == "latexmk" else 2
         for _ in range(passes):
             done = subprocess.run(
-                [*engine, tex_name], cwd=work, capture_output=True, text=True, check=False
+                [*engine, tex_name],
+                cwd=work,
+                capture_output=True,
+                text=True,
+                check=False,
+                env=_REPRODUCIBLE_ENV | dict(os.environ),
             )
             if done.returncode != 0:
                 log = work / Path(tex_name).with_suffix(".log").name

@@ -165,11 +165,13 @@ def tex_text(text: str) -> str:
                 code = code.replace(mark, mark + r"\allowbreak{}")
             parts.append(r"\texttt{" + code + "}")
         else:
-            parts.append(_escape_plain(piece))
+            # A quote right after math or code closes (it cannot open a quotation).
+            parts.append(_escape_plain(piece, previous="x" if parts else " "))
     return "".join(parts)
 
 
-def _escape_plain(text: str, code: bool = False) -> str:
+def _escape_plain(text: str, code: bool = False, previous: str = " ") -> str:
+    """Escape plain text for LaTeX; ``previous`` is the character written just before it."""
     out = []
     text = re.sub(r"(\w)" + _HAT, lambda m: "\x00" + m.group(1), text)
     hat_next = False
@@ -177,7 +179,10 @@ def _escape_plain(text: str, code: bool = False) -> str:
         if ch == "\x00":
             hat_next = True
             continue
-        if hat_next:
+        if ch == "'" and not code and (previous.isspace() or previous in "([/"):
+            # An opening single quote: TeX sets ' as a closing one, ` as the opening one.
+            out.append("`")
+        elif hat_next:
             out.append(r"$\hat{" + ch + "}$")
             hat_next = False
         elif ch in _TEX_SPECIAL:
@@ -190,6 +195,7 @@ def _escape_plain(text: str, code: bool = False) -> str:
             out.append(" ")
         else:
             out.append(ch)
+        previous = ch
     return "".join(out)
 
 
@@ -350,7 +356,40 @@ def to_markdown(section: Section, nav: str = "") -> str:
         lines += [*_markdown_block(block), ""]
     if nav:
         lines += ["---", "", nav, ""]
-    return "\n".join(lines).rstrip() + "\n"
+    return github_inline_math("\n".join(lines).rstrip() + "\n")
+
+
+_INLINE_MATH = re.compile(r"(?<![\\$])\$[^$\n]+\$")
+# GitHub's Markdown pass eats the backslash of \{ and \} before MathJax sees inline math
+# (the braces vanish); \lbrace and \rbrace mean the same to MathJax, KaTeX and LaTeX.
+_GITHUB_BRACE = re.compile(r"\\([{}])(?=([A-Za-z])?)")
+
+
+def github_inline_math(markdown: str) -> str:
+    """Inline ``$...$`` math rewritten so it renders on GitHub and in MkDocs.
+
+    Unicode becomes LaTeX (``V̂`` → ``\\hat{V}``: MathJax sets a combining accent beside the
+    letter, not on it; ``λ`` → ``\\lambda``), and ``\\{``/``\\}`` become ``\\lbrace``/``\\rbrace``.
+    ``$$`` display blocks, where GitHub keeps backslashes, are left alone.
+    """
+    out, display = [], False
+    for line in markdown.split("\n"):
+        if line.strip() == "$$":
+            display = not display
+        elif not display:
+            line = _INLINE_MATH.sub(lambda m: _github_safe(m.group(0)), line)
+        out.append(line)
+    return "\n".join(out)
+
+
+def _github_safe(math: str) -> str:
+    def brace(match: re.Match) -> str:
+        command = r"\lbrace" if match.group(1) == "{" else r"\rbrace"
+        # A letter right after the command would run into its name (\lbracex).
+        return command + (" " if match.group(2) else "")
+
+    # No space may precede the closing $ (pandoc and GitHub would not see math there).
+    return "$" + _GITHUB_BRACE.sub(brace, tex_math(math[1:-1])).strip() + "$"
 
 
 def _markdown_block(block: Block) -> list[str]:
@@ -388,6 +427,7 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{lmodern}
 \usepackage{amsmath,amssymb}
 \usepackage{graphicx}
+\usepackage{float}
 \usepackage{booktabs}
 \usepackage[margin=2.3cm]{geometry}
 \usepackage[hidelinks,unicode]{hyperref}
@@ -457,7 +497,8 @@ def _latex_block(block: Block) -> list[str]:
         return out
     if isinstance(block, Figure):
         return [
-            r"\begin{figure}[ht]",
+            # [H] (float.sty): a figure stays in its section, next to the text about it.
+            r"\begin{figure}[H]",
             r"\centering",
             rf"\includegraphics[width=\linewidth]{{figures/{block.file}}}",
             rf"\caption{{{tex_text(block.caption)}}}",

@@ -61,35 +61,52 @@ def plot_lambda_weights(
 
 
 def plot_study(path: Path, study: dict[str, Any]) -> Path:
-    """Bias, gradient bias and variance of GAE(γ, λ) against λ, one line per critic error."""
+    """Bias, gradient bias, variance and gradient variance of GAE(γ, λ) against λ.
+
+    A 2×2 grid sized for the width of a page (the fonts stay readable when the figure is
+    scaled to the text width); one colour per critic error; biases exact (lines) and sampled (dots),
+    variances sampled.
+    """
     plt = _pyplot()
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.6), dpi=120)
+    fig, axes = plt.subplots(2, 2, figsize=(7.2, 5.6), dpi=120, sharex=True)
+    (bias_ax, grad_bias_ax), (var_ax, grad_var_ax) = axes
+    panels = (
+        (bias_ax, "bias_rms_exact", "bias_rms", r"bias of $\hat{A}$ against $A^\pi(s,a)$"),
+        (
+            grad_bias_ax,
+            "gradient_bias_rms_exact",
+            "gradient_bias_rms",
+            "gradient bias (action-dependent part)",
+        ),
+        (var_ax, "variance", None, r"variance $\mathrm{Var}[\hat{A}\,|\,s,a]$"),
+        (grad_var_ax, "gradient_variance", None, "variance of the gradient estimate"),
+    )
     rows = [r for r in study["rows"] if r["estimator"] == "gae"]
     for kind, color in ERROR_STYLE.items():
         mine = sorted((r for r in rows if r["critic_error"] == kind), key=lambda r: r["value"])
         if not mine:
             continue
         lam = [r["value"] for r in mine]
-        axes[0].plot(lam, [r["bias_rms_exact"] for r in mine], color=color, label=kind)
-        axes[0].plot(lam, [r["bias_rms"] for r in mine], "o", color=color, markersize=3)
-        axes[1].plot(lam, [r["gradient_bias_rms_exact"] for r in mine], color=color, label=kind)
-        axes[1].plot(lam, [r["gradient_bias_rms"] for r in mine], "o", color=color, markersize=3)
-        axes[2].plot(lam, [r["variance"] for r in mine], color=color, label=f"{kind}")
-        axes[2].plot(
-            lam, [r["gradient_variance"] for r in mine], "--", color=color, label=f"{kind} (grad.)"
-        )
+        for ax, exact, sampled, _ in panels:
+            ax.plot(lam, [r[exact] for r in mine], color=color, label=f"$\\hat{{V}}$: {kind}")
+            if sampled:
+                ax.plot(lam, [r[sampled] for r in mine], "o", color=color, markersize=3)
     floor = max((r["noise_floor"] for r in rows), default=0.0)
-    for ax in axes[:2]:
-        ax.axhline(floor, color="grey", lw=0.8, ls=":", label="sampling noise")
-    axes[0].set_title("bias of Â vs A^π(s,a) (RMS)")
-    axes[1].set_title("gradient bias (action-dependent part)")
-    axes[2].set_title("variance")
-    for ax in axes:
-        ax.set_xlabel("λ")
+    for ax, _, sampled, title in panels:
+        if sampled:
+            ax.axhline(floor, color="grey", lw=0.8, ls=":", label="sampling noise")
+        ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
-    axes[0].legend(title="critic V̂", fontsize=8)
-    axes[2].legend(fontsize=7)
-    fig.suptitle("GAE(γ, λ) on a random MDP with exact V^π (lines: exact, dots: sampled)")
+    bias_ax.set_ylabel("RMS over start pairs (s, a)")
+    var_ax.set_ylabel("mean over start pairs (s, a)")
+    for ax in (var_ax, grad_var_ax):
+        ax.set_xlabel(r"$\lambda$")
+    bias_ax.legend(fontsize=8)
+    fig.suptitle(
+        r"GAE($\gamma, \lambda$) on a random MDP with exact $V^\pi$"
+        "\n(biases: lines exact, dots sampled; variances sampled)",
+        fontsize=10,
+    )
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -169,6 +169,15 @@ def _context(derivation_id: str) -> list[Block]:
                     + r" \quad \text{(segment of } N \text{ steps)}",
                 )
             ),
+            Para(
+                "In what sense it is unbiased 'for an exact baseline or not' (below): with "
+                "$V̂ = V^π$ its expectation given $(s_t, a_t)$ is $A^π(s_t, a_t)$; with a wrong "
+                "critic it is off by $−(V̂ − V^π)(s_t)$, which depends on the state only. That "
+                "is a baseline: the policy gradient stays unbiased, the estimate of $A^π$ does "
+                "not (the section on bias and variance measures both). On a segment cut by a "
+                "time limit the bootstrap $γ^N V̂(s_{t+N})$ adds $γ^N E[(V̂ − V^π)(s_{t+N})]$, "
+                "small when $γ^N$ is."
+            ),
         ]
     if derivation_id == "gae-recursion":
         return [
@@ -250,8 +259,9 @@ CHECK_WORDS = {
         "GAE($γ$, 1) has no gradient bias whatever $V̂$: its bias is $−(V̂ − V^π)(s_t)$, a baseline"
     ),
     "lambda-below-1-biased-with-wrong-critic": (
-        "with a wrong $V̂$, GAE($γ$, $λ < 1$) is biased, and the gradient bias shrinks to 0 as "
-        "$λ → 1$"
+        "with a wrong $V̂$, GAE($γ$, $λ < 1$) has a gradient bias, which falls to 0 at "
+        "$λ = 1$ (steadily for the noisy critic; its plain bias, for the shifted critic, grows "
+        "with $λ$ to the critic's error)"
     ),
     "variance-grows-with-lambda": "with $V̂ = V^π$ the variance of GAE($γ$, $λ$) grows with $λ$",
 }
@@ -292,14 +302,14 @@ def study_section(data: NotesData) -> tuple[Section, list[FigureJob]]:
             "gradient bias is its action-dependent part, $b(s, a) − Σ_{a'} π(a'|s) b(s, a')$: "
             "a bias that depends "
             "on the state only is a baseline and cancels in the policy gradient, so only the "
-            "gradient bias misleads learning. Besides the sampled values, every expectation "
-            "is also computed exactly (the 'exact' columns); the sampled ones agree within "
-            "sampling error."
+            "gradient bias misleads learning. Both biases are also computed exactly, by "
+            "linear algebra on the MDP (the bias columns of the tables); the sampled biases "
+            "agree with them within sampling error. The variances are sampled."
         ),
         Figure(
             "bias-variance.png",
-            "GAE(γ, λ) against λ for three critics: bias, gradient bias and variance "
-            "(lines exact, dots sampled; dashed: variance of the policy-gradient estimate).",
+            "GAE(γ, λ) against λ for three critics V̂: bias, gradient bias (biases exact as "
+            "lines, sampled as dots), variance of Â and of the policy-gradient estimate.",
         ),
     ]
     gae_rows = [r for r in study["rows"] if r["estimator"] == "gae"]
@@ -315,12 +325,12 @@ def study_section(data: NotesData) -> tuple[Section, list[FigureJob]]:
         Table(
             header=(
                 "λ",
-                "var. (exact)",
-                "grad. var. (exact)",
-                "bias (exact)",
-                "grad. bias (noise)",
-                "grad. bias (bias)",
-                "bias (bias)",
+                "var., V̂ exact",
+                "grad. var., V̂ exact",
+                "bias, V̂ exact",
+                "grad. bias, V̂ noise",
+                "grad. bias, V̂ bias",
+                "bias, V̂ bias",
             ),
             rows=tuple(
                 (
@@ -336,7 +346,7 @@ def study_section(data: NotesData) -> tuple[Section, list[FigureJob]]:
             ),
             caption=(
                 "GAE(γ, λ) by critic V̂ (exact, noise, bias): exact biases (RMS over start "
-                "pairs) and sampled variances"
+                "pairs (s, a)) and sampled variances (mean over start pairs)"
             ),
         )
     )
