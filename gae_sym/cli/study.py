@@ -64,6 +64,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.samples < 2:
         raise UserError(f"--samples must be at least 2 (a variance needs two), got {args.samples}")
+    if args.out is not None:
+        # Fail before a minute of sampling, not after it.
+        _make_output_dir(args.out)
     from numeric.study import run_study
 
     def progress(message: str) -> None:
@@ -85,12 +88,16 @@ def run(args: argparse.Namespace) -> int:
 def write_outputs(document: dict[str, Any], out: Path) -> None:
     from gae_sym.notes.figures import plot_study
 
+    _make_output_dir(out)
+    (out / "study.json").write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+    plot_study(out / "study.png", document)
+
+
+def _make_output_dir(out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UserError(f"cannot create output directory {out}: {error}") from error
-    (out / "study.json").write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
-    plot_study(out / "study.png", document)
 
 
 def _param(row: dict[str, Any]) -> str:

@@ -100,9 +100,15 @@ def derivation_latex(derivation: Derivation) -> str:
     """The derivation as LaTeX: assumptions, then per part a claim and an align* block."""
     out = [derivation.summary, ""]
     if derivation.assumptions:
-        out += [r"\textbf{Assumptions.}", r"\begin{description}"]
+        # Never strand the heading at the foot of a page, apart from its list: no break
+        # after it, and none at the list's start (LaTeX's @beginparpenalty invites one).
+        out += [
+            r"\begingroup\csname @beginparpenalty\endcsname=10000",
+            r"\textbf{Assumptions.}\par\nopagebreak",
+            r"\begin{description}",
+        ]
         out += _assumption_lines(derivation, latex=True)
-        out += [r"\end{description}", ""]
+        out += [r"\end{description}", r"\endgroup", ""]
     for proof in derivation.proofs:
         out.append(rf"\textbf{{{proof.title}.}} Uses: {_uses(proof)}.")
         out += [r"\[", rf"  {_lhs(proof)} = {_rhs(proof)}", r"\]"]
