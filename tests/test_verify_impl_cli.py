@@ -77,6 +77,8 @@ def test_json_document(capsys):
         (["impls.lecture"], "expected MODULE:FUNC"),
         (["impls.lecture:compute_gae", "--convention", "masked"], "masked convention"),
         (["impls.masked:loop", "--convention", "canonical"], "canonical convention"),
+        (["impls.lecture:compute_gae", "--call-timeout", "-1"], "--call-timeout must be >= 0"),
+        (["impls.lecture:compute_gae", "--call-timeout", "nan"], "--call-timeout must be >= 0"),
     ],
 )
 def test_cannot_load_or_call_exits_2(capsys, argv, message):
@@ -141,6 +143,7 @@ def test_help_teaches_with_an_example():
     )
     assert "gae-sym verify-impl mymodule:compute_gae --convention lecture" in done.stdout
     assert "--input-type" in done.stdout and "--seed" in done.stdout
+    assert "--call-timeout" in done.stdout
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
@@ -157,3 +160,45 @@ def test_command_line_choices_are_the_library_ones():
 
     assert verify_impl.CONVENTIONS == testing.CONVENTIONS
     assert verify_impl.INPUT_TYPES == testing.INPUT_TYPES
+
+
+def test_hanging_function_exits_1_with_the_timeout_in_the_json(capsys):
+    status, out, _ = _run(
+        capsys, "impls.hanging:index_never_moves", "--call-timeout", "0.5", "--json"
+    )
+    assert status == 1
+    document = json.loads(out)
+    assert document["passed"] is False and document["call_timeout"] == 0.5
+    assert document["call_timeout_enforced"] is True
+    counterexample = document["counterexample"]
+    assert counterexample["timed_out"] is True and counterexample["got"] is None
+    assert counterexample["error"].startswith(
+        "the function did not return within 0.5 s on this input (stopped at impls/hanging.py:"
+    )
+    assert len(counterexample["inputs"]["rewards"]) == 50  # the long edge case
+    assert document["diagnosis"] is None
+
+
+def test_hanging_function_text_report(capsys):
+    status, out, _ = _run(capsys, "impls.hanging:busy_forever", "--call-timeout", "0.5")
+    assert status == 1
+    assert out.startswith("FAIL impls.hanging:busy_forever (lecture convention")
+    assert "did not return within 0.5 s on this input" in out
+    assert "diagnosis: a hang" in out and "--call-timeout" in out
+
+
+def test_stuck_in_c_code_still_ends_with_status_1():
+    # SIGALRM cannot stop sum(itertools.count()); faulthandler's watchdog ends the process
+    # after the limit + 2 s of grace, showing where the code is stuck.
+    argv = ["verify-impl", "impls.hanging:stuck_in_c", "--call-timeout", "0.3", "--json"]
+    done = subprocess.run(
+        [sys.executable, "-m", "gae_sym", *argv],
+        cwd=TESTS,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.startswith("Timeout (0:00:02.3")
+    assert 'hanging.py", line' in done.stderr and "in stuck_in_c" in done.stderr

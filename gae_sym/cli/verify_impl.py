@@ -35,15 +35,23 @@ Conventions (arguments passed in this order):
   canonical  f(rewards, values, next_values, terminated, truncated, *, gamma, lam)
 The function returns the advantages (a list, an array or a tensor).
 
+Each call may take --call-timeout seconds (default 10; 0: no limit); a call still running
+then is stopped (SIGALRM) and is the counterexample: "did not return within S s on this
+input", with the inputs and the line it was stopped at. Code stuck in C that ignores
+signals cannot be stopped that way: after a grace period (max(2 s, S)) the process prints
+"Timeout" and the stuck stack on stderr and exits with status 1, with no report.
+
 MODULE is a dotted module name (the current directory is on the import path) or a path
 to a .py file.
 
 examples:
   gae-sym verify-impl mymodule:compute_gae --convention lecture
   gae-sym verify-impl rollout/buffer.py:gae --convention masked --input-type torch --json
+  gae-sym verify-impl slow_gae:compute_gae --call-timeout 60 --max-examples 50
 
-exit status: 0 passes, 1 counterexample found, 2 cannot import FUNC or call it with the
-convention's arguments."""
+exit status: 0 passes, 1 counterexample found (a wrong value, an exception, a wrong
+shape, a call over the time limit), 2 cannot import FUNC or call it with the convention's
+arguments."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -72,6 +80,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--seed", type=int, default=0, metavar="S", help="hypothesis seed (default: 0)"
+    )
+    parser.add_argument(
+        "--call-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds one call may take before it counts as a hang (default: 10; 0: no limit)",
     )
     add_json_flag(parser)
     parser.set_defaults(func=run)
@@ -130,6 +145,8 @@ def load_target(target: str) -> Any:
 def run(args: argparse.Namespace) -> int:
     if args.max_examples < 0:
         raise UserError("--max-examples must be >= 0")
+    if not args.call_timeout >= 0:  # NaN included
+        raise UserError(f"--call-timeout must be >= 0 seconds, got {args.call_timeout:g}")
     func = load_target(args.target)
     if args.input_type == "torch" and importlib.util.find_spec("torch") is None:
         raise UserError("--input-type torch needs torch: pip install 'gae-sym[torch]'")
@@ -151,6 +168,8 @@ def run(args: argparse.Namespace) -> int:
         max_examples=args.max_examples,
         seed=args.seed,
         target=args.target,
+        call_timeout=args.call_timeout,
+        exit_if_stuck=True,  # this process is ours to end if the function is stuck in C
     )
     if args.json:
         print_json(result.as_dict())

@@ -14,6 +14,10 @@ Conventions: ``lecture`` ``f(rewards, values, next_value, gamma, lam)``; ``maske
 ``f(rewards, values, next_value, masks, gamma, lam)``; ``canonical`` the ``numeric.gae``
 signature. The reference is ``numeric.gae``; this package imports ``numeric`` and
 hypothesis, which is why ``import gae_sym`` does not import it.
+
+A call that does not return within ``call_timeout`` seconds (default 10) is stopped and is
+the counterexample (:mod:`gae_sym.testing.timeout`: main thread only; C code that never
+returns to the interpreter cannot be stopped this way).
 """
 
 from gae_sym.testing.bugs import KNOWN_BUGS, KnownBug, known_bugs

@@ -4,9 +4,11 @@
 γ = 1, λ = 1, T = 1, a terminal last step, 50- and 64-step segments, dones in the middle),
 then ``max_examples`` hypothesis cases (seeded, so a run is reproducible) and shrinks a
 failure to a minimal counterexample. A failure is a result that differs from the reference,
-an exception on valid input, or a result of the wrong shape. The diagnosis is the known
-bug (:mod:`gae_sym.testing.bugs`) whose outputs reproduce the function's outputs on every
-case it was run on.
+an exception on valid input, a result of the wrong shape, or a call that does not return
+within ``call_timeout`` seconds (:mod:`gae_sym.testing.timeout`; the first such call ends
+the run, unshrunk, so that a hanging function costs one limit, not one per case). The
+diagnosis is the known bug (:mod:`gae_sym.testing.bugs`) whose outputs reproduce the
+function's outputs on every case it was run on.
 
 Tolerance, with S = max(1, largest |input|, largest |expected|):
 float64 results ``|got − expected| ≤ 1e-9·S + 1e-9·|expected|``; float32 results (or
@@ -17,9 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
+import os
 import sys
 import textwrap
 import time
+import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +34,7 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, reporting, settings
 from hypothesis import seed as hypothesis_seed
 
+from gae_sym.testing import timeout
 from gae_sym.testing.bugs import KnownBug, known_bugs
 from gae_sym.testing.conventions import (
     CallPlan,
@@ -36,6 +43,7 @@ from gae_sym.testing.conventions import (
     reference_gae,
     result_array,
 )
+from gae_sym.testing.timeout import CallTimeout, call_time_limit, hard_deadline, limit_enforceable
 from gae_sym.testing.trajectories import Trajectory, edge_cases, trajectories
 
 
@@ -55,6 +63,7 @@ class Tolerance:
 
 
 SHORT_LENGTH = 8  # the first half of the hypothesis examples have T <= 8
+CALL_TIMEOUT = 10.0  # seconds one call may take before it counts as a failure (a hang)
 
 FLOAT64 = Tolerance("float64", rtol=1e-9, atol=1e-9)
 FLOAT32 = Tolerance("float32", rtol=1e-4, atol=1e-5)
@@ -91,6 +100,7 @@ class Outcome:
     index: tuple[int, ...] | None = None
     tolerance: Tolerance = FLOAT64
     confirmed_by_oracle: bool = False
+    timed_out: bool = False
 
     @property
     def passed(self) -> bool:
@@ -112,6 +122,7 @@ class Outcome:
             "got": None if self.got is None else _finite_or_text(self.got.tolist()),
             "first_differing_index": index,
             "error": self.error,
+            "timed_out": self.timed_out,
             "tolerance": self.tolerance.describe(_scale(self.traj, self.expected)),
             "expected_confirmed_by_oracle": self.confirmed_by_oracle,
         }
@@ -126,18 +137,45 @@ def _finite_or_text(values: Any) -> Any:
     return values
 
 
-def run_case(func: Callable[..., Any], plan: CallPlan, traj: Trajectory, label: str) -> Outcome:
-    """Call ``func`` on ``traj`` as ``plan`` says and compare with the reference."""
+def run_case(
+    func: Callable[..., Any],
+    plan: CallPlan,
+    traj: Trajectory,
+    label: str,
+    call_timeout: float | None = None,
+    exit_if_stuck: bool = False,
+) -> Outcome:
+    """Call ``func`` on ``traj`` as ``plan`` says and compare with the reference.
+
+    A call running longer than ``call_timeout`` seconds is stopped and is a failure
+    (``timed_out``); ``exit_if_stuck`` ends the process when it cannot be stopped
+    (:func:`~gae_sym.testing.timeout.hard_deadline`).
+    """
     expected = reference_gae(traj)
     outcome = Outcome(label, traj, expected)
     args, kwargs = plan.arguments(traj)
+    deadline = hard_deadline(call_timeout) if exit_if_stuck else contextlib.nullcontext()
+    raised: BaseException | None = None
     try:
-        # The function's prints must not reach stdout (``--json`` owns it).
-        with contextlib.redirect_stdout(sys.stderr):
-            result = func(*args, **kwargs)
-    # sys.exit() inside the function is a failure on valid input, not the verdict's exit status.
-    except (Exception, SystemExit) as error:
-        outcome.error = f"raised {type(error).__name__}: {_one_line(error)}"
+        # The function's prints must not reach stdout (``--json`` owns it). Errors of the
+        # time-limit set-up are ours: only the call's own exceptions count against it.
+        with contextlib.redirect_stdout(sys.stderr), deadline, call_time_limit(call_timeout):
+            try:
+                result = func(*args, **kwargs)
+            # sys.exit() inside the function is a failure on valid input, not the verdict's
+            # exit status.
+            except (Exception, SystemExit) as error:
+                raised = error
+    # Outside the block too: the alarm may go off just after the call returned.
+    except CallTimeout as stop:
+        outcome.timed_out = True
+        outcome.error = (
+            f"the function did not return within {stop.seconds:g} s on this input "
+            f"(stopped{_where(stop)})"
+        )
+        return outcome
+    if raised is not None:
+        outcome.error = f"raised {type(raised).__name__}: {_one_line(raised)}"
         return outcome
     try:
         got = result_array(result)
@@ -162,6 +200,20 @@ def run_case(func: Callable[..., Any], plan: CallPlan, traj: Trajectory, label: 
 
 def _one_line(error: BaseException) -> str:
     return " ".join(str(error).split()) or type(error).__name__
+
+
+def _where(stop: CallTimeout) -> str:
+    """Where the alarm stopped the tested code, as " at FILE:LINE in FUNC" ("" if unknown)."""
+    ours = {__file__, timeout.__file__, contextlib.__file__}
+    frames = [f for f in traceback.extract_tb(stop.__traceback__) if f.filename not in ours]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    path = frame.filename
+    with contextlib.suppress(ValueError):  # another drive (Windows)
+        relative = os.path.relpath(path)
+        path = path if relative.startswith("..") else relative
+    return f" at {path}:{frame.lineno} in {frame.name}"
 
 
 @dataclass(frozen=True)
@@ -234,6 +286,9 @@ class VerificationResult:
     diagnosis: Diagnosis | None = None
     failed_edge_cases: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    call_timeout: float | None = None
+    call_timeout_enforced: bool = False
+    call_timeout_note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -252,6 +307,8 @@ class VerificationResult:
             "edge_cases": self.edge_cases,
             "failed_edge_cases": self.failed_edge_cases,
             "seconds": round(self.seconds, 3),
+            "call_timeout": self.call_timeout,
+            "call_timeout_enforced": self.call_timeout_enforced,
         }
 
     def report(self) -> str:
@@ -260,15 +317,23 @@ class VerificationResult:
             f"{self.target} ({self.convention} convention, {self.input_type} inputs, "
             f"seed {self.seed})"
         )
+        note = [f"note: {self.call_timeout_note}"] if self.call_timeout_note else []
         if self.passed:
-            return (
+            verdict = (
                 f"PASS {head}: matches the reference on {self.examples} cases "
                 f"({self.edge_cases} edge cases + {self.examples - self.edge_cases} generated) "
                 f"in {self.seconds:.2f} s"
             )
+            return "\n".join([verdict, *note])
         lines = [f"FAIL {head}: counterexample after {self.examples} cases"]
         lines += _describe(self.counterexample, self.convention)
-        if self.diagnosis is not None:
+        if self.counterexample is not None and self.counterexample.timed_out:
+            lines += [
+                "diagnosis: a hang (an endless loop: an index that never moves, a condition",
+                "  that never becomes false) or a function too slow for the limit; if it is",
+                "  merely slow, raise the limit (--call-timeout S, call_timeout=S)",
+            ]
+        elif self.diagnosis is not None:
             bug = self.diagnosis.bug
             lines += [
                 f"diagnosis: {bug.name}: {bug.summary}",
@@ -279,7 +344,7 @@ class VerificationResult:
             lines.append("diagnosis: none (no known bug reproduces these outputs)")
         if self.failed_edge_cases:
             lines += _wrap_labels("failed edge cases: ", self.failed_edge_cases)
-        return "\n".join(lines)
+        return "\n".join([*lines, *note])
 
 
 def _wrap_labels(head: str, labels: list[str], width: int = 100) -> list[str]:
@@ -321,7 +386,9 @@ def _describe(outcome: Outcome | None, convention: str) -> list[str]:
             subsequent_indent=" " * (width + 5),
         )
     if outcome.error is not None:
-        lines.append(f"  error: {outcome.error}")
+        lines += textwrap.wrap(
+            f"error: {outcome.error}", width=100, initial_indent="  ", subsequent_indent="    "
+        )
     if outcome.confirmed_by_oracle:
         lines.append("  (expected: numeric.gae, confirmed by the SymPy oracle gae_sym.oracle)")
     if outcome.index is not None:
@@ -345,21 +412,45 @@ class _Failure(Exception):
         self.outcome = outcome
 
 
+class _Stop(BaseException):
+    """Raised inside the hypothesis test to end it at once, unshrunk (a call timed out).
+
+    Hypothesis shrinks ``Exception``s only; any other ``BaseException`` goes straight out.
+    """
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.label)
+        self.outcome = outcome
+
+
+TIMED_OUT_LABEL = "generated by hypothesis (not shrunk: a call that timed out is not retried)"
+
+
 def _search(
     func: Callable[..., Any],
     plan: CallPlan,
     strategy: Any,
     max_examples: int,
     seed: int,
+    call_timeout: float | None = None,
+    exit_if_stuck: bool = False,
 ) -> tuple[Outcome | None, int]:
-    """Hypothesis search; return (shrunk failing outcome or None, number of calls made)."""
+    """Hypothesis search; return (shrunk failing outcome or None, number of calls made).
+
+    A call that times out ends the search with that case as it is.
+    """
     calls = 0
     last_failure: list[Outcome] = []
 
     def check(traj: Trajectory) -> None:
         nonlocal calls
         calls += 1
-        outcome = run_case(func, plan, traj, "generated by hypothesis, shrunk")
+        outcome = run_case(
+            func, plan, traj, "generated by hypothesis, shrunk", call_timeout, exit_if_stuck
+        )
+        if outcome.timed_out:
+            outcome.label = TIMED_OUT_LABEL
+            raise _Stop(outcome)
         if not outcome.passed:
             last_failure[:] = [outcome]
             raise _Failure(outcome)
@@ -380,7 +471,7 @@ def _search(
     with reporting.with_reporter(lambda *_: None):
         try:
             test()
-        except _Failure as failure:
+        except (_Failure, _Stop) as failure:
             return failure.outcome, calls
         except Exception:  # Flaky (a non-deterministic function) and the like
             return (last_failure[0] if last_failure else None), calls
@@ -398,20 +489,44 @@ def verify(
     max_length: int = 64,
     batch_shape: tuple[int, ...] | Any = (),
     target: str | None = None,
+    call_timeout: float | None = CALL_TIMEOUT,
+    exit_if_stuck: bool = False,
 ) -> VerificationResult:
     """Property-test ``func`` (a GAE implementation of ``convention``) against the reference.
 
     Raises ``TypeError`` when ``func`` cannot be called with the convention's arguments.
     ``dtype`` is the dtype of the generated input arrays; ``batch_shape`` (``canonical``
     only) adds batch dimensions to the generated cases (edge cases stay 1-D).
+
+    A call that runs longer than ``call_timeout`` seconds (None, 0 or inf: no limit) is stopped
+    and ends the run as the counterexample. The limit is enforced with SIGALRM in the main
+    thread only (elsewhere a ``RuntimeWarning`` says so) and cannot stop C code that never
+    returns to Python; ``exit_if_stuck=True`` (for command-line use: it ends the process)
+    then exits with status 1 after a grace period, printing where the code is stuck.
     """
     start = time.perf_counter()
     plan = plan_call(func, convention, input_type)
     dtype = np.dtype(dtype)
+    if call_timeout is not None and not call_timeout >= 0:
+        raise ValueError(f"call_timeout must be >= 0 seconds (or None), got {call_timeout!r}")
+    if call_timeout is not None and math.isinf(call_timeout):
+        call_timeout = None
+    enforced, why_not = limit_enforceable()
+    enforced = enforced and bool(call_timeout)
+    note = ""
+    if call_timeout and not enforced:
+        note = f"the {call_timeout:g} s call time limit was not enforced: {why_not}"
+        warnings.warn(note, RuntimeWarning, stacklevel=2)
     edges = [(label, _as_dtype(traj, dtype)) for label, traj in edge_cases(convention, seed)]
-    outcomes = [run_case(func, plan, traj, f"edge case: {label}") for label, traj in edges]
+    outcomes: list[Outcome] = []
+    for label, traj in edges:
+        outcome = run_case(func, plan, traj, f"edge case: {label}", call_timeout, exit_if_stuck)
+        outcomes.append(outcome)
+        if outcome.timed_out:  # a hanging function would cost the limit on every case
+            break
     failed = [o for o in outcomes if not o.passed]
-    generated, calls = None, 0
+    hung = next((o for o in outcomes if o.timed_out), None)
+    generated, calls = hung, 0
     # Short segments first (as QuickCheck grows its size parameter): most bugs show there,
     # and shrinking a short counterexample is cheap. Then the full length range.
     short = min(SHORT_LENGTH, max_length)
@@ -424,7 +539,9 @@ def verify(
         strategy = trajectories(
             convention, dtype=dtype, max_length=stage_length, batch_shape=batch_shape
         )
-        generated, stage_calls = _search(func, plan, strategy, stage_examples, seed)
+        generated, stage_calls = _search(
+            func, plan, strategy, stage_examples, seed, call_timeout, exit_if_stuck
+        )
         calls += stage_calls
     counterexample = generated
     if counterexample is None and failed:
@@ -432,7 +549,9 @@ def verify(
     diagnosis = None
     if counterexample is not None:
         _confirm_with_oracle(counterexample)
-        diagnosis = diagnose([*outcomes, counterexample], convention)
+        # A hang is the verdict; a bug matching the other outputs would describe other cases.
+        if not counterexample.timed_out:
+            diagnosis = diagnose([*outcomes, counterexample], convention)
     return VerificationResult(
         target=target or getattr(func, "__qualname__", repr(func)),
         convention=convention,
@@ -445,6 +564,9 @@ def verify(
         diagnosis=diagnosis,
         failed_edge_cases=[o.label.removeprefix("edge case: ") for o in failed],
         seconds=time.perf_counter() - start,
+        call_timeout=call_timeout or None,
+        call_timeout_enforced=enforced,
+        call_timeout_note=note,
     )
 
 
@@ -484,11 +606,14 @@ def assert_gae_matches(
     dtype: np.dtype | type = np.float64,
     max_length: int = 64,
     batch_shape: tuple[int, ...] | Any = (),
+    call_timeout: float | None = CALL_TIMEOUT,
 ) -> VerificationResult:
     """Assert that ``func`` computes GAE(γ, λ) in ``convention``; for use in a pytest test.
 
     Raises ``AssertionError`` whose message holds the shrunk counterexample (inputs,
     expected, got, first differing index) and the diagnosis; returns the result otherwise.
+    A call running longer than ``call_timeout`` seconds (None: no limit) is stopped and
+    reported as the counterexample (main thread only: see :func:`verify`).
     """
     __tracebackhide__ = True  # pytest shows the message, not this frame
     result = verify(
@@ -500,6 +625,7 @@ def assert_gae_matches(
         dtype=dtype,
         max_length=max_length,
         batch_shape=batch_shape,
+        call_timeout=call_timeout,
         target=getattr(func, "__module__", "?") + ":" + getattr(func, "__qualname__", "?"),
     )
     if not result.passed:
