@@ -141,9 +141,22 @@ def test_help_teaches_with_an_example():
         text=True,
         check=True,
     )
-    assert "gae-sym verify-impl mymodule:compute_gae --convention lecture" in done.stdout
+    example = (
+        "gae-sym verify-impl docs/examples/engineer/my_gae.py:compute_gae --convention lecture"
+    )
+    assert example in done.stdout
     assert "--input-type" in done.stdout and "--seed" in done.stdout
     assert "--call-timeout" in done.stdout
+    # The example works when pasted at the repository root.
+    root = Path(__file__).resolve().parents[1]
+    pasted = subprocess.run(
+        [sys.executable, "-m", "gae_sym", *example.split()[1:], "--max-examples", "20"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+    )
+    assert pasted.returncode == 0, pasted.stdout + pasted.stderr
+    assert pasted.stdout.startswith("PASS")
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")

@@ -36,7 +36,7 @@ GAE(gamma, lambda), lambda-return).
   gae-sym prove                 machine-check every derivation
   gae-sym latex gae             LaTeX of an estimator or a derivation
   gae-sym check --question td-error 'r_t + \\gamma V(s_{t+1}) - V(s_t)'
-  gae-sym verify-impl mymodule:compute_gae --convention lecture
+  gae-sym verify-impl docs/examples/engineer/my_gae.py:compute_gae --convention lecture
   gae-sym cartpole --variant batched --seed 1
 
 Run 'gae-sym COMMAND --help' for what each command does, with an example."""

@@ -100,6 +100,11 @@ def run(args: argparse.Namespace) -> int:
         written = write_notes(notes, args.out)
     except OSError as error:
         raise UserError(f"cannot write the notes to {args.out}: {error}", exit_code=1) from error
+    if args.pdf:
+        try:
+            written = [*written, build_pdf(args.out)]
+        except PdfError as error:
+            raise UserError(str(error), exit_code=1) from error
     print(f"wrote {len(written)} files to {args.out}:")
     for path in written:
         print(f"  {path}")
@@ -107,12 +112,6 @@ def run(args: argparse.Namespace) -> int:
         print("note: no study data; run 'gae-sym study --out docs/data/study' first")
     if data.runs is None:
         print("note: no CartPole runs (docs/data/cartpole/runs.json); the notes say so")
-    if args.pdf:
-        try:
-            pdf = build_pdf(args.out)
-        except PdfError as error:
-            raise UserError(str(error), exit_code=1) from error
-        print(f"  {pdf}")
     return 0
 
 

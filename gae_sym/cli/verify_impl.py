@@ -44,10 +44,11 @@ signals cannot be stopped that way: after a grace period (max(2 s, S)) the proce
 MODULE is a dotted module name (the current directory is on the import path) or a path
 to a .py file.
 
-examples:
-  gae-sym verify-impl mymodule:compute_gae --convention lecture
-  gae-sym verify-impl rollout/buffer.py:gae --convention masked --input-type torch --json
-  gae-sym verify-impl slow_gae:compute_gae --call-timeout 60 --max-examples 50
+examples (from the repository root; the module is in docs/examples/engineer/):
+  gae-sym verify-impl docs/examples/engineer/my_gae.py:compute_gae --convention lecture
+  gae-sym verify-impl docs/examples/engineer/my_gae.py:masked_gae --convention masked --json
+  gae-sym verify-impl docs/examples/engineer/my_gae.py:compute_gae --input-type torch \
+      --call-timeout 60 --max-examples 50
 
 exit status: 0 passes, 1 counterexample found (a wrong value, an exception, a wrong
 shape, a call over the time limit), 2 cannot import FUNC or call it with the convention's
