@@ -83,11 +83,23 @@ def _chunks_from_zero(term, trunc, decay, zero, one, out, chunk, first, s, p):
     inside the chunk, z = 0 after its end), with c_t = γλ(1 − done_t). Also writes each chunk's
     start value s_k = z_start and link product p_k = Π c_t. The four chains live in named
     locals (registers), so each hides the others' multiply-add latency.
+
+    The loop is instruction-bound, not latency-bound, so (measured at 10^6 steps, one thread):
+
+    * unsigned indices, as in ``gae_columns``: a signed index makes numba emit a negative-index
+      wrap-around (compare, add, select) on each of the twelve loads and stores per step;
+      dropping it gave float32 ~1.35x and float64 ~1.25-1.3x over the same loop with signed
+      indices, with bit-identical results;
+    * four chains, not eight: eight were 0.85-0.97x of four (more registers and streams, no
+      idle FPU left to fill);
+    * δ_t from the separate SIMD pass, not computed here: fusing it in was 0.7-0.87x.
     """
-    t0 = first * chunk
-    t1 = t0 + chunk
-    t2 = t1 + chunk
-    t3 = t2 + chunk
+    size = np.uint64(chunk)
+    t0 = np.uint64(first) * size
+    t1 = t0 + size
+    t2 = t1 + size
+    t3 = t2 + size
+    top = size - np.uint64(1)
     a0 = zero
     a1 = zero
     a2 = zero
@@ -96,7 +108,8 @@ def _chunks_from_zero(term, trunc, decay, zero, one, out, chunk, first, s, p):
     p1 = one
     p2 = one
     p3 = one
-    for i in range(chunk - 1, -1, -1):
+    for j in range(size):
+        i = top - j
         c0 = zero if (term[t0 + i] | trunc[t0 + i]) else decay
         c1 = zero if (term[t1 + i] | trunc[t1 + i]) else decay
         c2 = zero if (term[t2 + i] | trunc[t2 + i]) else decay

@@ -94,6 +94,72 @@ def test_blocked_scan_done_exactly_at_chunk_edges():
     assert_close(out, expected, np.float64)
 
 
+def zero_carry_chunks(delta, done, decay, chunk, n_chunks):
+    """Reference for ``_chunks_from_zero``: each chunk's recurrence from 0, one step at a time."""
+    z = delta.copy()
+    starts = np.empty(n_chunks, dtype=delta.dtype)
+    links = np.empty(n_chunks, dtype=delta.dtype)
+    zero, one = delta.dtype.type(0), delta.dtype.type(1)
+    for k in range(n_chunks):
+        acc, prod = zero, one
+        for t in range(k * chunk + chunk - 1, k * chunk - 1, -1):
+            c = zero if done[t] else decay
+            acc = delta[t] + c * acc
+            prod = c * prod
+            z[t] = acc
+        starts[k], links[k] = acc, prod
+    return z, starts, links
+
+
+@settings(max_examples=30)
+@given(
+    chunk=st.integers(1, 9),
+    groups=st.integers(1, 3),
+    seed=st.integers(0, 2**16),
+    end_rate=st.sampled_from([0.0, 0.2, 0.9]),
+    dtype=st.sampled_from(DTYPES),
+)
+def test_chunks_from_zero_is_bit_exact(chunk, groups, seed, end_rate, dtype):
+    # The interleaved chains (unsigned index arithmetic) must give exactly the sequential
+    # recurrence of each chunk, including the start value s_k and link product p_k; the group
+    # starts past the first one and leaves other groups' steps untouched.
+    n_chunks = 4 * (groups + 1)
+    steps = n_chunks * chunk + 3
+    delta, _, _, term, trunc = (a[:, 0] for a in trajectory(steps, 1, dtype, seed, end_rate))
+    decay = dtype(0.97 * 0.9)
+    z, starts, links = zero_carry_chunks(delta, term | trunc, decay, chunk, n_chunks)
+    out = delta.copy()
+    s = np.full(n_chunks, np.nan, dtype=dtype)
+    p = np.full(n_chunks, np.nan, dtype=dtype)
+    first = 4 * groups
+    _scan._chunks_from_zero(term, trunc, decay, dtype(0), dtype(1), out, chunk, first, s, p)
+    group = slice(first * chunk, (first + 4) * chunk)
+    np.testing.assert_array_equal(out[group], z[group])
+    np.testing.assert_array_equal(out[: first * chunk], delta[: first * chunk])
+    np.testing.assert_array_equal(out[(first + 4) * chunk :], delta[(first + 4) * chunk :])
+    np.testing.assert_array_equal(s[first : first + 4], starts[first : first + 4])
+    np.testing.assert_array_equal(p[first : first + 4], links[first : first + 4])
+    assert np.isnan(s[:first]).all()
+    assert np.isnan(p[:first]).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("offset", [-1, 0, 1, 4 * 1024 + 5])
+def test_scan_threshold_and_uneven_tail(dtype, offset):
+    # T just below / at / above CHUNK_MIN_STEPS (column loop vs blocked scan), and a T whose
+    # chunks leave a tail; dones placed on the chunk edges the kernel will pick.
+    steps = fast.CHUNK_MIN_STEPS + offset
+    arrays = trajectory(steps, 1, dtype, seed=steps, end_rate=0.002)
+    n_chunks = fast._chunk_count(steps, 1)
+    chunk = steps // n_chunks
+    arrays[3][chunk - 1 :: chunk, 0] = True
+    arrays[4][2 * chunk :: 2 * chunk, 0] = True
+    reference = np.empty(arrays[0].shape, dtype=np.float64)
+    _generated_numpy.gae_kernel(*(a.astype(np.float64) for a in arrays[:3]), *arrays[3:],
+                                0.99, 0.95, reference)  # fmt: skip
+    assert_close(run_gae(arrays, 0.99, 0.95), reference, dtype)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("batch", [1, 3, 64])
 def test_long_trajectories_take_every_path(dtype, batch, monkeypatch):
