@@ -64,11 +64,9 @@ def _torch_kernels() -> Mapping[str, Kernel]:
     generated = {"gae": kernels.gae_kernel, "td": kernels.td_kernel, "nstep": kernels.nstep_kernel}
     try:
         from numeric.fast import torch_kernels
-    except ImportError:
-        return generated
-    try:
+
         return torch_kernels(generated)
-    except ImportError:  # numba missing
+    except ImportError:  # numba missing: the generated kernels alone
         return generated
 
 
