@@ -16,7 +16,7 @@ $(VENV)/.demo-installed: $(BIN)/python pyproject.toml constraints.txt
 	@touch $@
 
 $(VENV)/.dev-installed: $(BIN)/python pyproject.toml constraints.txt
-	$(PIP) -e '.[dev]'
+	$(PIP) -e '.[dev,jax,bench,web,sweep]'
 	@touch $@ $(VENV)/.demo-installed
 
 venv: $(VENV)/.dev-installed
