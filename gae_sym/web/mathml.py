@@ -1,0 +1,112 @@
+"""LaTeX → MathML on the server, sanitised, so the page typesets offline with no script.
+
+``latex2mathml`` writes MathML that Chromium and Firefox render natively. Its output is
+not trusted as HTML: it can be malformed (``\\&`` comes out as a bare ``&``), so every
+fragment is parsed as XML, kept only if each element and attribute is on a MathML
+allow-list, and serialised again by :mod:`xml.etree` (which escapes every text node).
+Anything else is refused and the caller shows the LaTeX as plain text instead.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+MAX_LATEX_CHARS = 20_000
+"""Longer LaTeX is not typeset (the converter is a parser: its time grows with the input)."""
+
+_ELEMENTS = """math mrow mi mn mo ms mtext mspace msub msup msubsup mfrac msqrt mroot mover
+munder munderover mstyle mpadded mphantom mfenced menclose mtable mtr mtd semantics"""
+ALLOWED_ELEMENTS = frozenset(_ELEMENTS.split())
+_ATTRIBUTES = """display mathvariant stretchy fence form separator accent accentunder largeop
+movablelimits symmetric lspace rspace width height depth linethickness columnalign rowspacing
+columnspacing displaystyle scriptlevel notation open close separators"""
+ALLOWED_ATTRIBUTES = frozenset(_ATTRIBUTES.split())
+_ATTRIBUTE_VALUE = re.compile(r"^[A-Za-z0-9 .\-#%]*$")
+
+
+class UnsafeMathML(ValueError):
+    """The converter's output is not plain, well-formed MathML."""
+
+
+def sanitise(markup: str) -> str:
+    """Well-formed MathML with allow-listed elements and attributes only, re-serialised.
+
+    Raises :class:`UnsafeMathML` for anything else (a ``<script>``, an ``on*`` handler,
+    an ``href``, malformed XML).
+    """
+    ET.register_namespace("", MATHML_NS)
+    try:
+        root = ET.fromstring(markup)
+    except ET.ParseError as error:
+        raise UnsafeMathML(f"not well-formed: {error}") from None
+    for element in root.iter():
+        namespace, _, name = element.tag.rpartition("}")
+        if namespace.lstrip("{") != MATHML_NS or name not in ALLOWED_ELEMENTS:
+            raise UnsafeMathML(f"element {name!r} is not allowed")
+        for attribute, value in element.attrib.items():
+            if attribute not in ALLOWED_ATTRIBUTES or not _ATTRIBUTE_VALUE.match(value):
+                raise UnsafeMathML(f"attribute {attribute!r} is not allowed")
+    if root.tag != f"{{{MATHML_NS}}}math":
+        raise UnsafeMathML("the root is not <math>")
+    return ET.tostring(root, encoding="unicode", short_empty_elements=False)
+
+
+def latex_to_mathml(latex: str, display: str = "inline") -> str | None:
+    """Sanitised MathML for ``latex``, or None when it cannot be typeset safely."""
+    if not latex or len(latex) > MAX_LATEX_CHARS:
+        return None
+    try:
+        from latex2mathml.converter import convert
+    except ImportError:  # the `web` extra is not installed: the page shows LaTeX as text
+        return None
+    try:
+        markup = convert(latex, display=display)
+    except Exception:  # the converter's own parse errors are of many types
+        return None
+    try:
+        return sanitise(markup)
+    except UnsafeMathML:
+        return None
+
+
+# The question texts of `check --list` write their symbols in a Unicode shorthand
+# (δ_t, A^(K)_t, A^GAE_t, G^λ_t, GAE(γ, λ), λ = 0); these are typeset, the words stay words.
+_GREEK = {"δ": r"\delta", "γ": r"\gamma", "λ": r"\lambda"}
+_MATH_TOKEN = re.compile(
+    r"(?P<sym>[A-Za-zδγλ](?:\^(?:\([^)\s]+\)|[A-Za-zλ]+))?_[a-z]+)"
+    r"|(?P<greek>[δγλ](?:\s*(?:=|<|>|<=|>=)\s*[0-9]+)?)"
+)
+
+
+def _token_latex(token: str) -> str:
+    base, _, subscript = token.partition("_")
+    if "^" in base:
+        base, superscript = base.split("^", 1)
+        if superscript.isalpha() and len(superscript) > 1:
+            superscript = r"\mathrm{" + superscript + "}"
+        base = f"{base}^{{{superscript}}}"
+    latex = f"{base}_{{{subscript}}}" if subscript else base
+    for letter, command in _GREEK.items():
+        latex = latex.replace(letter, command + " ")
+    return latex.replace("<=", r"\le ").replace(">=", r"\ge ").strip()
+
+
+def question_parts(text: str) -> list[dict]:
+    """A question text as parts: ``{"text": ...}`` (words) or ``{"mathml": ..., "text": ...}``.
+
+    The page inserts words with ``textContent`` and MathML (sanitised here) as markup.
+    """
+    parts: list[dict] = []
+    position = 0
+    for match in _MATH_TOKEN.finditer(text):
+        if match.start() > position:
+            parts.append({"text": text[position : match.start()]})
+        token = match.group(0)
+        mathml = latex_to_mathml(_token_latex(token))
+        parts.append({"text": token, "mathml": mathml} if mathml else {"text": token})
+        position = match.end()
+    if position < len(text):
+        parts.append({"text": text[position:]})
+    return parts

@@ -1,0 +1,298 @@
+"""`gae-sym serve`: the JSON API contract, errors, escaping and bounds, on a real server."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from web_server import ROOT, Server
+
+from gae_sym.cli.serve import exposure_warning
+from gae_sym.homework.questions import question_list
+
+HOMEWORK = ROOT / "docs" / "examples" / "homework"
+SLOW_ANSWER = "sum(l=0..inf, sum(k=0..l, (gamma*lambda)^l*delta[t+l+k]))"
+"""About 0.8 s to check (a double sum the numeric layer evaluates term by term)."""
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "A_t^{<script>alert(1)</script>} = r_t",
+    "\\hat{A}_t^{(2)}<img src=x onerror=alert(1)> = r_t",
+    "r_t + \\text{<b>bold</b>}",
+    "</math><script>alert(1)</script>",
+    "r[t] & <svg onload=alert(1)>",
+]
+
+
+@pytest.fixture(scope="module")
+def server():
+    running = Server("--workers", "2", "--queue", "8")
+    yield running
+    running.stop()
+
+
+def test_healthz_and_questions(server):
+    health = server.client.get("/healthz").json()
+    assert health["status"] == "ok" and health["workers"] == 2
+    listed = server.client.get("/api/questions").json()["questions"]
+    assert [q["id"] for q in listed] == [qid for qid, _ in question_list()]
+    td = listed[0]
+    assert "".join(part["text"] for part in td["parts"]) == td["text"]
+    math = [part for part in td["parts"] if part.get("mathml")]
+    assert math and math[0]["text"] == "δ_t" and "<msub>" in math[0]["mathml"]
+
+
+def _cli_check_json(question: str, answer: str) -> dict:
+    """What `gae-sym check --question Q ANSWER --json` prints: the document of check_answer."""
+    from gae_sym.homework import check_answer
+
+    return json.loads(json.dumps(check_answer(answer, question)))
+
+
+def test_check_returns_the_cli_document(server):
+    answer = r"\hat{A}_t^{(2)} = r_t + \gamma r_{t+1} + \gamma V(s_{t+2}) - V(s_t)"
+    reply = server.client.post("/api/check", json={"question": "nstep-2", "answer": answer})
+    assert reply.status_code == 200
+    assert reply.json() == _cli_check_json("nstep-2", answer)
+    document = reply.json()
+    assert document["verdict"] == "incorrect"
+    assert document["mistake"]["id"] == "bootstrap-gamma-n-minus-1"
+    assert document["counterexample"]["gamma"] == "1/2"
+
+
+def test_check_against_an_expected_expression(server):
+    reply = server.client.post(
+        "/api/check",
+        json={"expected": "r[t] + gamma*r[t+1]", "answer": r"r_t + \gamma r_{t+1}", "render": True},
+    )
+    assert reply.status_code == 200
+    document = reply.json()
+    assert document["verdict"] == "correct"
+    assert document["parsed_mathml"].startswith('<math xmlns="http://www.w3.org/1998/Math/MathML"')
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"\xff\xfe", "not valid JSON"),
+        (b"[1, 2]", "JSON object"),
+        (b'{"question": "td-error"}', "missing field 'answer'"),
+        (b'{"question": "td-error", "answer": 3}', "'answer' must be a string"),
+        (b'{"answer": "r[t]"}', "exactly one of"),
+        (b'{"question": "td-error", "expected": "r[t]", "answer": "r[t]"}', "exactly one of"),
+        (b'{"question": ["td-error"], "answer": "r[t]"}', "'question' must be a string"),
+        (b'{"question": "no-such-question", "answer": "r[t]"}', "unknown question"),
+        (b'{"expected": "r[t] +* 2", "answer": "r[t]"}', "expected expression"),
+        (b'{"question": "td-error", "answer": "r[t]", "render": "yes"}', "'render'"),
+    ],
+)
+def test_check_bad_requests_are_400_with_a_message(server, body, says):
+    reply = server.client.post("/api/check", content=body)
+    assert reply.status_code == 400
+    assert says in reply.json()["error"]
+
+
+def test_oversize_bodies_are_413_declared_or_streamed(server):
+    big = json.dumps({"question": "td-error", "answer": "r" * 17_000}).encode()
+    assert server.client.post("/api/check", content=big).status_code == 413
+    assert server.client.post("/api/preview", content=big).status_code == 413
+
+    def chunks():  # no Content-Length: the server must count what it reads
+        yield b'{"question": "td-error", "answer": "'
+        for _ in range(40):
+            yield b"r" * 1000
+        yield b'"}'
+
+    reply = server.client.post("/api/check", content=chunks())
+    assert reply.status_code == 413
+    assert "16384" in reply.json()["error"]
+    # Just under the limit is read, and refused by the checker's own 2,000-character cap.
+    under = json.dumps({"question": "td-error", "answer": "r" * 16_000}).encode()
+    assert len(under) <= 16 * 1024
+    document = server.client.post("/api/check", content=under).json()
+    assert document["verdict"] == "unreadable" and "at most 2000" in document["feedback"]
+
+
+@pytest.mark.parametrize("answer", HOSTILE)
+def test_hostile_answers_come_back_escaped(server, answer):
+    for route, body in (
+        ("/api/check", {"question": "nstep-2", "answer": answer, "render": True}),
+        ("/api/preview", {"answer": answer}),
+    ):
+        reply = server.client.post(route, json=body)
+        assert reply.status_code == 200
+        raw = reply.content.decode()
+        assert "<" not in raw and ">" not in raw, raw  # every < > & is \u-escaped
+        assert reply.headers["content-type"].startswith("application/json")
+        assert "script-src 'self'" in reply.headers["content-security-policy"]
+        document = reply.json()
+        for key in ("parsed_mathml", "mathml"):
+            if document.get(key):  # our own MathML only, with no trace of the markup sent
+                assert "script" not in document[key] and "onerror" not in document[key]
+
+
+def test_an_echoed_left_hand_side_is_data_not_markup(server):
+    answer = "G^{<img src=x onerror=alert(1)>}_t = r_t"
+    reply = server.client.post("/api/check", json={"question": "td-error", "answer": answer})
+    assert reply.status_code == 200
+    assert "<img" not in reply.text and "\\u003cimg" in reply.text
+    # Decoded, the message is the student's text as typed (shown with textContent).
+    assert reply.json()["verdict"] == "unreadable"
+
+
+def test_preview_reads_without_checking(server):
+    document = server.client.post("/api/preview", json={"answer": r"\frac{1}{2} r_t"}).json()
+    assert document == {
+        "read_as_latex": "\\frac{r_{t}}{2}",
+        "error": None,
+        "mathml": document["mathml"],
+    }
+    assert "<mfrac>" in document["mathml"]
+    bad = server.client.post("/api/preview", json={"answer": "r_t +"}).json()
+    assert bad["read_as_latex"] is None and bad["error"]
+    bomb = server.client.post("/api/preview", json={"answer": "2^(2^(2^(2^99)))"}).json()
+    assert "too large" in bad["error"] or "too" in bomb["error"]
+    assert server.client.post("/api/preview", content=b"[]").status_code == 400
+
+
+def test_pages_are_served_with_a_content_security_policy(server):
+    for path in ("/", "/grade"):
+        page = server.client.get(path)
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert "default-src 'none'" in page.headers["content-security-policy"]
+        assert "<script>" not in page.text  # no inline script anywhere (CSP would block it)
+    assert server.client.get("/static/student.js").status_code == 200
+    assert server.client.get("/static/../app.py").status_code == 404
+
+
+def test_grade_a_class_like_the_cli(server):
+    files = {
+        "key": ("key.toml", (HOMEWORK / "key.toml").read_bytes()),
+        "answers": ("class.csv", (HOMEWORK / "class.csv").read_bytes()),
+    }
+    started = server.client.post("/api/grade", files=files)
+    assert started.status_code == 202
+    job = started.json()["job"]
+    deadline = time.monotonic() + 60
+    while (status := server.client.get(f"/api/grade/{job}").json())["status"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert status["status"] == "done", status
+    assert status["done"] == status["total"] == 4 * 5
+    report = server.client.get(f"/api/grade/{job}/report.csv")
+    assert report.headers["content-disposition"].startswith("attachment")
+    # What `gae-sym grade KEY CLASS --out report.csv` writes, from the same functions.
+    from gae_sym.homework.grading import grade, load_answers, load_key, write_csv
+
+    key = load_key(HOMEWORK / "key.toml")
+    reports, _ = grade(key, load_answers(HOMEWORK / "class.csv", key))
+    expected = io.StringIO(newline="")
+    write_csv(reports, expected)
+    assert report.text == expected.getvalue()
+    assert [s["student"] for s in status["result"]["students"]] == ["Ada", "Ben", "Chen", "Dana"]
+
+
+def test_grade_errors(server):
+    key = ("key.toml", (HOMEWORK / "key.toml").read_bytes())
+    missing = server.client.post("/api/grade", files={"key": key})
+    assert missing.status_code == 400 and "answers" in missing.json()["error"]
+    huge = {"key": key, "answers": ("class.csv", b"x" * (2 * 1024 * 1024 + 1))}
+    assert server.client.post("/api/grade", files=huge).status_code == 413
+    bad_key = {"key": ("key.toml", b"[[question]]\nname = 1\n"), "answers": key}
+    job = server.client.post("/api/grade", files=bad_key).json()["job"]
+    deadline = time.monotonic() + 20
+    while (status := server.client.get(f"/api/grade/{job}").json())["status"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert status["status"] == "error" and "needs a name" in status["error"]
+    assert server.client.get("/api/grade/not-a-job").status_code == 404
+    assert server.client.get(f"/api/grade/{job}/report.csv").status_code == 404
+
+
+def test_hostile_class_is_escaped_in_the_grade_document(server):
+    csv_text = (
+        "student,question,answer\n"
+        '"<script>alert(1)</script>",q1-td-error,"<img src=x onerror=alert(1)>"\n'
+        '"=HYPERLINK(""http://x"")",q1-td-error,r[t] + gamma*V[t+1] - V[t]\n'
+    )
+    files = {
+        "key": ("key.toml", (HOMEWORK / "key.toml").read_bytes()),
+        "answers": ("class.csv", csv_text.encode()),
+    }
+    job = server.client.post("/api/grade", files=files).json()["job"]
+    deadline = time.monotonic() + 60
+    while (status := server.client.get(f"/api/grade/{job}")).json()["status"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert "<" not in status.text and ">" not in status.text
+    students = [s["student"] for s in status.json()["result"]["students"]]
+    assert students[0] == "<script>alert(1)</script>"  # data, intact once decoded
+
+
+def test_a_full_queue_answers_429_then_recovers():
+    server = Server("--workers", "1", "--queue", "0")
+    try:
+        replies = []
+
+        def slow():
+            body = {"question": "gae", "answer": SLOW_ANSWER}
+            replies.append(server.client.post("/api/check", json=body))
+
+        threads = [threading.Thread(target=slow) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        codes = sorted(reply.status_code for reply in replies)
+        assert codes.count(200) >= 1 and codes.count(429) >= 1, codes
+        refused = next(reply for reply in replies if reply.status_code == 429)
+        assert refused.headers["retry-after"] == "1" and "busy" in refused.json()["error"]
+        again = server.client.post(
+            "/api/check", json={"question": "td-error", "answer": "delta[t]"}
+        )
+        assert again.status_code == 200
+    finally:
+        server.stop()
+
+
+def test_host_exposure_is_stated():
+    assert exposure_warning("127.0.0.1", 8000) is None
+    assert exposure_warning("::1", 8000) is None
+    assert exposure_warning("localhost", 8000) is None
+    text = exposure_warning("0.0.0.0", 8000)
+    assert "every network interface" in text and "/grade" in text and "without logging in" in text
+    assert "reachable from other machines" in exposure_warning("192.168.1.5", 8000)
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        (["--workers", "0"], "--workers must be between 1 and 64"),
+        (["--queue", "-1"], "--queue must be between 0 and 1024"),
+        (["--port", "70000"], "--port must be between 0 and 65535"),
+        (["--time-limit", "0"], "--time-limit must be in (0, 60]"),
+        (["--host", "256.0.0.1"], "cannot listen on 256.0.0.1"),
+    ],
+)
+def test_serve_flag_errors_exit_2(flags, says):
+    out = subprocess.run(
+        [sys.executable, "-m", "gae_sym", "serve", *flags],
+        capture_output=True, text=True, cwd=ROOT, timeout=30,
+    )  # fmt: skip
+    assert out.returncode == 2 and says in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_port_in_use_is_a_clear_error(server):
+    port = server.url.rsplit(":", 1)[1]
+    out = subprocess.run(
+        [sys.executable, "-m", "gae_sym", "serve", "--port", port],
+        capture_output=True, text=True, cwd=ROOT, timeout=30,
+    )  # fmt: skip
+    assert out.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in out.stderr
