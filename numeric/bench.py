@@ -183,7 +183,8 @@ def _kernel_torch(traj: Trajectory) -> Callable[[], np.ndarray]:
     """``fast.torch_kernels``: CPU tensors as numpy views of their memory, no copy."""
     import torch
 
-    from numeric import _generated_torch, fast
+    from numeric import fast
+    from numeric.kernels import torch_kernels as _generated_torch
 
     generated = {
         "gae": _generated_torch.gae_kernel,

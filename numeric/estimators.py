@@ -8,7 +8,7 @@ Trajectory convention (DESIGN.md), arrays of shape ``(T, *batch)``, time-major:
 * A^MC_t = A^GAE_t at λ = 1; G^λ_t = A^GAE_t + V(s_t)
 * A^(n)_t = Σ_{l<n} γ^l δ_{t+l}, stopping after the first done and at the segment end
 
-The kernels come from ``numeric/_generated_numpy.py`` and ``numeric/_generated_torch.py``,
+The kernels come from ``numeric/kernels/numpy_kernels.py`` and ``numeric/kernels/torch_kernels.py``,
 written by ``gae-sym codegen`` from the proven recursion. numpy arrays in, numpy out;
 torch tensors in, torch out on the same device (computed under ``torch.no_grad()``:
 advantages and returns are targets, they carry no gradient). The output dtype is the
@@ -42,7 +42,7 @@ def _numpy_kernels() -> Mapping[str, Kernel]:
     The one place that picks the numpy implementation (a faster one may be returned
     here when available); every kernel has the signature of the generated ones.
     """
-    from numeric import _generated_numpy as kernels
+    from numeric.kernels import numpy_kernels as kernels
 
     generated = {"gae": kernels.gae_kernel, "td": kernels.td_kernel, "nstep": kernels.nstep_kernel}
     try:
@@ -59,7 +59,7 @@ def _numpy_kernels() -> Mapping[str, Kernel]:
 def _torch_kernels() -> Mapping[str, Kernel]:
     # CPU float32/float64 tensors run the numba kernels on zero-copy ``.numpy()`` views;
     # CUDA tensors and other dtypes run the generated torch kernel, on their device.
-    from numeric import _generated_torch as kernels
+    from numeric.kernels import torch_kernels as kernels
 
     generated = {"gae": kernels.gae_kernel, "td": kernels.td_kernel, "nstep": kernels.nstep_kernel}
     try:

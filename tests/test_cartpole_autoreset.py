@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import numeric
-from numeric.actor_critic_batched import BatchedConfig, gae_loop, make_envs
-from numeric.rollout_check import (
+from numeric.cartpole.batched import BatchedConfig, gae_loop, make_envs
+from numeric.cartpole.rollout_check import (
     Rollout,
     RolloutChecker,
     check_rollout,

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from gae_sym.cli import main
-from numeric.actor_critic_batched import BatchedConfig
-from numeric.actor_critic_batched import train as train_batched
-from numeric.actor_critic_lecture import LectureConfig
-from numeric.actor_critic_lecture import train as train_lecture
-from numeric.cartpole_common import EpisodeLog
-from numeric.rollout_check import CHECKS, RolloutChecker, check_rollout
+from numeric.cartpole.batched import BatchedConfig
+from numeric.cartpole.batched import train as train_batched
+from numeric.cartpole.common import EpisodeLog
+from numeric.cartpole.lecture import LectureConfig
+from numeric.cartpole.lecture import train as train_lecture
+from numeric.cartpole.rollout_check import CHECKS, RolloutChecker, check_rollout
 
 REPORT_FIELDS = (
     "env",

@@ -40,16 +40,16 @@ def test_header_names_the_command_and_says_do_not_edit(generated):
 
 
 def test_generated_modules_import_only_their_array_library(generated):
-    expected = {"_generated_numpy.py": {"numpy"}, "_generated_torch.py": {"torch"}}
-    for name, text in generated.items():
-        tree = ast.parse(text)
+    expected = {"kernels/numpy_kernels.py": {"numpy"}, "kernels/torch_kernels.py": {"torch"}}
+    for name, modules in expected.items():
+        tree = ast.parse(generated[name])
         imported = {
             alias.name.split(".")[0]
             for node in ast.walk(tree)
             if isinstance(node, ast.Import | ast.ImportFrom)
             for alias in node.names
         }
-        assert imported == expected[name]
+        assert imported == modules
         functions = [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
         assert functions == ["td_kernel", "gae_kernel", "nstep_kernel"]
 
@@ -73,7 +73,7 @@ def test_kernel_signatures_are_the_fixed_interface(generated):
 
 
 def test_the_gae_update_is_the_proven_recursion(generated):
-    numpy_text = generated["_generated_numpy.py"]
+    numpy_text = generated["kernels/numpy_kernels.py"]
     assert "decay = gamma * lam * (1 - done_f)" in numpy_text
     assert "out[t] = decay[t] * out[t + 1] + out[t]" in numpy_text
     assert "gamma * next_values * (1 - terminated_f) + rewards - values" in numpy_text
@@ -84,7 +84,7 @@ def test_the_gae_update_is_the_proven_recursion(generated):
 def test_a_different_recursion_generates_different_code(monkeypatch):
     """The kernel is printed from gae_recursion: change it and the printed update changes."""
     monkeypatch.setattr(codegen, "gae_recursion", lambda time=t: delta[time] + gamma * A[time + 1])
-    text = codegen.generate_modules()["_generated_numpy.py"]
+    text = codegen.generate_modules()["kernels/numpy_kernels.py"]
     assert "decay = gamma\n" in text
     assert "decay = gamma * lam * (1 - done_f)" not in text
 
@@ -108,6 +108,7 @@ def test_generated_code_is_ruff_clean(generated, tmp_path):
     if not Path(ruff).exists():
         pytest.skip("ruff is not installed")
     for name, text in generated.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text, encoding="utf-8")
     config = ["--config", str(REPO / "pyproject.toml")]
     files = [str(tmp_path / name) for name in generated]
@@ -128,22 +129,24 @@ def test_check_fails_and_names_a_stale_file_then_codegen_repairs_it(tmp_path, mo
     copy = tmp_path / "numeric"
     copy.mkdir()
     for name in codegen.GENERATED_FILES:
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / "numeric" / name, copy / name)
     monkeypatch.setattr(codegen, "numeric_dir", lambda: copy)
     assert main(["codegen", "--check"]) == 0
 
-    stale = copy / "_generated_torch.py"
+    stale = copy / "kernels/torch_kernels.py"
     stale.write_text(stale.read_text().replace("decay[t] * out[t + 1]", "out[t + 1]"))
     assert main(["codegen", "--check"]) == 1
     err = capsys.readouterr().err
-    assert str(stale) in err and "_generated_numpy.py" not in err
+    assert str(stale) in err and "kernels/numpy_kernels.py" not in err
 
-    (copy / "_generated_numpy.py").unlink()
+    (copy / "kernels/numpy_kernels.py").unlink()
     assert main(["codegen", "--check"]) == 1
-    assert "_generated_numpy.py" in capsys.readouterr().err
+    assert "kernels/numpy_kernels.py" in capsys.readouterr().err
 
     assert main(["codegen"]) == 0
     assert main(["codegen", "--check"]) == 0
-    assert (copy / "_generated_torch.py").read_text() == codegen.generate_modules()[stale.name]
+    expected = codegen.generate_modules()["kernels/torch_kernels.py"]
+    assert (copy / "kernels/torch_kernels.py").read_text() == expected
     # The real tree was never touched.
     assert codegen.stale_files(REPO / "numeric") == []

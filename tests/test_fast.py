@@ -19,7 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gae_sym import oracle
-from numeric import _generated_numpy, _scan, fast
+from numeric import _scan, fast
+from numeric.kernels import numpy_kernels as _generated_numpy
 
 ROOT = Path(__file__).resolve().parents[1]
 DTYPES = (np.float32, np.float64)
@@ -287,7 +288,7 @@ def test_public_api_uses_the_fast_kernels():
 
 def test_torch_cpu_tensors_are_used_in_place():
     torch = pytest.importorskip("torch")
-    from numeric import _generated_torch
+    from numeric.kernels import torch_kernels as _generated_torch
 
     generated = {
         "gae": _generated_torch.gae_kernel,
@@ -412,4 +413,4 @@ def test_without_numba_the_generated_kernels_serve():
         a = numeric.gae(r, v, nv, term, trunc, gamma=0.99, lam=0.95)
         print(raised, kernel.__module__, float(np.abs(a).max()) > 0)
     """
-    assert _python(probe).split() == ["True", "numeric._generated_numpy", "True"]
+    assert _python(probe).split() == ["True", "numeric.kernels.numpy_kernels", "True"]

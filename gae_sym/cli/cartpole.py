@@ -103,9 +103,9 @@ def run(args: argparse.Namespace) -> int:
         ) from error
     from tqdm import tqdm
 
-    from numeric.cartpole_common import ENV_ID, EpisodeLog, EpisodeRecord
-    from numeric.cartpole_experiments import make_config, train_variant
-    from numeric.rollout_check import RolloutChecker
+    from numeric.cartpole.common import ENV_ID, EpisodeLog, EpisodeRecord
+    from numeric.cartpole.experiments import make_config, train_variant
+    from numeric.cartpole.rollout_check import RolloutChecker
 
     max_seconds = args.max_seconds or make_config(args.variant).max_seconds
     out = args.out or Path("runs") / f"cartpole-{args.variant}-seed{args.seed}"

@@ -9,7 +9,7 @@ from gae_sym.cli._common import add_parser
 
 DESCRIPTION = """\
 Write the numeric kernels generated from the proven formulas into numeric/:
-numeric/_generated_numpy.py and numeric/_generated_torch.py. The per-step update of
+numeric/kernels/numpy_kernels.py and numeric/kernels/torch_kernels.py. The per-step update of
 GAE is the recursion A_t = delta_t + gamma*lam*(1 - done_t)*A_(t+1) of theorem
 gae-recursion, the TD error is td_error_flagged; SymPy's code printers print both.
 
@@ -18,7 +18,9 @@ disk differ from what would be written, 0 when they are current (make test runs 
 
 examples:
   gae-sym codegen            regenerate after changing gae_sym/estimators.py
-  gae-sym codegen --check    is the committed code in sync with the definitions?"""
+  gae-sym codegen --check    is the committed code in sync with the definitions?
+
+exit status: 0 written or up to date, 1 stale files (--check), 2 bad command line."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

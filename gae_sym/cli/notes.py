@@ -25,7 +25,7 @@ Writes into DIR (default docs/notes):
   notes.tex           the same as one LaTeX article (amsmath, align*)
   figures/*.png       lambda weights, bias/variance vs lambda, CartPole curves
 It reads docs/data/study/study.json ('gae-sym study --out docs/data/study') and
-docs/data/cartpole/runs.json ('python -m numeric.cartpole_experiments --out
+docs/data/cartpole/runs.json ('python -m numeric.cartpole.experiments --out
 docs/data/cartpole'); missing data is said in the notes.
 
 examples:

@@ -26,7 +26,7 @@ CARTPOLE_MAX_RETURN = 500
 # way lasts 8-11 steps (9.4 on average), a random one 22.6.
 COLLAPSED_BELOW = 15.0
 
-CARTPOLE_COMMAND = "python -m numeric.cartpole_experiments --out docs/data/cartpole"
+CARTPOLE_COMMAND = "python -m numeric.cartpole.experiments --out docs/data/cartpole"
 STUDY_FILE = Path("study") / "study.json"
 RUNS_FILE = Path("cartpole") / "runs.json"
 

@@ -36,7 +36,7 @@ Where this deviates from the printed code (seed lines 3169-3202 and 3362-3388), 
 * Adam on both networks; the printed code shows the losses but not the optimiser.
 
 Hyperparameters: one dataclass. Known failure modes reproduced by switches (see
-``numeric.cartpole_experiments``): a large learning rate, a critic target that is not detached, a
+``numeric.cartpole.experiments``): a large learning rate, a critic target that is not detached, a
 flipped actor-loss sign — each collapses the policy to always pushing one way (returns 9–10).
 """
 
@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numeric.cartpole_common import (
+from numeric.cartpole.common import (
     ENV_ID,
     Budget,
     EpisodeCallback,
@@ -54,7 +54,7 @@ from numeric.cartpole_common import (
     TrainResult,
     mlp,
 )
-from numeric.rollout_check import Rollout, RolloutCallback
+from numeric.cartpole.rollout_check import Rollout, RolloutCallback
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The CartPole experiments behind the lecture notes, saved as data.
 
-    python -m numeric.cartpole_experiments --out docs/data/cartpole
+    python -m numeric.cartpole.experiments --out docs/data/cartpole
 
 runs, one after the other (single-threaded torch, each with the rollout check on):
 
@@ -28,10 +28,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from numeric.actor_critic_batched import BatchedConfig
-from numeric.actor_critic_lecture import LectureConfig
-from numeric.cartpole_common import EpisodeLog
-from numeric.rollout_check import RolloutCallback, RolloutChecker
+from numeric.cartpole.batched import BatchedConfig
+from numeric.cartpole.common import EpisodeLog
+from numeric.cartpole.lecture import LectureConfig
+from numeric.cartpole.rollout_check import RolloutCallback, RolloutChecker
 
 SEEDS = (1, 2, 3, 4, 5)
 BROKEN_SEEDS = (1, 2, 3)
@@ -63,9 +63,9 @@ def train_variant(
 ):
     """Train ``variant`` with ``cfg``, feeding ``log`` and ``on_rollout``; the learner's result."""
     if variant == "lecture":
-        from numeric.actor_critic_lecture import train
+        from numeric.cartpole.lecture import train
     elif variant == "batched":
-        from numeric.actor_critic_batched import train
+        from numeric.cartpole.batched import train
     else:
         raise ValueError(f"unknown variant {variant!r}")
     return train(cfg, log=log, on_rollout=on_rollout)
@@ -171,7 +171,7 @@ def write_readme(out: Path, records: list[dict[str, Any]], command: str, seconds
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     text = f"""# CartPole-v1 runs for the lecture notes
 
-Produced by `{command}` (numeric/cartpole_experiments.py), {stamp},
+Produced by `{command}` (numeric/cartpole/experiments.py), {stamp},
 on {platform.machine()} with {platform.python_implementation()} {platform.python_version()}, torch
 single-threaded; {len(records)} runs in {seconds:.0f} s. Wall-clock seconds were taken on a shared
 2-core machine under load (other jobs running): compare env steps, which do not depend on load.
@@ -191,11 +191,11 @@ episode that got there. `label`:
 - `actor-sign-flipped`: lecture variant, lr 3e-3, actor loss `+mean(log pi * A)`.
 
 A mean return of ~9.4 is a collapsed policy that always pushes the same way (the lecture's
-"settled down to 9-10"). `max_abs_diff`/`agree`: the rollout check (numeric/rollout_check.py) over
-every rollout of the run: the numeric kernels against the advantages and returns the training loop
-computed (float32 loop vs float64 kernels) and the identities between kernels, each within a
-rounding bound per rollout (numeric/rollout_check.py: 16 roundings per step x unit roundoff x the
-rollout's largest magnitude x the steps an error can travel).
+"settled down to 9-10"). `max_abs_diff`/`agree`: the rollout check
+(numeric/cartpole/rollout_check.py) over every rollout of the run: the numeric kernels against
+the advantages and returns the training loop computed (float32 loop vs float64 kernels) and the
+identities between kernels, each within a rounding bound per rollout (16 roundings per step x
+unit roundoff x the rollout's largest magnitude x the steps an error can travel).
 
 {_groups(records)}
 
@@ -208,10 +208,10 @@ Every run:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m numeric.cartpole_experiments",
+        prog="python -m numeric.cartpole.experiments",
         description="Run the CartPole experiments (5 seeds x 2 variants, the lecture's lr sweep, "
         "the broken variants) and save them for the lecture notes.\n\nexample:\n"
-        "  python -m numeric.cartpole_experiments --out docs/data/cartpole",
+        "  python -m numeric.cartpole.experiments --out docs/data/cartpole",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--out", type=Path, default=Path("docs/data/cartpole"))
@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     labels = set(args.labels.split(","))
     specs = [s for s in plan(quick=args.quick) if s.label in labels]
     args.out.mkdir(parents=True, exist_ok=True)
-    command = "python -m numeric.cartpole_experiments " + " ".join(
+    command = "python -m numeric.cartpole.experiments " + " ".join(
         sys.argv[1:] if argv is None else argv
     )
 

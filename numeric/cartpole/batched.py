@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numeric.cartpole_common import (
+from numeric.cartpole.common import (
     ENV_ID,
     Budget,
     EpisodeCallback,
@@ -35,7 +35,7 @@ from numeric.cartpole_common import (
     TrainResult,
     mlp,
 )
-from numeric.rollout_check import Rollout, RolloutCallback
+from numeric.cartpole.rollout_check import Rollout, RolloutCallback
 
 
 @dataclass(frozen=True)
