@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from sympy import Expr, Product, Sum, oo
 
-from gae_sym.symbols import A, N, V, V_next, delta, done, gamma, j, l, lam, n, r, t, terminated
+from gae_sym.symbols import A, N, V, V_next, delta, done, gamma, j, k, l, lam, n, r, t, terminated
 
 # --- the one-step TD error ------------------------------------------------------------
 
@@ -115,6 +115,41 @@ def gae_closed_form_flagged(time: Expr = t, length: Expr | None = None, index=l,
     length = N if length is None else length
     mask = Product(1 - done[time + inner], (inner, 0, index - 1))
     return Sum((gamma * lam) ** index * mask * delta[time + index], (index, 0, length - 1))
+
+
+# --- the scan: what a chunked or parallel GAE kernel needs (theorem ``gae-scan``) ------
+
+
+def scan_coefficient(time: Expr = t) -> Expr:
+    """c_t = γλ (1 − d_t): the carry coefficient, so that gae_recursion is δ_t + c_t A_{t+1}."""
+    return gamma * lam * (1 - done[time])
+
+
+def scan_combine(first: tuple[Expr, Expr], second: tuple[Expr, Expr]) -> tuple[Expr, Expr]:
+    """(a₁, c₁) ∘ (a₂, c₂) = (a₁ + c₁ a₂, c₁ c₂): the affine maps x ↦ a + c x composed.
+
+    ``first`` applied after ``second``: first(second(x)) = a₁ + c₁ (a₂ + c₂ x). Step t of the
+    recursion is the map (δ_t, c_t); A_t is (δ_t, c_t) ∘ (δ_{t+1}, c_{t+1}) ∘ … applied to 0.
+    The composition is associative, which is what ``jax.lax.associative_scan`` needs.
+    """
+    (a1, c1), (a2, c2) = first, second
+    return (a1 + c1 * a2, c1 * c2)
+
+
+def scan_zero_carry(time: Expr = t, split: Expr = k, index=l, inner=j) -> Expr:
+    """S_t = Σ_{l=0}^{k−t−1} (Π_{j<l} c_{t+j}) δ_{t+l}: the recursion on t..k−1 from A_k = 0."""
+    reach = Product(scan_coefficient(time + inner), (inner, 0, index - 1))
+    return Sum(reach * delta[time + index], (index, 0, split - time - 1))
+
+
+def scan_link_product(time: Expr = t, split: Expr = k, inner=j) -> Expr:
+    """P_t = Π_{j=t}^{k−1} c_j: how much of A_k reaches A_t."""
+    return Product(scan_coefficient(inner), (inner, time, split - 1))
+
+
+def scan_join(zero_carry: Expr, link_product: Expr, carry: Expr) -> Expr:
+    """A_t = S_t + P_t · A_k: a segment split at k, joined with the true carry A_k."""
+    return zero_carry + link_product * carry
 
 
 # --- λ-return -------------------------------------------------------------------------
@@ -211,6 +246,11 @@ __all__ = [
     "nstep_advantage",
     "nstep_advantage_rv",
     "nstep_return",
+    "scan_coefficient",
+    "scan_combine",
+    "scan_join",
+    "scan_link_product",
+    "scan_zero_carry",
     "td_error",
     "td_error_flagged",
 ]
