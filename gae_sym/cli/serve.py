@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
 import socket
 import sys
@@ -117,5 +118,9 @@ def run(args: argparse.Namespace) -> int:
     )
     app = create_app(workers=args.workers, queue=args.queue, timeout=args.time_limit)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-    uvicorn.Server(config).run(sockets=[sock])
+    # uvicorn shuts down cleanly (workers closed) and then re-raises Ctrl-C: for a server,
+    # that is the normal way to stop, not an interruption.
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run(sockets=[sock])
+    print("gae-sym serve: stopped", file=sys.stderr)
     return 0

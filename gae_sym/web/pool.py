@@ -65,11 +65,16 @@ class CheckPool:
         try:
             return worker.check(answer, question_id, expected)
         finally:
+            if not _alive(worker):
+                # Killed past the limit or died mid-check: start the next one now, so the
+                # next answer does not pay the start-up (CheckWorker would do it lazily).
+                worker._kill()
+                worker._start()
             self._idle.put(worker)
 
     def pids(self) -> list[int]:
         """Process ids of the live workers (for the fault tests and ``/healthz``'s count)."""
-        return [w._process.pid for w in self._all if w._process is not None]
+        return [w._process.pid for w in self._all if _alive(w)]
 
     def restarts(self) -> int:
         return sum(w.restarts for w in self._all)
@@ -77,6 +82,10 @@ class CheckPool:
     def close(self) -> None:
         for worker in self._all:
             worker.close()
+
+
+def _alive(worker: CheckWorker) -> bool:
+    return worker._process is not None and worker._process.is_alive()
 
 
 def _serve_preview(connection: Connection) -> None:
