@@ -26,16 +26,29 @@ FORMAT_HELP = (
 
 
 class _Recording:
-    """A check worker that remembers every full check result ``grade`` asked for."""
+    """A check worker, started at the first answer, that remembers every full result.
 
-    def __init__(self, worker) -> None:
-        self.worker = worker
+    ``grade`` keeps the verdict and hint; the output shown to the student also needs the
+    feedback and the counterexample, which are in the worker's full reply.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.worker = None
         self.results: dict[tuple, tuple] = {}
 
     def check(self, answer, question_id=None, expected=None):
+        from gae_sym.homework.worker import CheckWorker
+
+        if self.worker is None:
+            self.worker = CheckWorker(timeout=self.timeout, warm=True)
         reply = self.worker.check(answer, question_id, expected)
         self.results[(question_id, expected, answer)] = reply
         return reply
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
 
 
 def find_submission(folder: Path) -> tuple[Path | None, list[Path]]:
@@ -96,7 +109,6 @@ def grade_submission(root: Path, key_path: Path, timeout: float = 5.0) -> dict:
     """The results.json document for the submission under ``root/submission``."""
     from gae_sym.homework.checker import unreadable
     from gae_sym.homework.grading import grade, load_key
-    from gae_sym.homework.worker import CheckWorker
 
     started = time.monotonic()
     key = load_key(key_path)
@@ -123,11 +135,11 @@ def grade_submission(root: Path, key_path: Path, timeout: float = 5.0) -> dict:
             notes.append(f"Only {relative} was graded (also submitted: {others}).")
         if not answers and path is not None and not notes[-1].startswith("Only"):
             notes.append(FORMAT_HELP)
-    worker = _Recording(CheckWorker(timeout=timeout, warm=True))
+    worker = _Recording(timeout)
     try:
         reports, _ = grade(key, {"submission": answers}, worker=worker)
     finally:
-        worker.worker.close()
+        worker.close()
     tests = []
     for number, (item, graded) in enumerate(zip(key, reports[0].answers, strict=True), 1):
         if graded.verdict == "missing":

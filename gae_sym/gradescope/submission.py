@@ -5,10 +5,10 @@ Formats (by file suffix):
 - ``.toml``: ``q1-td-error = 'r_t + \\gamma V(s_{t+1}) - V(s_t)'`` (like ``gae-sym grade``);
 - ``.tex``, ``.md``, ``.txt``: a line that starts with a question name and a colon,
   ``q1-td-error: $r_t + \\gamma V(s_{t+1}) - V(s_t)$``, the answer running on until a blank
-  line or the next question name. Markdown markers (``-``, ``*``, ``#``, ``**name**``) or
-  ``\\item`` may come first; math delimiters (``$…$``, ``$$…$$``, ``\\(…\\)``, ``\\[…\\]``,
-  an ``equation*`` environment, Markdown backticks) and ``%`` comments in ``.tex`` are
-  removed.
+  line, the next question name or a line of document structure (``\\end{…}``, ``\\item``,
+  a heading, a list item). Markdown markers (``-``, ``*``, ``#``, ``**name**``) or ``\\item``
+  may come first; math delimiters (``$…$``, ``$$…$$``, ``\\(…\\)``, ``\\[…\\]``, an
+  ``equation*`` environment, Markdown backticks) and ``%`` comments in ``.tex`` are removed.
 """
 
 from __future__ import annotations
@@ -34,6 +34,15 @@ _DELIMITERS = (
     (r"^\\begin\{(equation|displaymath|math)\*?\}(.*)\\end\{\1\*?\}$", re.S),
     (r"^`+(.*?)`+$", re.S),
 )
+
+
+_STRUCTURE = re.compile(
+    r"^\s*(\\(end|item|section|subsection|paragraph|maketitle)\b"
+    r"|\\begin\{(?!(equation|displaymath|math|align|gather|multline)\*?\})"
+    r"|#|[-*+]\s)"
+)
+"""A line that starts document structure (``\\end{…}``, ``\\item``, a heading, a list item)
+ends the answer before it, as a blank line does."""
 
 
 class SubmissionError(ValueError):
@@ -101,7 +110,7 @@ def parse_submission(text: str, suffix: str, names: list[str]) -> tuple[dict[str
         if match:
             finish()
             current, lines = match.group(1), [match.group(2)]
-        elif current is not None and line.strip():
+        elif current is not None and line.strip() and not _STRUCTURE.match(line):
             lines.append(line)
         elif current is not None:
             finish()
