@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: demo test lint format venv clean
+.PHONY: demo test lint format venv clean serve browser-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,11 @@ $(VENV)/.demo-installed: $(BIN)/python pyproject.toml constraints.txt
 
 $(VENV)/.dev-installed: $(BIN)/python pyproject.toml constraints.txt
 	$(PIP) -e '.[dev,jax,bench,web,sweep]'
-	@touch $@ $(VENV)/.demo-installed
+	@touch $@ $(VENV)/.demo-installed $(VENV)/.web-installed
+
+$(VENV)/.web-installed: $(BIN)/python pyproject.toml constraints.txt
+	$(PIP) -e '.[web]'
+	@touch $@
 
 venv: $(VENV)/.dev-installed
 
@@ -25,8 +29,28 @@ demo: $(VENV)/.demo-installed
 	$(BIN)/gae-sym prove
 	$(BIN)/gae-sym latex gae
 	$(BIN)/gae-sym cartpole --variant batched --seed 1 --max-seconds 30 --out runs/demo
+	@echo "Start the homework web page: make serve  (then open http://127.0.0.1:8000/; Ctrl-C stops)"
 
-test: $(VENV)/.dev-installed
+# The homework web page on http://127.0.0.1:8000/ (gae-sym serve --help for the flags).
+serve: $(VENV)/.web-installed
+	$(BIN)/gae-sym serve
+
+# Headless Chromium for the browser tests (tests/test_web_browser.py): Debian's packages,
+# installed only when we are root, apt-get exists and they are missing. Never fails the
+# build: without them the browser tests skip with the reason.
+browser-deps:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then \
+		true; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium and chromium-driver (apt-get) for the browser tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium chromium-driver) >/dev/null 2>&1 \
+			|| echo "could not install chromium: the browser tests will be skipped"; \
+	else \
+		echo "chromium not found (and not root with apt-get): the browser tests will be skipped"; \
+	fi
+
+test: $(VENV)/.dev-installed browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/gae-sym codegen --check
