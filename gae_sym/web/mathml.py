@@ -37,6 +37,9 @@ def sanitise(markup: str) -> str:
     an ``href``, malformed XML).
     """
     ET.register_namespace("", MATHML_NS)
+    if "<!" in markup or "<?" in markup:
+        # No DOCTYPE (entity definitions expand), comment, CDATA or processing instruction.
+        raise UnsafeMathML("declarations are not allowed")
     try:
         root = ET.fromstring(markup)
     except ET.ParseError as error:
