@@ -23,6 +23,8 @@ COMMAND_MODULES = (
     "notes",
     "check",
     "grade",
+    "serve",
+    "gradescope",
     "verify_impl",
     "cartpole",
     "bench",
