@@ -30,6 +30,7 @@ from sympy import Expr, IndexedBase, Min, Or, Symbol
 from sympy.codegen.ast import Assignment, CodeBlock, For, FunctionDefinition, Variable, none
 from sympy.sets.fancysets import Range
 
+from gae_sym import kernelgen
 from gae_sym.codeprinters import (
     Docstring,
     FloatMask,
@@ -44,7 +45,12 @@ from gae_sym.codeprinters import (
 from gae_sym.estimators import gae_recursion, td_error_flagged
 from gae_sym.symbols import A, V, V_next, delta, done, gamma, lam, r, t, terminated
 
-GENERATED_FILES = ("kernels/__init__.py", "kernels/numpy_kernels.py", "kernels/torch_kernels.py")
+GENERATED_FILES = (
+    "kernels/__init__.py",
+    "kernels/numpy_kernels.py",
+    "kernels/torch_kernels.py",
+    "kernels/numba_kernels.py",
+)
 """The files ``gae-sym codegen`` writes, relative to the ``numeric`` package."""
 
 # --- the names of the generated code ----------------------------------------------------
@@ -302,6 +308,9 @@ def generate_modules() -> dict[str, str]:
         "kernels/__init__.py": _package_text(),
         "kernels/numpy_kernels.py": _module_text(numpy_printer, "NumPy"),
         "kernels/torch_kernels.py": _module_text(torch_printer, "PyTorch"),
+        "kernels/numba_kernels.py": kernelgen.render(
+            "numba_kernels.py.tmpl", kernelgen.numba_expressions()
+        ),
     }
 
 

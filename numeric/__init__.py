@@ -13,6 +13,7 @@ numpy in, numpy out; torch in, torch out on the same device. ``compute_gae`` kee
 lecture's signature. This package never imports SymPy.
 """
 
+from numeric._threads import set_threads
 from numeric.estimators import (
     compute_gae,
     gae,
@@ -28,5 +29,6 @@ __all__ = [
     "lambda_return",
     "mc_advantage",
     "nstep_advantage",
+    "set_threads",
     "td_error",
 ]

@@ -140,19 +140,20 @@ def step_bytes(dtype: Any) -> int:
 
 def _kernel(threads: int) -> Callable[[Trajectory], Callable[[], np.ndarray]]:
     def prepare(traj: Trajectory) -> Callable[[], np.ndarray]:
-        from numeric import fast
+        from numeric import _threads
+        from numeric.kernels import numba_kernels as fast
 
         # The kernel interface writes into a caller's buffer (as SB3's RolloutBuffer does);
         # ``numeric.gae`` below is the allocating, validating call.
         out = np.empty_like(traj.rewards)
 
         def run() -> np.ndarray:
-            previous = fast._threads  # None (follow $GAE_SYM_THREADS) must stay None after
-            fast.set_threads(threads)
+            previous = _threads.configured_threads()  # None (follow $GAE_SYM_THREADS) stays
+            _threads.set_threads(threads)
             try:
                 fast.gae_kernel(*_arrays(traj), GAMMA, LAM, out)
             finally:
-                fast.set_threads(previous)
+                _threads.set_threads(previous)
             return out
 
         return run
@@ -180,10 +181,10 @@ def _public_api_torch(traj: Trajectory) -> Callable[[], np.ndarray]:
 
 
 def _kernel_torch(traj: Trajectory) -> Callable[[], np.ndarray]:
-    """``fast.torch_kernels``: CPU tensors as numpy views of their memory, no copy."""
+    """``numba_kernels.torch_kernels``: CPU tensors as numpy views of their memory, no copy."""
     import torch
 
-    from numeric import fast
+    from numeric.kernels import numba_kernels as fast
     from numeric.kernels import torch_kernels as _generated_torch
 
     generated = {
@@ -629,7 +630,7 @@ def run_bench(
 def _environment() -> dict[str, Any]:
     import numba
 
-    from numeric import fast
+    from numeric import _threads
 
     info: dict[str, Any] = {
         "cpu_count": _machine_threads(),
@@ -637,7 +638,7 @@ def _environment() -> dict[str, Any]:
         "numpy": np.__version__,
         "numba": numba.__version__,
         "numba_threading_layer_env": os.environ.get("NUMBA_THREADING_LAYER"),
-        "kernel_threads_default": fast.kernel_threads(),
+        "kernel_threads_default": _threads.kernel_threads(),
         "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY"),
     }
     for package in ("torch", "stable_baselines3", "tianshou", "torchrl", "scipy"):

@@ -46,10 +46,10 @@ def _numpy_kernels() -> Mapping[str, Kernel]:
 
     generated = {"gae": kernels.gae_kernel, "td": kernels.td_kernel, "nstep": kernels.nstep_kernel}
     try:
-        from numeric.fast import kernels as fast_kernels
+        from numeric.kernels.numba_kernels import kernels as fast_kernels
 
-        # numba kernels (numeric/fast.py), tested against the same oracle; dtypes numba
-        # does not compile (float16, longdouble) still go to the generated ones.
+        # The generated numba kernels (numeric/kernels/numba_kernels.py); dtypes numba does
+        # not compile (float16, longdouble) go to the generated numpy ones.
         return fast_kernels(generated)
     except ImportError:  # numba missing: the generated kernels alone
         return generated
@@ -63,7 +63,7 @@ def _torch_kernels() -> Mapping[str, Kernel]:
 
     generated = {"gae": kernels.gae_kernel, "td": kernels.td_kernel, "nstep": kernels.nstep_kernel}
     try:
-        from numeric.fast import torch_kernels
+        from numeric.kernels.numba_kernels import torch_kernels
 
         return torch_kernels(generated)
     except ImportError:  # numba missing: the generated kernels alone

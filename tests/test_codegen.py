@@ -66,10 +66,14 @@ def test_kernel_signatures_are_the_fixed_interface(generated):
             *("gamma", "n", "out"),
         ],
     }
-    for text in generated.values():
+    for name, text in generated.items():
+        if name == "kernels/__init__.py":
+            continue
+        defined = {}
         for node in ast.parse(text).body:
-            if isinstance(node, ast.FunctionDef):
-                assert [arg.arg for arg in node.args.args] == expected[node.name]
+            if isinstance(node, ast.FunctionDef) and node.name in expected:
+                defined[node.name] = [arg.arg for arg in node.args.args]
+        assert defined == expected, name
 
 
 def test_the_gae_update_is_the_proven_recursion(generated):

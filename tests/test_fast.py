@@ -1,4 +1,4 @@
-"""The numba kernels of numeric/fast.py against the SymPy-derived oracle (gae_sym.oracle).
+"""The generated numba kernels (numeric/kernels/numba_kernels.py) against the SymPy oracle.
 
 The oracle evaluates the proven closed forms (O(T^2) and more), so it checks short
 trajectories; long ones are checked against the generated numpy kernel in float64, itself
@@ -19,8 +19,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gae_sym import oracle
-from numeric import _scan, fast
+from numeric import _threads
+from numeric.kernels import numba_kernels as fast
 from numeric.kernels import numpy_kernels as _generated_numpy
+
+_scan = fast  # the loops and their dispatch are one generated module
 
 ROOT = Path(__file__).resolve().parents[1]
 DTYPES = (np.float32, np.float64)
@@ -171,11 +174,11 @@ def test_long_trajectories_take_every_path(dtype, batch, monkeypatch):
                                 0.99, 0.95, reference)  # fmt: skip
     assert_close(run_gae(arrays, 0.99, 0.95), reference, dtype)
     monkeypatch.setattr(fast, "PARALLEL_MIN_STEPS", 1)
-    fast.set_threads(2)
+    _threads.set_threads(2)
     try:
         assert_close(run_gae(arrays, 0.99, 0.95), reference, dtype)
     finally:
-        fast.set_threads(None)
+        _threads.set_threads(None)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -312,12 +315,14 @@ def test_torch_cpu_tensors_are_used_in_place():
 
 
 def test_threads_setting():
+    import numeric
+
     with pytest.raises(ValueError, match="positive"):
-        fast.set_threads(0)
-    fast.set_threads(3)
-    assert fast.kernel_threads() == 3
-    fast.set_threads(None)
-    assert fast.kernel_threads() == int(os.environ.get(fast.THREADS_ENV, "1"))
+        numeric.set_threads(0)
+    numeric.set_threads(3)
+    assert _threads.kernel_threads() == 3
+    numeric.set_threads(None)
+    assert _threads.kernel_threads() == int(os.environ.get(_threads.THREADS_ENV, "1"))
 
 
 def _python(code: str) -> str:
@@ -338,13 +343,12 @@ def test_import_compiles_nothing_and_second_process_loads_the_cache():
         import sys
         import numpy as np
         import numeric
-        import numeric.fast as fast
         assert "numba" not in sys.modules, "import numeric must not import numba"
+        from numeric.kernels import numba_kernels as fast
         r = np.ones((5000, 1), dtype=np.float32)
         flags = np.zeros((5000, 1), dtype=bool)
         fast.gae_kernel(r, r, r, flags, flags, 0.99, 0.95, np.empty_like(r))
-        from numeric import _scan
-        stats = _scan.gae_scan.stats
+        stats = fast.gae_scan.stats
         print(len(stats.cache_hits), len(stats.cache_misses))
     """
     _python(probe)  # compiles (or loads) and writes the cache
@@ -357,7 +361,7 @@ def test_peak_memory_is_inputs_plus_output():
     probe = """
         import resource
         import numpy as np
-        from numeric import fast
+        from numeric.kernels import numba_kernels as fast
         small = np.ones((8, 64), dtype=np.float32)
         flags = np.zeros((8, 64), dtype=bool)
         fast.gae_kernel(small, small, small, flags, flags, 0.99, 0.95, np.empty_like(small))
@@ -400,13 +404,13 @@ def test_without_numba_the_generated_kernels_serve():
         sys.modules["numba"] = None  # as if numba were not installed
         import numpy as np
         import numeric
-        from numeric import estimators, fast
+        from numeric import estimators
         rng = np.random.default_rng(0)
         r, v, nv = rng.standard_normal((3, 5000, 2))
         term, trunc = rng.random((2, 5000, 2)) < 0.01
         kernel = estimators._numpy_kernels()["gae"]
         try:
-            fast.kernels()
+            from numeric.kernels import numba_kernels
             raised = False
         except ImportError:
             raised = True
