@@ -154,7 +154,9 @@ def test_a_wrong_reference_is_caught_by_the_oracle_not_blamed_on_the_user(monkey
     from gae_sym.testing import runner
 
     monkeypatch.setattr(
-        runner, "reference_gae", lambda traj, real=runner.reference_gae: real(traj) * 1.5
+        runner,
+        "reference_outputs",
+        lambda traj, outputs, real=runner.reference_outputs: real(traj, outputs) * 1.5,
     )
     with pytest.raises(RuntimeError, match=r"numeric\.gae and gae_sym\.oracle disagree"):
         verify(lecture.compute_gae, "lecture", max_examples=5)
@@ -188,7 +190,9 @@ def test_a_tuple_result_is_told_to_return_advantages_only():
         return advantages, advantages + values
 
     result = verify(advantages_and_returns, "lecture", max_examples=5)
-    assert "a tuple of 2 arrays? return the advantages only" in result.counterexample.error
+    error = result.counterexample.error
+    assert "a tuple of 2 arrays? return the advantages only" in error
+    assert "--output advantages,returns" in error
 
 
 def test_sys_exit_inside_the_function_is_a_failure_not_the_verdict():

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gae_sym.testing import edge_cases, named_inputs, segment, trajectories
+from gae_sym.testing import CONVENTIONS, edge_cases, named_inputs, segment, trajectories
 
 
 @settings(max_examples=40)
@@ -63,7 +63,8 @@ def test_parameters_are_honoured(traj):
     [
         {"convention": "lecture", "termination_rate": 0.1},
         {"convention": "masked", "truncation_rate": 0.1},
-        {"convention": "masked", "batch_shape": (2,)},
+        {"convention": "episode-start", "truncation_rate": 0.1},
+        {"convention": "discount", "truncation_rate": 0.1},
         {"convention": "canonical", "termination_rate": 1.5},
         {"convention": "sideways"},
     ],
@@ -73,7 +74,7 @@ def test_inexpressible_requests_are_refused(kwargs):
         trajectories(**kwargs)
 
 
-@pytest.mark.parametrize("convention", ["lecture", "masked", "canonical"])
+@pytest.mark.parametrize("convention", CONVENTIONS)
 def test_edge_cases_cover_the_required_corners(convention):
     cases = [traj for _, traj in edge_cases(convention)]
     assert any(c.gamma == 0.0 for c in cases)

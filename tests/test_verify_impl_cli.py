@@ -77,8 +77,12 @@ def test_json_document(capsys):
         (["impls.lecture"], "expected MODULE:FUNC"),
         (["impls.lecture:compute_gae", "--convention", "masked"], "masked convention"),
         (["impls.masked:loop", "--convention", "canonical"], "canonical convention"),
-        (["impls.lecture:compute_gae", "--call-timeout", "-1"], "--call-timeout must be >= 0"),
-        (["impls.lecture:compute_gae", "--call-timeout", "nan"], "--call-timeout must be >= 0"),
+        (
+            ["impls.lecture:compute_gae", "--args", "rewards=r,speed=v"],
+            "'speed' is not an input of the lecture convention",
+        ),
+        (["impls.lecture:compute_gae", "--args", "rewards"], "entries are NAME=PARAM"),
+        (["impls.lecture:compute_gae", "--args", "rewards=rew"], "it has no parameter 'rew'"),
     ],
 )
 def test_cannot_load_or_call_exits_2(capsys, argv, message):
@@ -86,6 +90,23 @@ def test_cannot_load_or_call_exits_2(capsys, argv, message):
     assert status == 2
     assert out == ""
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--call-timeout", "-1"], "argument --call-timeout: must be a number in [0,"),
+        (["--call-timeout", "nan"], "argument --call-timeout: must be a number in [0,"),
+        # issue 18: --seed -1 ended in a numpy traceback and exit 1
+        (["--seed", "-1"], "argument --seed: must be an integer in [0,"),
+        (["--layout", "T,M"], "argument --layout: invalid choice"),
+        (["--dtype", "float16"], "argument --dtype: invalid choice"),
+    ],
+)
+def test_bad_flags_exit_2_with_a_message_and_no_traceback(capsys, argv, message):
+    status, out, err = _run(capsys, "impls.lecture:compute_gae", *argv)
+    assert status == 2 and out == ""
+    assert message in err and "Traceback" not in err
 
 
 def test_module_given_as_a_path(capsys):

@@ -9,16 +9,21 @@ import importlib.util
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
-from gae_sym.cli._common import add_json_flag, add_parser, print_json
+from gae_sym.cli._common import add_json_flag, add_parser, float_flag, int_flag, print_json
 from gae_sym.errors import UserError
 
 # The same tuples as gae_sym.testing's, spelled out so that building the parser (every
 # `gae-sym` call) does not import hypothesis; tests/test_verify_impl_cli.py keeps them equal.
-CONVENTIONS = ("lecture", "masked", "canonical")
-INPUT_TYPES = ("list", "numpy", "torch")
+CONVENTIONS = ("lecture", "masked", "canonical", "episode-start", "discount")
+INPUT_TYPES = ("list", "numpy", "torch", "jax")
+LAYOUTS = ("T", "T,N", "T,N,1", "N,T", "N,T,1", "time-major", "batch-major")
+OUTPUTS = ("advantages", "returns", "advantages,returns", "returns,advantages")
+DTYPES = ("float64", "float32")
+PROGRESS_AFTER_S = 2.0  # a progress line on a terminal once a run has taken this long
 
 DESCRIPTION = """\
 Property-test a GAE implementation: import FUNC from MODULE, call it on fixed edge cases
@@ -26,14 +31,31 @@ Property-test a GAE implementation: import FUNC from MODULE, call it on fixed ed
 segments, dones in the middle) and on hypothesis-generated trajectories, and compare with
 the reference kernels (numeric.gae). A failure is shrunk to a minimal counterexample and
 matched against a catalogue of known GAE bugs (done mask forgotten, mask one step off,
-truncation treated as termination, lambda without gamma, lambda-returns returned, ...).
+truncation treated as termination, advantage zeroed at a truncation, time-out bootstrapped
+from V(s_t), raises at gamma*lambda = 0, lambda-returns returned, ...).
 
-Conventions (arguments passed in this order):
-  lecture    f(rewards, values, next_value, gamma, lam)         one segment, no done inside
-  masked     f(rewards, values, next_value, masks, gamma, lam)  masks[t] = 0 if step t ended
-                                                                the episode
-  canonical  f(rewards, values, next_values, terminated, truncated, *, gamma, lam)
-The function returns the advantages (a list, an array or a tensor).
+Conventions (the positional order; parameters whose names match go by name):
+  lecture        f(rewards, values, next_value, gamma, lam)   one segment, no done inside
+  masked         f(rewards, values, next_value, masks, gamma, lam)
+                 masks[t] = 0 if step t ended the episode (by name also dones = 1 - masks)
+  canonical      f(rewards, values, next_values, terminated, truncated, *, gamma, lam)
+                 by name also done (terminated | truncated) and bootstrap_values
+                 ((1 - terminated) * next_values)
+  episode-start  f(rewards, values, dones, next_value, next_done, gamma, lam)
+                 dones[t] = 1 if s_t began an episode (CleanRL, SB3 episode_starts,
+                 baselines); next_done, next_value: the step after the segment
+  discount       f(rewards, discounts, lam, values)   discounts[t] = gamma*(1 - terminated[t]),
+                 values = V(s_0), ..., V(s_T): T + 1 entries (rlax)
+--args maps the convention's names onto the function's own parameters (keyword-only ones
+too): --args "rewards=reward,values=state_value,lam=lmbda". --layout sets the shapes:
+T (default), T,N or time-major, T,N,1, N,T or batch-major, N,T,1 (N environments, one done
+pattern per column). --output says what the function returns: advantages (default),
+returns (advantages + values), or a tuple: advantages,returns.
+
+Precision is told apart from logic: float64 results that are right to float32 precision
+only (a gamma rounded to float32, a float32 buffer) pass with a precision warning;
+--strict-precision makes them failures. --dtype float32 tests with float32 inputs.
+--input-type jax calls the function jitted (jax.jit), on a few shapes only.
 
 Each call may take --call-timeout seconds (default 10; 0: no limit); a call still running
 then is stopped (SIGALRM) and is the counterexample: "did not return within S s on this
@@ -42,17 +64,25 @@ signals cannot be stopped that way: after a grace period (max(2 s, S)) the proce
 "Timeout" and the stuck stack on stderr and exits with status 1, with no report.
 
 MODULE is a dotted module name (the current directory is on the import path) or a path
-to a .py file.
+to a .py file. The time reported includes importing it.
 
-examples (from the repository root; the module is in docs/examples/engineer/):
-  gae-sym verify-impl docs/examples/engineer/my_gae.py:compute_gae --convention lecture
-  gae-sym verify-impl docs/examples/engineer/my_gae.py:masked_gae --convention masked --json
-  gae-sym verify-impl docs/examples/engineer/my_gae.py:compute_gae --input-type torch \
-      --call-timeout 60 --max-examples 50
+examples (from the repository root; the modules are in docs/examples/engineer/):
+{examples}
 
-exit status: 0 passes, 1 counterexample found (a wrong value, an exception, a wrong
-shape, a call over the time limit), 2 cannot import FUNC or call it with the convention's
-arguments."""
+exit status: 0 passes (a precision warning included, unless --strict-precision), 1
+counterexample found (a wrong value, an exception, a wrong shape, a call over the time
+limit), 2 cannot import FUNC or call it with the convention's arguments, or a bad flag."""
+
+EXAMPLES = (
+    "gae-sym verify-impl docs/examples/engineer/my_gae.py:compute_gae --convention lecture",
+    "gae-sym verify-impl docs/examples/engineer/my_gae.py:masked_gae --convention masked --json",
+    "gae-sym verify-impl docs/examples/engineer/my_gae.py:compute_gae --input-type torch "
+    "--max-examples 50",
+    "gae-sym verify-impl docs/examples/engineer/cleanrl_style.py:compute_advantages "
+    "--convention episode-start --layout T,N --input-type torch",
+)
+# One example per line (a shell line continuation here would print as stray spaces).
+DESCRIPTION = DESCRIPTION.replace("{examples}", "\n".join("  " + e for e in EXAMPLES))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -64,30 +94,66 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--convention",
         choices=CONVENTIONS,
         default="lecture",
-        help="how the function is called (default: lecture)",
+        help="what the function is given (default: lecture)",
+    )
+    parser.add_argument(
+        "--layout",
+        choices=LAYOUTS,
+        default="T",
+        help="shape of the arrays: T, T,N (time-major), T,N,1, N,T (batch-major), N,T,1 "
+        "(default: T)",
+    )
+    parser.add_argument(
+        "--output",
+        choices=OUTPUTS,
+        default="advantages",
+        help="what the function returns (default: advantages)",
+    )
+    parser.add_argument(
+        "--args",
+        default="",
+        metavar="NAME=PARAM,...",
+        help="the function's parameter names for the convention's inputs, e.g. "
+        '"rewards=rew,values=vals,gamma=discount"',
     )
     parser.add_argument(
         "--input-type",
         choices=INPUT_TYPES,
         default="numpy",
-        help="type of the array arguments: 1-D float64 (default: numpy)",
+        help="type of the array arguments (default: numpy)",
+    )
+    parser.add_argument(
+        "--dtype",
+        choices=DTYPES,
+        default="float64",
+        help="dtype of the input arrays (default: float64)",
+    )
+    parser.add_argument(
+        "--strict-precision",
+        action="store_true",
+        help="fail results right to float32 precision only (default: pass with a warning)",
     )
     parser.add_argument(
         "--max-examples",
-        type=int,
+        type=int_flag(0, 100_000),
         default=200,
         metavar="N",
-        help="hypothesis-generated cases after the edge cases (default: 200)",
+        help="hypothesis-generated cases after the edge cases, 0 to 100000 (default: 200)",
     )
     parser.add_argument(
-        "--seed", type=int, default=0, metavar="S", help="hypothesis seed (default: 0)"
+        "--seed",
+        type=int_flag(0, 2**64 - 1),
+        default=0,
+        metavar="S",
+        help="hypothesis seed, 0 to 2**64-1 (default: 0)",
     )
     parser.add_argument(
         "--call-timeout",
-        type=float,
+        type=float_flag(0, 86400),
         default=10.0,
         metavar="S",
-        help="seconds one call may take before it counts as a hang (default: 10; 0: no limit)",
+        help="seconds one call may take before it counts as a hang, 0 to 86400 "
+        "(default: 10; 0: no limit)",
     )
     add_json_flag(parser)
     parser.set_defaults(func=run)
@@ -139,18 +205,44 @@ def load_target(target: str) -> Any:
         except AttributeError:
             raise UserError(f"{module_name} has no attribute {attribute!r}") from None
     if not callable(obj):
-        raise UserError(f"{target} is a {type(obj).__name__}, not a function")
+        kind = type(obj).__name__
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        raise UserError(f"{target} is {article} {kind}, not a function")
     return obj
 
 
+class _Progress:
+    """A progress line on a terminal (stderr), shown once a run has taken a few seconds."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.started = time.monotonic()
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            if time.monotonic() - self.started < PROGRESS_AFTER_S:
+                return
+            from gae_sym.cli._common import progress_bar
+
+            self.bar = progress_bar(total=total, desc="verify-impl", unit="case")
+            self.bar.update(done)
+            return
+        self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 def run(args: argparse.Namespace) -> int:
-    if args.max_examples < 0:
-        raise UserError("--max-examples must be >= 0")
-    if not args.call_timeout >= 0:  # NaN included
-        raise UserError(f"--call-timeout must be >= 0 seconds, got {args.call_timeout:g}")
+    started = time.perf_counter()  # the reported time includes importing the user's module
     func = load_target(args.target)
-    if args.input_type == "torch" and importlib.util.find_spec("torch") is None:
-        raise UserError("--input-type torch needs torch: pip install 'gae-sym[torch]'")
+    for kind in ("torch", "jax"):
+        if args.input_type == kind and importlib.util.find_spec(kind) is None:
+            raise UserError(f"--input-type {kind} needs {kind}: pip install 'gae-sym[{kind}]'")
 
     # Hypothesis keeps a cache under ./.hypothesis by default: not in the user's folder.
     os.environ.setdefault(
@@ -159,19 +251,37 @@ def run(args: argparse.Namespace) -> int:
     from gae_sym.testing import plan_call, verify
 
     try:
-        plan_call(func, args.convention, args.input_type)
-    except TypeError as error:
+        plan_call(
+            func,
+            args.convention,
+            args.input_type,
+            args=args.args,
+            layout=args.layout,
+            outputs=args.output,
+        )
+    except (TypeError, ValueError) as error:
         raise UserError(str(error)) from None
-    result = verify(
-        func,
-        args.convention,
-        input_type=args.input_type,
-        max_examples=args.max_examples,
-        seed=args.seed,
-        target=args.target,
-        call_timeout=args.call_timeout,
-        exit_if_stuck=True,  # this process is ours to end if the function is stuck in C
-    )
+    progress = _Progress(enabled=not args.json and sys.stderr.isatty())
+    try:
+        result = verify(
+            func,
+            args.convention,
+            input_type=args.input_type,
+            max_examples=args.max_examples,
+            seed=args.seed,
+            dtype=args.dtype,
+            target=args.target,
+            call_timeout=args.call_timeout,
+            exit_if_stuck=True,  # this process is ours to end if the function is stuck in C
+            args=args.args,
+            layout=args.layout,
+            output=args.output,
+            strict_precision=args.strict_precision,
+            progress=progress,
+            started=started,
+        )
+    finally:
+        progress.close()
     if args.json:
         print_json(result.as_dict())
     else:

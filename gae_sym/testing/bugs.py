@@ -17,12 +17,13 @@ from, the loop direction, or what is returned.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from gae_sym.testing.trajectories import CONVENTIONS, Trajectory
+from gae_sym.testing.trajectories import CONVENTIONS, EXPRESSES, Trajectory
 
 
 def _recursion(
@@ -34,36 +35,43 @@ def _recursion(
     decay: float | None = None,
     forward: bool = False,
     dtype: np.dtype | None = None,
+    gamma: float | None = None,
+    zero_at: np.ndarray | None = None,
 ) -> np.ndarray:
     """A_t = δ_t + decay · carry_t · A_{t±1} with δ_t = r_t + γ bootstrap_t V'_t − V_t.
 
     Defaults give the correct GAE: bootstrap = 1 − terminated, carry = 1 − done,
-    decay = γλ, backward in time.
+    decay = γλ, backward in time. ``gamma`` replaces γ in δ only; ``zero_at`` sets A_t
+    (and so the carried sum) to 0 at those steps.
     """
     dtype = np.dtype(dtype or traj.dtype)
     r, v = traj.rewards.astype(dtype), traj.values.astype(dtype)
     nv = (traj.next_values if next_values is None else next_values).astype(dtype)
     boot = (~traj.terminated if bootstrap is None else bootstrap).astype(dtype)
     cut = (~traj.done if carry is None else carry).astype(dtype)
-    gamma = dtype.type(traj.gamma)
-    k = gamma * dtype.type(traj.lam) if decay is None else dtype.type(decay)
+    k = dtype.type(traj.gamma) * dtype.type(traj.lam) if decay is None else dtype.type(decay)
+    gamma = dtype.type(traj.gamma if gamma is None else gamma)
     delta = r + gamma * boot * nv - v
     out = np.empty_like(delta)
     acc = np.zeros(delta.shape[1:], dtype)
     steps = range(traj.length) if forward else range(traj.length - 1, -1, -1)
     for t in steps:
         acc = delta[t] + k * cut[t] * acc
+        if zero_at is not None:
+            acc = np.where(zero_at[t], dtype.type(0), acc)
         out[t] = acc
     return out
 
 
-def _shift(flags: np.ndarray, by: int) -> np.ndarray:
-    """flags[t + by], with False where t + by falls outside the segment."""
+def _shift(flags: np.ndarray, by: int, before: np.ndarray | None = None) -> np.ndarray:
+    """flags[t + by], False where t + by falls outside the segment (``before`` at t = −1)."""
     out = np.zeros_like(flags)
     if by > 0:
         out[:-by] = flags[by:]
     else:
         out[-by:] = flags[:by]
+        if before is not None and by == -1:
+            out[0] = before
     return out
 
 
@@ -72,7 +80,19 @@ def _mask_late(traj: Trajectory) -> np.ndarray:
 
 
 def _mask_early(traj: Trajectory) -> np.ndarray:
-    return _recursion(traj, bootstrap=~_shift(traj.terminated, -1), carry=~_shift(traj.done, -1))
+    # With episode-start dones this is reading dones[t] (s_t began an episode) where
+    # dones[t + 1] belongs; at t = 0 that reads the flag of the step before the segment.
+    start = traj.start_flags()
+    return _recursion(
+        traj,
+        bootstrap=~_shift(traj.terminated, -1, start),
+        carry=~_shift(traj.done, -1, start),
+    )
+
+
+def _timeouts(traj: Trajectory) -> np.ndarray:
+    """Steps cut by a time limit only (gym's old ``TimeLimit.truncated``)."""
+    return traj.truncated & ~traj.terminated
 
 
 def _values_after(traj: Trajectory) -> np.ndarray:
@@ -87,7 +107,9 @@ def _segment_end_dropped(traj: Trajectory) -> np.ndarray:
 
 
 ALL = CONVENTIONS
-WITH_DONES = ("masked", "canonical")
+WITH_DONES = tuple(c for c in CONVENTIONS if EXPRESSES[c][0])
+WITH_TRUNCATIONS = tuple(c for c in CONVENTIONS if EXPRESSES[c][1])
+ONE_NEXT_VALUE = ("lecture", "masked", "episode-start")  # a scalar next_value is carried
 
 
 @dataclass(frozen=True)
@@ -98,7 +120,13 @@ class KnownBug:
     summary: str
     fix: str
     conventions: tuple[str, ...]
-    compute: Callable[[Trajectory], np.ndarray]
+    compute: Callable[[Trajectory], np.ndarray]  # the advantages the mistake implies
+    outputs: tuple[str, ...] = ("advantages", "returns")  # shows where one of these is returned
+
+    def in_convention(self, convention: str) -> KnownBug:
+        """This bug with its fix written in ``convention``'s names (:data:`FIXES_BY_CONVENTION`)."""
+        fix = FIXES_BY_CONVENTION.get(convention, {}).get(self.name)
+        return self if fix is None else dataclasses.replace(self, fix=fix)
 
     def as_dict(self) -> dict[str, str]:
         return {"name": self.name, "summary": self.summary, "fix": self.fix}
@@ -112,6 +140,16 @@ KNOWN_BUGS: tuple[KnownBug, ...] = (
         "return the advantages; the returns for the critic are advantages + values",
         ALL,
         lambda tr: _recursion(tr) + tr.values,
+        ("advantages",),
+    ),
+    KnownBug(
+        "advantages-instead-of-returns",
+        "returns the advantages A_t where the value targets A_t + V(s_t) belong",
+        "return advantages + values (the λ-returns) for the critic",
+        ALL,
+        # the advantages implied by returning A_t as the returns: A_t − V(s_t)
+        lambda tr: _recursion(tr) - tr.values,
+        ("returns",),
     ),
     KnownBug(
         "td-errors-instead-of-advantages",
@@ -165,10 +203,27 @@ KNOWN_BUGS: tuple[KnownBug, ...] = (
     ),
     KnownBug(
         "truncation-treated-as-termination",
-        "does not bootstrap at a time-limit truncation (uses done where terminated belongs)",
+        "cuts at a time-limit truncation without bootstrapping γ V(s'_t) (done used where "
+        "terminated belongs)",
         "bootstrap with (1 - terminated[t]) * next_values[t]; cut the carry with (1 - done[t])",
-        ("canonical",),
+        WITH_TRUNCATIONS,
         lambda tr: _recursion(tr, bootstrap=~tr.done),
+    ),
+    KnownBug(
+        "advantage-zeroed-at-truncation",
+        "sets the advantage to 0 at a time-limit truncation (a bad_masks-style multiply of "
+        "the carried sum) instead of δ_t = r_t + γ V(s'_t) − V(s_t)",
+        "at a truncation keep A_t = r_t + γ V(s'_t) − V(s_t); cut only the carry from t + 1",
+        WITH_TRUNCATIONS,
+        lambda tr: _recursion(tr, zero_at=_timeouts(tr)),
+    ),
+    KnownBug(
+        "timeout-bootstrap-from-current-value",
+        "at a time-limit truncation bootstraps γ V(s_t), the value of the state the step "
+        "started from, instead of γ V(s'_t), the final observation's",
+        "bootstrap a time-out with the value of the final observation (next_values[t])",
+        WITH_TRUNCATIONS,
+        lambda tr: _recursion(tr, next_values=np.where(_timeouts(tr), tr.values, tr.next_values)),
     ),
     KnownBug(
         "truncation-ignored",
@@ -188,7 +243,7 @@ KNOWN_BUGS: tuple[KnownBug, ...] = (
         "next-value-not-updated",
         "every δ_t bootstraps from next_value (the lecture's `next_value = values[t]` is missing)",
         "after computing advantages[t], set next_value = values[t]",
-        ("lecture", "masked"),
+        ONE_NEXT_VALUE,
         lambda tr: _recursion(
             tr, next_values=np.broadcast_to(tr.next_values[-1:], tr.rewards.shape)
         ),
@@ -197,7 +252,7 @@ KNOWN_BUGS: tuple[KnownBug, ...] = (
         "next-value-updated-too-early",
         "δ_t bootstraps from V(s_t) instead of V(s_{t+1}) (`next_value = values[t]` before δ_t)",
         "compute delta with the old next_value, then set next_value = values[t]",
-        ("lecture", "masked"),
+        ONE_NEXT_VALUE,
         lambda tr: _recursion(tr, next_values=tr.values),
     ),
     KnownBug(
@@ -242,18 +297,104 @@ KNOWN_BUGS: tuple[KnownBug, ...] = (
         ALL,
         lambda tr: _recursion(tr, forward=True),
     ),
-    KnownBug(
-        "float32-accumulation",
-        "computes in float32 but returns float64 numbers (errors of about 1e-7 relative)",
-        "accumulate in float64 (e.g. np.zeros(T, dtype=np.float64)), or return a float32 array",
-        ALL,
-        lambda tr: _recursion(tr, dtype=np.dtype(np.float32)),
-    ),
 )
 
 BUGS_BY_NAME = {bug.name: bug for bug in KNOWN_BUGS}
 
 
-def known_bugs(convention: str) -> tuple[KnownBug, ...]:
-    """The catalogue entries a function of ``convention`` can exhibit."""
-    return tuple(bug for bug in KNOWN_BUGS if convention in bug.conventions)
+def known_bugs(convention: str, outputs: tuple[str, ...] = ("advantages",)) -> tuple[KnownBug, ...]:
+    """The catalogue entries a function of ``convention`` returning ``outputs`` can exhibit."""
+    return tuple(
+        bug
+        for bug in KNOWN_BUGS
+        if convention in bug.conventions and any(o in bug.outputs for o in outputs)
+    )
+
+
+# Not a wrong value: the diagnosis of a function that raises where γλ = 0 and only there
+# (TorchRL's vectorised GAE builds the series (γλ)^k and fails on its zero length).
+RAISES_AT_ZERO_DISCOUNT = KnownBug(
+    "raises-at-zero-gamma-lambda",
+    "raises at γλ = 0 (γ = 0 or λ = 0), and returns values elsewhere",
+    "handle γλ = 0 (then A_t = δ_t): no log(γλ), no division by γλ, no empty (γλ)^k series",
+    ALL,
+    lambda tr: _recursion(tr),
+)
+
+
+def _gamma32(tr: Trajectory) -> np.ndarray:
+    # torch: a Python float times an int/bool tensor is float32 (gamma * (~done).int()).
+    g32, gl32 = float(np.float32(tr.gamma)), float(np.float32(tr.gamma * tr.lam))
+    return _recursion(tr, gamma=g32, decay=gl32)
+
+
+def _gamma_lam32(tr: Trajectory) -> np.ndarray:
+    g32, l32 = float(np.float32(tr.gamma)), float(np.float32(tr.lam))
+    return _recursion(tr, gamma=g32, decay=float(np.float32(g32 * l32)))
+
+
+# Precision, not logic: results within float32 rounding of the reference. Each model names
+# where the rounding comes from when it reproduces the outputs to float64 precision.
+PRECISION_MODELS: tuple[KnownBug, ...] = (
+    KnownBug(
+        "gamma-rounded-to-float32",
+        "γ and γλ are rounded to float32 (0.45 -> 0.44999998807907104) while the rest is float64",
+        "keep γ and λ in the inputs' dtype",
+        ALL,
+        _gamma32,
+    ),
+    KnownBug(
+        "gamma-and-lambda-rounded-to-float32",
+        "γ and λ are rounded to float32 while the rest is float64",
+        "keep γ and λ in the inputs' dtype",
+        ALL,
+        _gamma_lam32,
+    ),
+    KnownBug(
+        "float32-accumulation",
+        "computes in float32 and returns float64 numbers",
+        "accumulate in the inputs' dtype",
+        ALL,
+        lambda tr: _recursion(tr, dtype=np.dtype(np.float32)),
+    ),
+)
+
+# What to write instead, in the code's own framework (the result's type says which).
+PRECISION_FIXES = {
+    "numpy": "allocate and accumulate in the inputs' dtype: np.zeros_like(values), "
+    "np.zeros(T, dtype=values.dtype), not a float32 buffer",
+    "torch": "keep every factor in the inputs' dtype: in torch a Python float times an int "
+    "or bool tensor is float32 (gamma * (~done).int()); write (~done).to(values.dtype), "
+    "torch.zeros_like(values)",
+    "jax": "enable float64 (jax.config.update('jax_enable_x64', True)) and build arrays "
+    "with the inputs' dtype (jnp.zeros_like(values))",
+}
+
+
+# The one-line fix in the names of conventions other than masked/canonical.
+FIXES_BY_CONVENTION: dict[str, dict[str, str]] = {
+    "episode-start": {
+        "mask-read-one-step-early": "step t ended the episode when dones[t + 1] is set: use "
+        "nextnonterminal = 1 - dones[t + 1] (1 - next_done at the last step), not 1 - dones[t]",
+        "mask-read-one-step-late": "use nextnonterminal = 1 - dones[t + 1] (1 - next_done at the "
+        "last step), not dones[t + 2]",
+        "done-mask-missing-in-bootstrap": "delta = rewards[t] + gamma * nextvalues * "
+        "nextnonterminal - values[t], nextnonterminal = 1 - dones[t + 1]",
+        "done-mask-missing-in-carry": "lastgaelam = delta + gamma * lam * nextnonterminal * "
+        "lastgaelam, nextnonterminal = 1 - dones[t + 1]",
+        "done-mask-ignored": "multiply the bootstrap and the carry by nextnonterminal = "
+        "1 - dones[t + 1] (1 - next_done at the last step)",
+        "mask-inverted": "nextnonterminal = 1 - dones[t + 1]: 0 when s_{t+1} began a new episode",
+        "segment-end-not-bootstrapped": "at the last step bootstrap from next_value, times "
+        "1 - next_done",
+    },
+    "discount": {
+        "done-mask-missing-in-bootstrap": "delta = rewards[t] + discounts[t] * values[t + 1] - "
+        "values[t] (discounts[t] = 0 at a termination)",
+        "done-mask-missing-in-carry": "acc = delta[t] + discounts[t] * lam * acc",
+        "done-mask-ignored": "use discounts[t] (0 at a termination), not a constant gamma, in the "
+        "bootstrap and the carry",
+        "segment-end-not-bootstrapped": "the last step bootstraps from values[T], the (T + 1)-th "
+        "value",
+    },
+}

@@ -13,6 +13,13 @@ function's outputs on every case it was run on.
 Tolerance, with S = max(1, largest |input|, largest |expected|):
 float64 results ``|got − expected| ≤ 1e-9·S + 1e-9·|expected|``; float32 results (or
 float32 inputs) ``|got − expected| ≤ 1e-5·S + 1e-4·|expected|``.
+
+Precision apart from logic: a float64 result (of float64 inputs) that misses the float64
+tolerance but meets the float32 one has the logic right and the precision of float32 (a γ
+rounded to float32, a float32 buffer); so has a float32 result of float64 inputs. Such
+cases pass, with a *precision warning* that names the source when a model of it
+(:data:`~gae_sym.testing.bugs.PRECISION_MODELS`) reproduces the outputs, and the fix in the
+code's framework; ``strict_precision=True`` makes them failures.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import dataclasses
 import math
 import os
 import sys
+import tempfile
 import textwrap
 import time
 import traceback
@@ -33,18 +41,28 @@ from typing import Any
 import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, reporting, settings
 from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
 
 from gae_sym.testing import timeout
-from gae_sym.testing.bugs import KnownBug, known_bugs
+from gae_sym.testing.bugs import (
+    PRECISION_FIXES,
+    PRECISION_MODELS,
+    RAISES_AT_ZERO_DISCOUNT,
+    KnownBug,
+    known_bugs,
+)
 from gae_sym.testing.conventions import (
     CallPlan,
     jsonable_inputs,
+    layout_for,
+    outputs_from_advantages,
     plan_call,
-    reference_gae,
+    reference_outputs,
     result_array,
+    warm_reference,
 )
 from gae_sym.testing.timeout import CallTimeout, call_time_limit, hard_deadline, limit_enforceable
-from gae_sym.testing.trajectories import Trajectory, edge_cases, trajectories
+from gae_sym.testing.trajectories import Trajectory, batched, edge_cases, trajectories
 
 
 @dataclass(frozen=True)
@@ -63,6 +81,10 @@ class Tolerance:
 
 
 SHORT_LENGTH = 8  # the first half of the hypothesis examples have T <= 8
+EDGE_CASE_COLUMNS = 3
+# Jitted JAX code compiles once per shape (a lax.scan of 64 steps: about 3 s), so its
+# generated cases take T from the edge cases' lengths and N = EDGE_CASE_COLUMNS: no shape
+# beyond those of the edge cases is compiled.
 CALL_TIMEOUT = 10.0  # seconds one call may take before it counts as a failure (a hang)
 
 FLOAT64 = Tolerance("float64", rtol=1e-9, atol=1e-9)
@@ -101,6 +123,9 @@ class Outcome:
     tolerance: Tolerance = FLOAT64
     confirmed_by_oracle: bool = False
     timed_out: bool = False
+    raised: bool = False
+    # Logic right, precision of float32: (largest |got − expected| / S, result dtype)
+    precision_only: tuple[float, str] | None = None
 
     @property
     def passed(self) -> bool:
@@ -111,16 +136,36 @@ class Outcome:
         """The function returned numbers of the right shape (right or wrong)."""
         return self.got is not None and self.got.shape == self.expected.shape
 
-    def as_dict(self, convention: str) -> dict[str, Any]:
-        index: Any = None
-        if self.index is not None:
-            index = self.index[0] if len(self.index) == 1 else list(self.index)
+    def user_index(self, plan: CallPlan) -> Any:
+        """The first differing index as the function's own arrays number it."""
+        if self.index is None:
+            return None
+        index = self.index
+        lead: tuple[int, ...] = ()
+        if len(plan.outputs) > 1:
+            lead, index = index[:1], index[1:]
+        index = (*lead, *layout_for(plan.layout).user_index(index))
+        return index[0] if len(index) == 1 else list(index)
+
+    def user_values(self, array: np.ndarray | None, plan: CallPlan) -> Any:
+        """``array`` (time-major) as the function returns it: a list, or one per output."""
+        if array is None:
+            return None
+        layout = layout_for(plan.layout)
+        if len(plan.outputs) == 1:
+            return layout.to_user(array, "step").tolist()
+        return {
+            name: layout.to_user(part, "step").tolist()
+            for name, part in zip(plan.outputs, array, strict=True)
+        }
+
+    def as_dict(self, plan: CallPlan) -> dict[str, Any]:
         return {
             "case": self.label,
-            "inputs": jsonable_inputs(self.traj, convention),
-            "expected": self.expected.tolist(),
-            "got": None if self.got is None else _finite_or_text(self.got.tolist()),
-            "first_differing_index": index,
+            "inputs": jsonable_inputs(self.traj, plan),
+            "expected": self.user_values(self.expected, plan),
+            "got": None if self.got is None else _finite_or_text(self.user_values(self.got, plan)),
+            "first_differing_index": self.user_index(plan),
             "error": self.error,
             "timed_out": self.timed_out,
             "tolerance": self.tolerance.describe(_scale(self.traj, self.expected)),
@@ -130,6 +175,8 @@ class Outcome:
 
 def _finite_or_text(values: Any) -> Any:
     """NaN and ±inf as the strings "nan", "inf", "-inf" (JSON has no such numbers)."""
+    if isinstance(values, dict):
+        return {k: _finite_or_text(v) for k, v in values.items()}
     if isinstance(values, list):
         return [_finite_or_text(v) for v in values]
     if isinstance(values, float) and not np.isfinite(values):
@@ -144,14 +191,16 @@ def run_case(
     label: str,
     call_timeout: float | None = None,
     exit_if_stuck: bool = False,
+    strict_precision: bool = False,
 ) -> Outcome:
     """Call ``func`` on ``traj`` as ``plan`` says and compare with the reference.
 
     A call running longer than ``call_timeout`` seconds is stopped and is a failure
     (``timed_out``); ``exit_if_stuck`` ends the process when it cannot be stopped
-    (:func:`~gae_sym.testing.timeout.hard_deadline`).
+    (:func:`~gae_sym.testing.timeout.hard_deadline`). A result right at float32 precision
+    only passes with ``precision_only`` set, or fails with ``strict_precision``.
     """
-    expected = reference_gae(traj)
+    expected = reference_outputs(traj, plan.outputs)
     outcome = Outcome(label, traj, expected)
     args, kwargs = plan.arguments(traj)
     deadline = hard_deadline(call_timeout) if exit_if_stuck else contextlib.nullcontext()
@@ -175,27 +224,90 @@ def run_case(
         )
         return outcome
     if raised is not None:
+        outcome.raised = True
         outcome.error = f"raised {type(raised).__name__}: {_one_line(raised)}"
         return outcome
     try:
-        got = result_array(result)
+        got = read_result(result, plan, traj)
     except ValueError as error:
         outcome.error = str(error)
+        with contextlib.suppress(ValueError):
+            outcome.got = result_array(result)
         return outcome
     outcome.got = got
-    if got.shape != expected.shape:
-        outcome.error = (
-            f"returned shape {got.shape}, expected {expected.shape} "
-            f"(one advantage per step, T = {traj.length})"
-        )
-        if got.ndim == expected.ndim + 1 and got.shape[1:] == expected.shape and len(got) > 1:
-            outcome.error += f"; a tuple of {got.shape[0]} arrays? return the advantages only"
-        return outcome
+    compare(outcome, strict_precision)
+    return outcome
+
+
+def compare(outcome: Outcome, strict_precision: bool = False) -> None:
+    """Set ``index`` (first element outside the tolerance) or ``precision_only``."""
+    got, expected, traj = outcome.got, outcome.expected, outcome.traj
+    scale = _scale(traj, expected)
     outcome.tolerance = tolerance_for(got.dtype, traj.dtype)
-    bad = mismatches(expected, got, outcome.tolerance, _scale(traj, expected))
+    bad = mismatches(expected, got, outcome.tolerance, scale)
+    narrow_result = got.dtype.itemsize < traj.dtype.itemsize
+    if not bad.any() and narrow_result:
+        # float32 numbers for float64 inputs: right at float32 precision
+        if mismatches(expected, got, FLOAT64, scale).any():
+            outcome.precision_only = (_largest_error(expected, got, scale), got.dtype.name)
+    elif (
+        bad.any()
+        and outcome.tolerance is FLOAT64
+        and not mismatches(expected, got, FLOAT32, scale).any()
+    ):
+        outcome.precision_only = (_largest_error(expected, got, scale), got.dtype.name)
+        bad = np.zeros_like(bad)
+    if strict_precision and outcome.precision_only is not None:
+        outcome.tolerance = FLOAT64
+        bad = mismatches(expected, got, FLOAT64, scale)
     if bad.any():
         outcome.index = tuple(int(i) for i in np.argwhere(bad)[0])
-    return outcome
+
+
+def _largest_error(expected: np.ndarray, got: np.ndarray, scale: float) -> float:
+    return float(np.max(np.abs(got.astype(np.float64) - expected))) / scale
+
+
+def read_result(result: Any, plan: CallPlan, traj: Trajectory) -> np.ndarray:
+    """The function's result as a time-major array (outputs stacked first for a tuple)."""
+    layout = layout_for(plan.layout)
+    want = layout.user_shape(traj.rewards.shape)
+    what = " and ".join(plan.outputs)
+    if len(plan.outputs) > 1:
+        if not isinstance(result, (tuple, list)) or len(result) != len(plan.outputs):
+            raise ValueError(
+                f"returned {type(result).__name__}, expected a tuple of {len(plan.outputs)} "
+                f"arrays ({', '.join(plan.outputs)})"
+            )
+        parts = [
+            _one_output(r, want, name, traj, layout)
+            for r, name in zip(result, plan.outputs, strict=True)
+        ]
+        dtype = np.result_type(*parts)
+        return np.stack([p.astype(dtype) for p in parts])
+    got = result_array(result)
+    if got.shape != want:
+        message = (
+            f"returned shape {got.shape}, expected {want} (the {what}: one per step, "
+            f"T = {traj.length}, layout {layout.shape})"
+        )
+        if got.ndim == len(want) + 1 and got.shape[1:] == want and len(got) > 1:
+            message += (
+                f"; a tuple of {got.shape[0]} arrays? return the {what} only, or say what "
+                f"each is: --output advantages,returns (output=...)"
+            )
+        raise ValueError(message)
+    return layout.from_user(got)
+
+
+def _one_output(result, want, name, traj, layout) -> np.ndarray:
+    got = result_array(result)
+    if got.shape != want:
+        raise ValueError(
+            f"the {name} returned have shape {got.shape}, expected {want} (T = {traj.length}, "
+            f"layout {layout.shape})"
+        )
+    return layout.from_user(got)
 
 
 def _one_line(error: BaseException) -> str:
@@ -224,6 +336,7 @@ class Diagnosis:
     matched: int
     cases: int
     exact: bool
+    evidence_text: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -232,6 +345,8 @@ class Diagnosis:
         }
 
     def evidence(self) -> str:
+        if self.evidence_text:
+            return self.evidence_text
         if self.exact:
             return f"reproduces the function's output on all {self.cases} cases it returned"
         return (
@@ -240,7 +355,22 @@ class Diagnosis:
         )
 
 
-def diagnose(outcomes: list[Outcome], convention: str) -> Diagnosis | None:
+def _predicted(bug: KnownBug, traj: Trajectory, outputs: tuple[str, ...]) -> np.ndarray:
+    return outputs_from_advantages(np.asarray(bug.compute(traj)), traj, outputs)
+
+
+def _reproduces(bug: KnownBug, outcome: Outcome, outputs: tuple[str, ...]) -> np.ndarray:
+    """Elementwise: where ``bug`` predicts the function's output on this case."""
+    predicted = _predicted(bug, outcome.traj, outputs)
+    tol = tolerance_for(outcome.got.dtype, outcome.traj.dtype, predicted.dtype)
+    if outcome.precision_only is not None:
+        tol = FLOAT32  # the function rounds like float32: compare its logic at that precision
+    return ~mismatches(predicted, outcome.got, tol, _scale(outcome.traj, predicted))
+
+
+def diagnose(
+    outcomes: list[Outcome], convention: str, outputs: tuple[str, ...] = ("advantages",)
+) -> Diagnosis | None:
     """The first known bug of ``convention`` that reproduces every comparable output.
 
     Without an exact match, the bug agreeing with the most output elements is returned as
@@ -252,14 +382,15 @@ def diagnose(outcomes: list[Outcome], convention: str) -> Diagnosis | None:
         return None
     total = sum(o.expected.size for o in cases)
     wrong = [mismatches(o.expected, o.got, o.tolerance, _scale(o.traj, o.expected)) for o in cases]
+    for o, w in zip(cases, wrong, strict=True):
+        if o.passed:
+            w[...] = False  # precision-only: right for the logic
     n_wrong = sum(int(w.sum()) for w in wrong)
     best: tuple[int, int, KnownBug] | None = None
-    for bug in known_bugs(convention):
+    for bug in known_bugs(convention, outputs):
         agree = explained = 0
         for outcome, bad in zip(cases, wrong, strict=True):
-            predicted = np.asarray(bug.compute(outcome.traj))
-            tol = tolerance_for(outcome.got.dtype, outcome.traj.dtype, predicted.dtype)
-            same = ~mismatches(predicted, outcome.got, tol, _scale(outcome.traj, predicted))
+            same = _reproduces(bug, outcome, outputs)
             agree += int(same.sum())
             explained += int((same & bad).sum())
         if agree == total:
@@ -269,6 +400,156 @@ def diagnose(outcomes: list[Outcome], convention: str) -> Diagnosis | None:
     if best and best[0] >= 0.9 * total and best[1] >= 0.8 * n_wrong:
         return Diagnosis(best[2], best[0], total, exact=False)
     return None
+
+
+def _zero_discount(traj: Trajectory) -> bool:
+    return traj.gamma * traj.lam == 0.0
+
+
+def _with_discounts(traj: Trajectory, gamma: float, lam: float) -> Trajectory:
+    return dataclasses.replace(traj, gamma=gamma, lam=lam)
+
+
+def diagnose_exception(
+    counterexample: Outcome, outcomes: list[Outcome], call: Callable[[Trajectory], Outcome]
+) -> Diagnosis | None:
+    """ "raises at γλ = 0" when every raise was at γλ = 0 and the same inputs with γλ ≠ 0
+    return values (``call`` runs the function on a case: a probe)."""
+    if not counterexample.raised or not _zero_discount(counterexample.traj):
+        return None
+    raised = [o for o in (*outcomes, counterexample) if o.raised]
+    if not all(_zero_discount(o.traj) for o in raised):
+        return None
+    probe = call(_with_discounts(counterexample.traj, 0.5, 0.5))
+    if probe.raised or probe.timed_out:
+        return None
+    returned_elsewhere = sum(1 for o in outcomes if not o.raised and not _zero_discount(o.traj))
+    text = (
+        f"raised on all {len(raised)} cases with γλ = 0 it was run on, on no other; the "
+        f"counterexample with γ = λ = 0.5 returns {'the right' if probe.passed else 'wrong'} "
+        f"values ({returned_elsewhere + 1} cases with γλ ≠ 0 returned)"
+    )
+    return Diagnosis(RAISES_AT_ZERO_DISCOUNT, len(raised), len(raised), True, text)
+
+
+# Values that replace zeros of a shrunk counterexample (rewards, values, next values), tried
+# in turn until the bugs that fit it disagree with each other and with the reference.
+_TELLING_VALUES = ((1.0, 3.0, 2.0), (2.0, -1.0, 3.0), (0.5, 1.5, -2.5))
+
+
+def tell_apart(
+    counterexample: Outcome,
+    diagnosis: Diagnosis | None,
+    convention: str,
+    outputs: tuple[str, ...],
+    call: Callable[[Trajectory], Outcome],
+) -> Outcome:
+    """A counterexample that separates the diagnosed bug from the others that fit it.
+
+    Shrinking drives values to 0, where different mistakes give the same numbers (a
+    truncation zeroed, bootstrapped from V(s_t), or cut without a bootstrap all give 0 when
+    V = 0). If several known bugs reproduce the shrunk case, its zeros are replaced by
+    small distinct numbers until they disagree; the function is run on that case and it
+    replaces the counterexample when it still fails and the diagnosed bug alone fits it.
+    """
+    if diagnosis is None or not counterexample.comparable or diagnosis.bug.compute is None:
+        return counterexample
+    bugs = known_bugs(convention, outputs)
+    if diagnosis.bug not in bugs:
+        return counterexample
+    fitting = [b for b in bugs if _reproduces(b, counterexample, outputs).all()]
+    if len(fitting) < 2:
+        return counterexample
+    traj = counterexample.traj
+    steps = np.arange(traj.length).reshape((-1,) + (1,) * len(traj.batch_shape)) * 0.25
+    for r0, v0, nv0 in _TELLING_VALUES:
+        variant = dataclasses.replace(
+            traj,
+            rewards=np.where(traj.rewards == 0, r0 + steps, traj.rewards).astype(traj.dtype),
+            values=np.where(traj.values == 0, v0 + steps, traj.values).astype(traj.dtype),
+            next_values=np.where(traj.next_values == 0, nv0 - steps, traj.next_values).astype(
+                traj.dtype
+            ),
+        )
+        if convention != "canonical":  # next values follow the stored values there
+            nv = np.concatenate([variant.values[1:], variant.next_values[-1:]], axis=0)
+            variant = dataclasses.replace(variant, next_values=nv.astype(traj.dtype))
+        predictions = [_predicted(b, variant, outputs) for b in fitting]
+        predictions.append(reference_outputs(variant, outputs))
+        scale = max(_scale(variant, p) for p in predictions)
+        distinct = all(
+            mismatches(a, b, FLOAT32, scale).any()
+            for i, a in enumerate(predictions)
+            for b in predictions[i + 1 :]
+        )
+        if not distinct:
+            continue
+        outcome = call(variant)
+        if outcome.passed or not outcome.comparable:
+            continue
+        if [b for b in fitting if _reproduces(b, outcome, outputs).all()] == [diagnosis.bug]:
+            others = [b.name for b in fitting if b is not diagnosis.bug]
+            outcome.label = (
+                f"{counterexample.label}, then its zeros made non-zero to tell "
+                f"{diagnosis.bug.name} from {', '.join(others)}"
+            )
+            return outcome
+    return counterexample
+
+
+@dataclass
+class PrecisionNote:
+    """Cases whose logic is right at float32 precision only, and where that comes from."""
+
+    cases: int
+    largest_error: float  # relative to S
+    result_dtype: str
+    source: KnownBug | None
+    framework: str
+
+    def text(self) -> str:
+        what = (
+            f"returns {self.result_dtype} for float64 inputs"
+            if self.result_dtype != "float64"
+            else "returns float64 numbers that are right to float32 precision only"
+        )
+        source = f": {self.source.summary}" if self.source else ""
+        return (
+            f"{what} ({self.cases} cases, largest error {self.largest_error:.1e}·S){source}; "
+            f"fix: {PRECISION_FIXES[self.framework]}"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "message": self.text(),
+            "cases": self.cases,
+            "largest_error_over_S": self.largest_error,
+            "result_dtype": self.result_dtype,
+            "source": None if self.source is None else self.source.name,
+            "fix": PRECISION_FIXES[self.framework],
+        }
+
+
+def precision_note(
+    outcomes: list[Outcome], framework: str, outputs: tuple[str, ...]
+) -> PrecisionNote | None:
+    rounded = [o for o in outcomes if o.precision_only is not None and o.comparable]
+    if not rounded:
+        return None
+    source = None
+    for model in PRECISION_MODELS:
+        ok = True
+        for o in rounded:
+            predicted = _predicted(model, o.traj, outputs)
+            if mismatches(predicted, o.got, FLOAT64, _scale(o.traj, predicted)).any():
+                ok = False
+                break
+        if ok:
+            source = model
+            break
+    largest = max(o.precision_only[0] for o in rounded)
+    dtype = rounded[0].precision_only[1]
+    return PrecisionNote(len(rounded), largest, dtype, source, framework)
 
 
 @dataclass
@@ -289,44 +570,89 @@ class VerificationResult:
     call_timeout: float | None = None
     call_timeout_enforced: bool = False
     call_timeout_note: str = ""
+    plan: CallPlan | None = None
+    dtype: str = "float64"
+    precision: PrecisionNote | None = None
+    strict_precision: bool = False
+    import_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def precision_warning(self) -> str | None:
+        return None if self.precision is None else self.precision.text()
+
+    def _plan(self) -> CallPlan:
+        if self.plan is not None:
+            return self.plan
+        return CallPlan(self.convention, self.input_type, ())
 
     def as_dict(self) -> dict[str, Any]:
+        plan = self._plan()
         return {
             "passed": self.passed,
             "examples": self.examples,
             "counterexample": (
-                None
-                if self.counterexample is None
-                else self.counterexample.as_dict(self.convention)
+                None if self.counterexample is None else self.counterexample.as_dict(plan)
             ),
             "diagnosis": None if self.diagnosis is None else self.diagnosis.as_dict(),
+            "precision_warning": self.precision_warning,
+            "precision": None if self.precision is None else self.precision.as_dict(),
+            "strict_precision": self.strict_precision,
             "target": self.target,
             "convention": self.convention,
+            "layout": plan.layout,
+            "output": list(plan.outputs),
+            "call": plan.describe(),
             "input_type": self.input_type,
+            "dtype": self.dtype,
             "seed": self.seed,
             "edge_cases": self.edge_cases,
             "failed_edge_cases": self.failed_edge_cases,
             "seconds": round(self.seconds, 3),
+            "import_seconds": round(self.import_seconds, 3),
             "call_timeout": self.call_timeout,
             "call_timeout_enforced": self.call_timeout_enforced,
+            "notes": self.notes,
         }
+
+    def _head(self) -> str:
+        plan = self._plan()
+        extra = []
+        if plan.layout != "T":
+            extra.append(f"layout {layout_for(plan.layout).shape}")
+        if plan.outputs != ("advantages",):
+            extra.append(f"output {','.join(plan.outputs)}")
+        extra.append(f"{self.input_type} {self.dtype} inputs")
+        return f"{self.target} ({self.convention} convention, {', '.join(extra)}, seed {self.seed})"
+
+    def _timing(self) -> str:
+        if self.import_seconds:
+            return f"in {self.seconds:.2f} s (import {self.import_seconds:.2f} s)"
+        return f"in {self.seconds:.2f} s"
 
     def report(self) -> str:
         """The human-readable verdict (what ``verify-impl`` prints, and AssertionError says)."""
-        head = (
-            f"{self.target} ({self.convention} convention, {self.input_type} inputs, "
-            f"seed {self.seed})"
-        )
         note = [f"note: {self.call_timeout_note}"] if self.call_timeout_note else []
+        note += [f"note: {n}" for n in self.notes]
+        precision = []
+        if self.precision is not None:
+            precision = textwrap.wrap(
+                f"precision warning: {self.precision.text()}"
+                + ("" if self.strict_precision else " (--strict-precision makes this a failure)"),
+                width=100,
+                subsequent_indent="  ",
+            )
         if self.passed:
             verdict = (
-                f"PASS {head}: matches the reference on {self.examples} cases "
+                f"PASS {self._head()}: matches the reference on {self.examples} cases "
                 f"({self.edge_cases} edge cases + {self.examples - self.edge_cases} generated) "
-                f"in {self.seconds:.2f} s"
+                f"{self._timing()}"
             )
-            return "\n".join([verdict, *note])
-        lines = [f"FAIL {head}: counterexample after {self.examples} cases"]
-        lines += _describe(self.counterexample, self.convention)
+            return "\n".join([verdict, *precision, *note])
+        lines = [
+            f"FAIL {self._head()}: counterexample after {self.examples} cases {self._timing()}"
+        ]
+        lines += _describe(self.counterexample, self._plan())
         if self.counterexample is not None and self.counterexample.timed_out:
             lines += [
                 "diagnosis: a hang (an endless loop: an index that never moves, a condition",
@@ -344,7 +670,7 @@ class VerificationResult:
             lines.append("diagnosis: none (no known bug reproduces these outputs)")
         if self.failed_edge_cases:
             lines += _wrap_labels("failed edge cases: ", self.failed_edge_cases)
-        return "\n".join([*lines, *note])
+        return "\n".join([*lines, *precision, *note])
 
 
 def _wrap_labels(head: str, labels: list[str], width: int = 100) -> list[str]:
@@ -365,22 +691,28 @@ def _fmt(values: Any) -> str:
     return repr(values)
 
 
-def _describe(outcome: Outcome | None, convention: str) -> list[str]:
+def _describe(outcome: Outcome | None, plan: CallPlan) -> list[str]:
     if outcome is None:
         return []
-    inputs = jsonable_inputs(outcome.traj, convention)
-    width = max(len(n) for n in (*inputs, "expected"))
+    inputs = jsonable_inputs(outcome.traj, plan)
+    rows: list[tuple[str, Any]] = list(inputs.items())
+    expected = outcome.user_values(outcome.expected, plan)
+    got = outcome.user_values(outcome.got, plan) if outcome.comparable else None
+    if isinstance(expected, dict):
+        rows += [(f"expected {k}", v) for k, v in expected.items()]
+        if got is not None:
+            rows += [(f"got {k}", v) for k, v in got.items()]
+    else:
+        rows.append(("expected", expected))
+        if got is not None:
+            rows.append(("got", got))
+        elif outcome.got is not None:
+            rows.append(("got", outcome.got))
+    width = max(len(n) for n, _ in rows)
     lines = [f"  case: {outcome.label}"]
-    for name, value in (*inputs.items(), ("expected", outcome.expected)):
+    for name, value in rows:
         lines += textwrap.wrap(
             f"{name:<{width}} = {_fmt(value)}",
-            width=100,
-            initial_indent="  ",
-            subsequent_indent=" " * (width + 5),
-        )
-    if outcome.got is not None:
-        lines += textwrap.wrap(
-            f"{'got':<{width}} = {_fmt(outcome.got)}",
             width=100,
             initial_indent="  ",
             subsequent_indent=" " * (width + 5),
@@ -392,11 +724,10 @@ def _describe(outcome: Outcome | None, convention: str) -> list[str]:
     if outcome.confirmed_by_oracle:
         lines.append("  (expected: numeric.gae, confirmed by the SymPy oracle gae_sym.oracle)")
     if outcome.index is not None:
-        i = outcome.index if len(outcome.index) > 1 else outcome.index[0]
         at = outcome.index
         lines.append(
-            f"  first difference at index {i}: expected {float(outcome.expected[at])!r}, "
-            f"got {float(outcome.got[at])!r}"
+            f"  first difference at index {outcome.user_index(plan)}: expected "
+            f"{float(outcome.expected[at])!r}, got {float(outcome.got[at])!r}"
         )
         lines.append(
             f"  tolerance {outcome.tolerance.describe(_scale(outcome.traj, outcome.expected))}"
@@ -426,14 +757,32 @@ class _Stop(BaseException):
 TIMED_OUT_LABEL = "generated by hypothesis (not shrunk: a call that timed out is not retried)"
 
 
+@contextlib.contextmanager
+def _hypothesis_home_elsewhere() -> Any:
+    """Keep hypothesis's files (its cache of constants) out of the user's folder.
+
+    Hypothesis writes ``./.hypothesis`` unless told otherwise; while our search runs it
+    writes to the system's temporary folder, and the previous setting is restored.
+    """
+    from hypothesis import configuration
+
+    attribute = "__hypothesis_home_directory"
+    previous = getattr(configuration, attribute, None)
+    if previous is not None or os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        yield  # the caller chose a place already
+        return
+    configuration.set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "gae-sym-hypothesis"))
+    try:
+        yield
+    finally:
+        configuration.set_hypothesis_home_dir(previous)
+
+
 def _search(
-    func: Callable[..., Any],
-    plan: CallPlan,
+    call: Callable[[Trajectory, str], Outcome],
     strategy: Any,
     max_examples: int,
     seed: int,
-    call_timeout: float | None = None,
-    exit_if_stuck: bool = False,
 ) -> tuple[Outcome | None, int]:
     """Hypothesis search; return (shrunk failing outcome or None, number of calls made).
 
@@ -445,16 +794,17 @@ def _search(
     def check(traj: Trajectory) -> None:
         nonlocal calls
         calls += 1
-        outcome = run_case(
-            func, plan, traj, "generated by hypothesis, shrunk", call_timeout, exit_if_stuck
-        )
+        outcome = call(traj, "generated by hypothesis, shrunk")
         if outcome.timed_out:
             outcome.label = TIMED_OUT_LABEL
             raise _Stop(outcome)
         if not outcome.passed:
             last_failure[:] = [outcome]
             raise _Failure(outcome)
+        if outcome.precision_only is not None:
+            rounded.append(outcome)
 
+    rounded: list[Outcome] = []
     test = hypothesis_seed(seed)(
         settings(
             max_examples=max_examples,
@@ -468,7 +818,8 @@ def _search(
             print_blob=False,
         )(given(strategy)(check))
     )
-    with reporting.with_reporter(lambda *_: None):
+    _search.rounded = rounded  # type: ignore[attr-defined]
+    with reporting.with_reporter(lambda *_: None), _hypothesis_home_elsewhere():
         try:
             test()
         except (_Failure, _Stop) as failure:
@@ -478,6 +829,53 @@ def _search(
     return None, calls
 
 
+def _framework(input_type: str, func: Callable[..., Any]) -> str:
+    if input_type in ("torch", "jax"):
+        return input_type
+    module = getattr(func, "__module__", "") or ""
+    for name in ("torch", "jax"):
+        if module.split(".")[0] in (name, f"{name}rl", "rlax") or name in module:
+            return "jax" if name == "jax" or module.startswith("rlax") else "torch"
+    return "numpy"
+
+
+class _Jitted:
+    """``jax.jit(func)``, falling back to ``func`` for code that cannot be traced.
+
+    Jitted code compiles once per shape and dtype (the cases use few: :data:`JAX_LENGTHS`);
+    un-jitted, a ``lax.scan`` is traced again on every call. Python-level control flow on
+    the inputs (``if gamma == 0:``) cannot be traced: such a function runs un-jitted.
+    """
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        import jax
+
+        self.func = func
+        self.jitted = jax.jit(func)
+        self.traceable = True
+        self.__name__ = getattr(func, "__name__", "f")
+        self.__qualname__ = getattr(func, "__qualname__", self.__name__)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.traceable:
+            import jax
+
+            try:
+                return jax.block_until_ready(self.jitted(*args, **kwargs))
+            except (jax.errors.ConcretizationTypeError, jax.errors.TracerBoolConversionError):
+                self.traceable = False
+            except jax.errors.TracerIntegerConversionError:
+                self.traceable = False
+        return self.func(*args, **kwargs)
+
+
+def _enable_jax_float64(dtype: np.dtype) -> None:
+    if dtype.itemsize >= 8:
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+
+
 def verify(
     func: Callable[..., Any],
     convention: str = "canonical",
@@ -485,48 +883,110 @@ def verify(
     input_type: str = "numpy",
     max_examples: int = 200,
     seed: int = 0,
-    dtype: np.dtype | type = np.float64,
+    dtype: np.dtype | type | str = np.float64,
     max_length: int = 64,
-    batch_shape: tuple[int, ...] | Any = (),
+    batch_shape: tuple[int, ...] | Any = None,
     target: str | None = None,
     call_timeout: float | None = CALL_TIMEOUT,
     exit_if_stuck: bool = False,
+    args: str | dict[str, str] | None = None,
+    layout: str = "T",
+    output: str | tuple[str, ...] = ("advantages",),
+    strict_precision: bool = False,
+    jit: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+    started: float | None = None,
 ) -> VerificationResult:
     """Property-test ``func`` (a GAE implementation of ``convention``) against the reference.
 
-    Raises ``TypeError`` when ``func`` cannot be called with the convention's arguments.
-    ``dtype`` is the dtype of the generated input arrays; ``batch_shape`` (``canonical``
-    only) adds batch dimensions to the generated cases (edge cases stay 1-D).
+    Raises ``TypeError`` when ``func`` cannot be called with the convention's arguments
+    (``args`` maps input names to the function's parameters: ``"rewards=rew,lam=lmbda"``),
+    ``ValueError`` for an unknown convention, layout or output. ``dtype`` is the dtype of
+    the input arrays; ``layout`` their shape (``T``, ``T,N``, ``T,N,1``, ``N,T``, ``N,T,1``,
+    ``time-major``, ``batch-major``; batched layouts draw N in 1..4, and the edge cases
+    become 3 columns with different done patterns); ``batch_shape`` overrides the batch
+    shape drawn (time-major ``T`` layout only, as before). ``output`` names what the function
+    returns (``advantages``, ``returns``, or a tuple ``advantages,returns``).
+
+    ``input_type="jax"`` calls ``jax.jit(func)`` (``jit=False``: as it is) on cases whose
+    T and N are those of the edge cases, so that it compiles once per edge case at most;
+    float64 inputs turn on ``jax_enable_x64``. A result right at float32 precision only
+    passes with a precision warning, or fails with ``strict_precision``.
 
     A call that runs longer than ``call_timeout`` seconds (None, 0 or inf: no limit) is stopped
     and ends the run as the counterexample. The limit is enforced with SIGALRM in the main
     thread only (elsewhere a ``RuntimeWarning`` says so) and cannot stop C code that never
     returns to Python; ``exit_if_stuck=True`` (for command-line use: it ends the process)
     then exits with status 1 after a grace period, printing where the code is stuck.
+    ``progress(done, total)`` is called after each call; ``started`` (a
+    ``time.perf_counter()`` value) is when the run began for the reported time (the CLI
+    passes the time before it imported the user's module).
     """
     start = time.perf_counter()
-    plan = plan_call(func, convention, input_type)
+    run_started = start if started is None else started
     dtype = np.dtype(dtype)
+    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype.name}")
+    plan = plan_call(func, convention, input_type, args=args, layout=layout, outputs=output)
+    chosen_layout = layout_for(plan.layout)
     if call_timeout is not None and not call_timeout >= 0:
         raise ValueError(f"call_timeout must be >= 0 seconds (or None), got {call_timeout!r}")
     if call_timeout is not None and math.isinf(call_timeout):
         call_timeout = None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
     enforced, why_not = limit_enforceable()
     enforced = enforced and bool(call_timeout)
     note = ""
     if call_timeout and not enforced:
         note = f"the {call_timeout:g} s call time limit was not enforced: {why_not}"
         warnings.warn(note, RuntimeWarning, stacklevel=2)
-    edges = [(label, _as_dtype(traj, dtype)) for label, traj in edge_cases(convention, seed)]
+    notes: list[str] = []
+    called = func
+    jax_sizes = input_type == "jax"
+    if input_type == "jax":
+        _enable_jax_float64(dtype)
+        if jit:
+            called = _Jitted(func)
+    warm_reference(dtype)
+    total = 0
+    done = 0
+
+    def call(traj: Trajectory, label: str) -> Outcome:
+        nonlocal done
+        outcome = run_case(called, plan, traj, label, call_timeout, exit_if_stuck, strict_precision)
+        done += 1
+        if progress is not None:
+            progress(done, total)
+        return outcome
+
+    edges = []
+    for label, traj in edge_cases(convention, seed):
+        traj = _as_dtype(traj, dtype)
+        if chosen_layout.batched:
+            traj = batched(traj, convention, EDGE_CASE_COLUMNS, seed)
+        elif batch_shape:
+            pass  # edge cases stay 1-D with an explicit batch_shape (generated cases only)
+        edges.append((label, traj))
+    total = len(edges) + max_examples
     outcomes: list[Outcome] = []
     for label, traj in edges:
-        outcome = run_case(func, plan, traj, f"edge case: {label}", call_timeout, exit_if_stuck)
+        outcome = call(traj, f"edge case: {label}")
         outcomes.append(outcome)
         if outcome.timed_out:  # a hanging function would cost the limit on every case
             break
     failed = [o for o in outcomes if not o.passed]
     hung = next((o for o in outcomes if o.timed_out), None)
     generated, calls = hung, 0
+    rounded: list[Outcome] = []
+    if batch_shape is None or batch_shape == ():
+        if chosen_layout.batched:
+            sizes = (EDGE_CASE_COLUMNS,) if jax_sizes else range(1, 5)
+            batch_shape = st.sampled_from([(n,) for n in sizes])
+        else:
+            batch_shape = ()
+    elif chosen_layout.batched is False and batch_shape and plan.layout == "T":
+        pass  # the library's old use: canonical with extra batch dimensions, time-major
     # Short segments first (as QuickCheck grows its size parameter): most bugs show there,
     # and shrinking a short counterexample is cheap. Then the full length range.
     short = min(SHORT_LENGTH, max_length)
@@ -536,12 +996,19 @@ def verify(
     ):
         if generated is not None or stage_examples == 0:
             continue
+        lengths = None
+        if jax_sizes:
+            known = sorted({traj.length for _, traj in edges})
+            lengths = st.sampled_from([n for n in known if n <= stage_length] or [1])
         strategy = trajectories(
-            convention, dtype=dtype, max_length=stage_length, batch_shape=batch_shape
+            convention,
+            dtype=dtype,
+            max_length=stage_length,
+            batch_shape=batch_shape,
+            lengths=lengths,
         )
-        generated, stage_calls = _search(
-            func, plan, strategy, stage_examples, seed, call_timeout, exit_if_stuck
-        )
+        generated, stage_calls = _search(call, strategy, stage_examples, seed)
+        rounded += _search.rounded  # type: ignore[attr-defined]
         calls += stage_calls
     counterexample = generated
     if counterexample is None and failed:
@@ -551,7 +1018,31 @@ def verify(
         _confirm_with_oracle(counterexample)
         # A hang is the verdict; a bug matching the other outputs would describe other cases.
         if not counterexample.timed_out:
-            diagnosis = diagnose([*outcomes, counterexample], convention)
+
+            def probe(traj: Trajectory) -> Outcome:
+                return call(traj, counterexample.label)
+
+            diagnosis = diagnose_exception(counterexample, outcomes, probe)
+            if diagnosis is None and strict_precision and counterexample.precision_only:
+                note_ = precision_note([counterexample], _framework(input_type, func), plan.outputs)
+                if note_ is not None and note_.source is not None:
+                    diagnosis = Diagnosis(note_.source, 1, 1, True, note_.text())
+            if diagnosis is None:
+                diagnosis = diagnose([*outcomes, counterexample], convention, plan.outputs)
+                if diagnosis is not None and diagnosis.exact:
+                    told = tell_apart(counterexample, diagnosis, convention, plan.outputs, probe)
+                    if told is not counterexample:
+                        _confirm_with_oracle(told)
+                        counterexample = told
+    if isinstance(called, _Jitted) and not called.traceable:
+        notes.append("the function could not be traced by jax.jit: it ran un-jitted (slower)")
+    precision = precision_note(
+        [*outcomes, *rounded, *([counterexample] if counterexample else [])],
+        _framework(input_type, func),
+        plan.outputs,
+    )
+    if diagnosis is not None:
+        diagnosis = dataclasses.replace(diagnosis, bug=diagnosis.bug.in_convention(convention))
     return VerificationResult(
         target=target or getattr(func, "__qualname__", repr(func)),
         convention=convention,
@@ -563,10 +1054,16 @@ def verify(
         counterexample=counterexample,
         diagnosis=diagnosis,
         failed_edge_cases=[o.label.removeprefix("edge case: ") for o in failed],
-        seconds=time.perf_counter() - start,
+        seconds=time.perf_counter() - run_started,
         call_timeout=call_timeout or None,
         call_timeout_enforced=enforced,
         call_timeout_note=note,
+        plan=plan,
+        dtype=dtype.name,
+        precision=precision,
+        strict_precision=strict_precision,
+        import_seconds=0.0 if started is None else start - started,
+        notes=notes,
     )
 
 
@@ -580,11 +1077,14 @@ def _confirm_with_oracle(outcome: Outcome) -> None:
 
     traj = outcome.traj
     proven = oracle.gae(*traj.arrays, gamma=traj.gamma, lam=traj.lam)
-    tolerance = tolerance_for(traj.dtype, outcome.expected.dtype)
-    if mismatches(proven, outcome.expected, tolerance, _scale(traj, proven)).any():
+    advantages = outcome.expected if outcome.expected.shape == proven.shape else None
+    if advantages is None:  # returns, or a tuple: compare the advantages part
+        advantages = reference_outputs(traj, ("advantages",))
+    tolerance = tolerance_for(traj.dtype, advantages.dtype)
+    if mismatches(proven, advantages, tolerance, _scale(traj, proven)).any():
         raise RuntimeError(
             "internal error: numeric.gae and gae_sym.oracle disagree on "
-            f"{traj!r}: {outcome.expected.tolist()} vs {proven.tolist()}; please report it"
+            f"{traj!r}: {advantages.tolist()} vs {proven.tolist()}; please report it"
         )
     outcome.confirmed_by_oracle = True
 
@@ -603,17 +1103,22 @@ def assert_gae_matches(
     input_type: str = "numpy",
     max_examples: int = 100,
     seed: int = 0,
-    dtype: np.dtype | type = np.float64,
+    dtype: np.dtype | type | str = np.float64,
     max_length: int = 64,
-    batch_shape: tuple[int, ...] | Any = (),
+    batch_shape: tuple[int, ...] | Any = None,
     call_timeout: float | None = CALL_TIMEOUT,
+    args: str | dict[str, str] | None = None,
+    layout: str = "T",
+    output: str | tuple[str, ...] = ("advantages",),
+    strict_precision: bool = False,
 ) -> VerificationResult:
     """Assert that ``func`` computes GAE(γ, λ) in ``convention``; for use in a pytest test.
 
     Raises ``AssertionError`` whose message holds the shrunk counterexample (inputs,
-    expected, got, first differing index) and the diagnosis; returns the result otherwise.
-    A call running longer than ``call_timeout`` seconds (None: no limit) is stopped and
-    reported as the counterexample (main thread only: see :func:`verify`).
+    expected, got, first differing index) and the diagnosis; returns the result otherwise
+    (with ``precision_warning`` set when it is right at float32 precision only). The
+    arguments are :func:`verify`'s. Hypothesis's files go to the system's temporary folder,
+    not to the current one.
     """
     __tracebackhide__ = True  # pytest shows the message, not this frame
     result = verify(
@@ -626,6 +1131,10 @@ def assert_gae_matches(
         max_length=max_length,
         batch_shape=batch_shape,
         call_timeout=call_timeout,
+        args=args,
+        layout=layout,
+        output=output,
+        strict_precision=strict_precision,
         target=getattr(func, "__module__", "?") + ":" + getattr(func, "__qualname__", "?"),
     )
     if not result.passed:

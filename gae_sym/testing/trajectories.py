@@ -9,11 +9,19 @@ of this record; the strategies only generate what the chosen convention can expr
 - ``lecture``: one segment, no done inside, ``next_values = values[1:] + [next_value]``;
 - ``masked``: terminations anywhere (``masks[t] = 0``), no truncation inside the segment;
 - ``canonical``: terminations and truncations anywhere; at a done step ``next_values[t]`` is
-  the value of the final observation, which differs from ``values[t + 1]`` (the reset state).
+  the value of the final observation, which differs from ``values[t + 1]`` (the reset state);
+- ``episode-start`` (CleanRL, SB3, baselines): terminations anywhere, no truncation inside
+  (``dones[t]`` says s_t began an episode; ``started`` holds ``dones[0]``, the flag of the
+  step before the segment, drawn at random: a correct function never reads it);
+- ``discount`` (rlax): terminations anywhere as per-step discounts γ(1 − terminated_t).
+
+What each convention can express is the table :data:`EXPRESSES` (terminations, truncations);
+a new convention adds a row there and one in :mod:`gae_sym.testing.conventions`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,7 +29,15 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-CONVENTIONS = ("lecture", "masked", "canonical")
+# convention -> (can hold terminations inside the segment, can hold truncations inside it)
+EXPRESSES: dict[str, tuple[bool, bool]] = {
+    "lecture": (False, False),
+    "masked": (True, False),
+    "canonical": (True, True),
+    "episode-start": (True, False),
+    "discount": (True, False),
+}
+CONVENTIONS = tuple(EXPRESSES)
 
 # Shrinking moves towards the first entry, so minimal counterexamples use γ = λ = 0.5.
 NOTABLE_DISCOUNTS = (0.5, 0.0, 1.0, 0.9, 0.99, 0.95)
@@ -42,6 +58,9 @@ class Trajectory:
     truncated: np.ndarray
     gamma: float
     lam: float
+    # Whether s_0 began a new episode (the episode-start convention's dones[0], shape
+    # ``batch``); it changes no advantage, so None (False) everywhere else.
+    started: np.ndarray | None = None
 
     @property
     def length(self) -> int:
@@ -76,6 +95,12 @@ class Trajectory:
             f"lam={self.lam}, terminated={np.flatnonzero(self.terminated).tolist()}, "
             f"truncated={np.flatnonzero(self.truncated).tolist()})"
         )
+
+    def start_flags(self) -> np.ndarray:
+        """:attr:`started` as a bool array of shape ``batch`` (False when not set)."""
+        if self.started is None:
+            return np.zeros(self.batch_shape, dtype=bool)
+        return np.asarray(self.started, dtype=bool).reshape(self.batch_shape)
 
 
 def segment(
@@ -136,13 +161,16 @@ def _resolve_rates(
 ) -> tuple[float, float]:
     if convention not in CONVENTIONS:
         raise ValueError(f"unknown convention {convention!r}; use one of {', '.join(CONVENTIONS)}")
-    default_term = 0.0 if convention == "lecture" else DEFAULT_TERMINATION_RATE
-    default_trunc = DEFAULT_TRUNCATION_RATE if convention == "canonical" else 0.0
+    terminations, truncations = EXPRESSES[convention]
+    default_term = DEFAULT_TERMINATION_RATE if terminations else 0.0
+    default_trunc = DEFAULT_TRUNCATION_RATE if truncations else 0.0
     term = default_term if termination_rate is None else float(termination_rate)
     trunc = default_trunc if truncation_rate is None else float(truncation_rate)
-    if convention == "lecture" and term > 0:
-        raise ValueError("the lecture convention has no done flags: termination_rate must be 0")
-    if convention != "canonical" and trunc > 0:
+    if not terminations and term > 0:
+        raise ValueError(
+            f"the {convention} convention has no done flags: termination_rate must be 0"
+        )
+    if not truncations and trunc > 0:
         raise ValueError(
             f"the {convention} convention cannot express a truncation inside the segment: "
             "truncation_rate must be 0 (use convention='canonical')"
@@ -166,11 +194,13 @@ def trajectories(
     value_range: tuple[float, float] = (-10.0, 10.0),
     gammas: st.SearchStrategy[float] | None = None,
     lams: st.SearchStrategy[float] | None = None,
+    lengths: st.SearchStrategy[int] | None = None,
 ) -> st.SearchStrategy[Trajectory]:
     """Hypothesis strategy for :class:`Trajectory` cases that ``convention`` can express.
 
-    ``batch_shape`` (a tuple or a strategy of tuples) adds trailing batch dimensions
-    (``canonical`` only: the other two conventions take one 1-D segment). Rates are
+    ``batch_shape`` (a tuple or a strategy of tuples) adds trailing batch dimensions, one
+    done pattern per column. ``lengths`` replaces the uniform T in [min_length,
+    max_length] (``verify`` draws from a few sizes for jitted JAX code). Rates are
     per-step probabilities (defaults: terminations 0.15 except ``lecture``, truncations 0.1
     for ``canonical`` only). ``gammas``/``lams`` default to :func:`discounts`. Arrays
     shrink towards 0, γ and λ towards 0.5. A request the convention cannot express is a
@@ -179,14 +209,15 @@ def trajectories(
     term_rate, trunc_rate = _resolve_rates(convention, termination_rate, truncation_rate)
     if not 1 <= min_length <= max_length:
         raise ValueError(f"need 1 <= min_length <= max_length, got {min_length}, {max_length}")
-    if convention != "canonical" and (
-        isinstance(batch_shape, st.SearchStrategy) or tuple(batch_shape)
-    ):
-        raise ValueError(f"the {convention} convention takes 1-D inputs: batch_shape must be ()")
     batches = batch_shape if isinstance(batch_shape, st.SearchStrategy) else st.just(batch_shape)
+    # The reference kernels load now, not in the first timed example of a test that uses
+    # them (hypothesis's deadline; issue 18: the numba warm-up failed a test run alone).
+    from gae_sym.testing.conventions import warm_reference
+
+    warm_reference(dtype)
     return _trajectories(
         convention,
-        st.integers(min_length, max_length),
+        lengths if lengths is not None else st.integers(min_length, max_length),
         batches,
         np.dtype(dtype),
         term_rate,
@@ -229,7 +260,10 @@ def _trajectories(
         # Where an episode ended, V(s'_t) is the final observation's value, not V(s_{t+1}).
         final_values = draw(floats(value_range))
         next_values = np.where(terminated | truncated, final_values, next_values)
-    return Trajectory(rewards, values, next_values, terminated, truncated, draw(gammas), draw(lams))
+    started = draw(hnp.arrays(bool, batch)) if convention == "episode-start" else None
+    return Trajectory(
+        rewards, values, next_values, terminated, truncated, draw(gammas), draw(lams), started
+    )
 
 
 def edge_cases(convention: str, seed: int = 0) -> list[tuple[str, Trajectory]]:
@@ -274,7 +308,11 @@ def edge_cases(convention: str, seed: int = 0) -> list[tuple[str, Trajectory]]:
         ("plain segment", case(7, 0.9, 0.8)),
         ("long segment (T = 50)", case(50, 0.99, 0.95)),
     ]
-    if convention in ("masked", "canonical"):
+    if convention == "episode-start":
+        # dones[0] = True: an episode began at s_0 (a correct function never reads it)
+        started = dataclasses.replace(case(5, 0.9, 0.8, terminated=[1]), started=np.array(True))
+        cases.append(("episode began at the first step", started))
+    if EXPRESSES[convention][0]:
         cases += [
             ("terminal last step", case(4, 0.9, 0.8, terminated=[3])),
             ("single terminal step (T = 1)", case(1, 0.9, 0.8, terminated=[0])),
@@ -286,7 +324,7 @@ def edge_cases(convention: str, seed: int = 0) -> list[tuple[str, Trajectory]]:
                 case(64, 0.99, 0.95, terminated=[9, 30, 31, 55]),
             ),
         ]
-    if convention == "canonical":
+    if EXPRESSES[convention][1]:
         cases += [
             ("truncation in the middle", case(7, 0.9, 0.8, truncated=[3])),
             ("truncated last step", case(4, 0.9, 0.8, truncated=[3])),
@@ -295,3 +333,51 @@ def edge_cases(convention: str, seed: int = 0) -> list[tuple[str, Trajectory]]:
             ("long segment with dones (T = 64)", case(64, 0.99, 0.95, [7, 40], [20, 21, 50])),
         ]
     return cases
+
+
+def batched(traj: Trajectory, convention: str, columns: int = 3, seed: int = 0) -> Trajectory:
+    """A 1-D case as column 0 of a ``(T, columns)`` case; the other columns differ.
+
+    Column 1 has the flags of column 0 one step later (or a termination in the middle when
+    column 0 has none and the convention holds terminations), column 2 has no flags, so a
+    function that mixes up columns or ignores the batch axis is caught by the fixed cases.
+    Rewards and values of the added columns are random with two decimals, fixed by ``seed``.
+    """
+    if traj.batch_shape:
+        raise ValueError("batched() takes a 1-D case")
+    rng = np.random.default_rng(seed + 7919 * traj.length)
+    length = traj.length
+    terminations, _ = EXPRESSES[convention]
+    term_cols = [traj.terminated, np.roll(traj.terminated, 1), np.zeros(length, bool)]
+    trunc_cols = [traj.truncated, np.roll(traj.truncated, 1), np.zeros(length, bool)]
+    if not traj.done.any() and terminations and length > 1:
+        term_cols[1] = np.zeros(length, bool)
+        term_cols[1][length // 2] = True
+    cols = []
+    for c in range(columns):
+        if c == 0:
+            cols.append(traj)
+            continue
+        k = min(c, 2)
+        rewards = rng.uniform(-2.0, 2.0, length).round(2)
+        values = rng.uniform(-2.0, 2.0, length).round(2)
+        final = rng.uniform(-2.0, 2.0, length).round(2)
+        cols.append(
+            segment(
+                rewards,
+                values,
+                round(float(rng.uniform(-2.0, 2.0)), 2),
+                gamma=traj.gamma,
+                lam=traj.lam,
+                terminated=term_cols[k],
+                truncated=trunc_cols[k],
+                final_values=final if convention == "canonical" else None,
+                dtype=traj.dtype,
+            )
+        )
+    stack = {
+        name: np.stack([getattr(col, name) for col in cols], axis=1)
+        for name in ("rewards", "values", "next_values", "terminated", "truncated")
+    }
+    started = np.array([bool(col.start_flags()) for col in cols])
+    return Trajectory(**stack, gamma=traj.gamma, lam=traj.lam, started=started)

@@ -163,7 +163,6 @@ EXPECTED = {
     "appended_not_reversed": "output-not-reversed",
     "forward_loop": "forward-recursion",
     "td_errors_only": "td-errors-instead-of-advantages",
-    "float32_buffer": "float32-accumulation",
     "fixed_horizon": "",
     "discount_powers": "",
     "includes_bootstrap_step": "",
