@@ -89,6 +89,78 @@ def test_run_key_is_the_whole_config_normalised():
         RunConfig("reinforce", 0.99, 0.5, 3e-3, 1, 1000)
 
 
+def test_experiments_plan_is_the_experiments_module_plan_as_sweep_runs():
+    from numeric.sweep import as_experiment_record, experiments_plan
+    from numeric.sweep.learners import cartpole_experiments
+
+    specs = cartpole_experiments().plan(quick=False)
+    configs = experiments_plan()
+    assert len(configs) == len(specs) == len({c.key for c in configs})
+    assert [(c.variant, c.seed, c.lr, c.label) for c in configs] == [
+        (s.variant, s.seed, s.lr, s.label) for s in specs
+    ]
+    bugs = {c.label: dict(c.overrides) for c in configs if c.overrides}
+    assert bugs["critic-target-not-detached"] == {"critic_target_detached": False}
+    assert bugs["actor-sign-flipped"] == {"actor_sign_flipped": True}
+    sweep_budget = next(c for c in configs if c.label == "lr-sweep")
+    assert (sweep_budget.max_env_steps, sweep_budget.max_seconds) == (150_000, 30.0)
+    assert all(c.keep_episode_returns for c in configs)
+    record = {
+        "config": configs[0].as_dict(),
+        "episodes": 3,
+        "env_steps": 60,
+        "train_seconds": 0.5,
+        "solved": False,
+        "steps_to_solve": None,
+        "solved_at_episode": None,
+        "final_mean_return": 20.0,
+        "episode_returns": [20, 20, 20],
+        "max_abs_diff": 1e-7,
+        "agree": True,
+    }
+    converted = as_experiment_record(record)
+    assert set(converted) == {
+        "variant",
+        "seed",
+        "lr",
+        "label",
+        "episodes",
+        "env_steps",
+        "seconds",
+        "solved",
+        "solved_at_episode",
+        "solved_at_step",
+        "mean_return_last_100",
+        "episode_returns",
+        "max_abs_diff",
+        "agree",
+    }
+
+
+def test_a_run_passes_its_overrides_to_the_learner_and_records_the_check():
+    from numeric.sweep.run import learner_config, run_config
+
+    config = RunConfig(
+        "lecture",
+        0.99,
+        0.95,
+        3e-3,
+        1,
+        300,
+        overrides=(("actor_sign_flipped", True),),
+        keep_episode_returns=True,
+    )
+    assert learner_config(config).actor_sign_flipped is True
+    assert learner_config(config).max_seconds == math.inf  # no wall-clock budget by default
+    record = run_config(config.as_dict())
+    assert record["status"] == "ok", record.get("traceback")
+    assert record["key"] == config.key and record["env_steps"] >= 300
+    assert record["agree"] is True and record["rollouts_checked"] >= 1
+    assert sum(record["episode_returns"]) == record["env_steps"]  # +1 per step, lecture loop
+    bad = run_config({**config.as_dict(), "overrides": {"no_such_option": 1}})
+    assert bad["status"] == "error" and "no_such_option" in bad["error"]
+
+
 # --- the journal ---------------------------------------------------------------------------------
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
+import signal
 import sys
 import time
 from pathlib import Path
@@ -52,7 +54,7 @@ Writes into DIR:
 A run that raises is recorded with its error and the sweep goes on. Ctrl-C stops cleanly
 (the runs in flight are cancelled) and prints the command that resumes; --resume skips every
 run already recorded in DIR/runs.jsonl (--retry-failed also reruns the failed ones).
---experiments runs the runs of 'python -m numeric.cartpole_experiments' (default settings,
+--experiments runs the runs of 'python -m numeric.cartpole.experiments' (default settings,
 learning-rate sweep, the collapse, the bug variants) through the same machinery and also
 writes DIR/runs.json in that module's format.
 
@@ -155,7 +157,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--experiments",
         choices=("full", "quick"),
         default=None,
-        help="instead of a grid: the runs of numeric.cartpole_experiments (quick: one seed each)",
+        help="instead of a grid: the runs of numeric.cartpole.experiments (quick: one seed each)",
     )
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     parser.add_argument(
@@ -251,11 +253,15 @@ def run(args: argparse.Namespace) -> int:
         Journal,
         JournalError,
         RayUnavailable,
+        SweepAborted,
         SweepInterrupted,
         read_records,
         run_sweep,
     )
     from numeric.sweep.journal import RUNS_FILE
+    from numeric.sweep.learners import cartpole_experiments
+
+    cartpole_experiments()  # the learners import here, or no run could (a clear error, not 240)
 
     configs, command = plan(args)
     out: Path = args.out
@@ -283,6 +289,7 @@ def run(args: argparse.Namespace) -> int:
 
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     interrupted = False
+    aborted: str | None = None
     outcome = None
     try:
         with Journal(out) as journal:
@@ -300,6 +307,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(error)) from error
     except SweepInterrupted as stop:
         interrupted, outcome = True, stop.outcome
+    except SweepAborted as stop:
+        aborted, outcome = str(stop), stop.outcome
     except OSError as error:
         raise UserError(f"cannot write into --out {out}: {error}") from error
 
@@ -307,6 +316,14 @@ def run(args: argparse.Namespace) -> int:
     document = write_results(out, records, configs, command, started, outcome, interrupted)
     if args.experiments:
         _write_experiment_runs(out, records, configs)
+    if aborted:
+        print(
+            f"sweep: stopped: the first runs all failed with the same error, so every run "
+            f"would: {aborted}\n  (see the traceback in {out / RUNS_FILE}; fix it, then resume "
+            f"with --resume --retry-failed)",
+            file=log,
+        )
+        document["exit_status"], document["aborted"] = 1, aborted
     if interrupted:
         done = sum(1 for c in configs if c.key in {r["key"] for r in records})
         print(
@@ -323,7 +340,34 @@ def run(args: argparse.Namespace) -> int:
     return document["exit_status"]
 
 
+def _stop_cleanly_on_signals() -> dict[int, Any]:
+    """SIGINT and SIGTERM stop the sweep as Ctrl-C does; the previous handlers, to restore.
+
+    A sweep started in the background (``... &`` in a script) inherits an *ignored* SIGINT, and
+    a batch scheduler stops jobs with SIGTERM: both must still end in a clean, resumable stop.
+    """
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # not the main thread (an embedding program): leave signals alone
+        with contextlib.suppress(ValueError):
+            previous[sig] = signal.signal(sig, interrupt)
+    return previous
+
+
 def _run_with_progress(run_sweep, todo, journal, args) -> Any:
+    previous = _stop_cleanly_on_signals()
+    try:
+        return _run_with_bar(run_sweep, todo, journal, args)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run_with_bar(run_sweep, todo, journal, args) -> Any:
     with progress_bar(total=len(todo), desc="sweep", unit="run", log_every_s=30.0) as bar:
         state = {"failed": 0, "disagree": 0}
 

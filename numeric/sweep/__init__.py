@@ -9,7 +9,7 @@
 
 * :mod:`numeric.sweep.grid`: :class:`RunConfig` (one run, identified by its whole config),
   :func:`grid` (a product of settings), :func:`experiments_plan` (the runs of
-  ``numeric.cartpole_experiments`` as sweep runs);
+  ``numeric.cartpole.experiments`` as sweep runs);
 * :mod:`numeric.sweep.run`: :func:`run_config`, one run on a worker (single-threaded torch and
   numba, the kernel check on every rollout), returning its record; a run that raises gives an
   error record instead;
@@ -22,7 +22,14 @@ matplotlib, so the notes can use them without importing this package). ``gae-sym
 the command line.
 """
 
-from numeric.sweep.engine import Progress, RayUnavailable, SweepInterrupted, SweepOutcome, run_sweep
+from numeric.sweep.engine import (
+    Progress,
+    RayUnavailable,
+    SweepAborted,
+    SweepInterrupted,
+    SweepOutcome,
+    run_sweep,
+)
 from numeric.sweep.grid import RunConfig, experiments_plan, grid, run_key
 from numeric.sweep.journal import Journal, JournalError, latest_by_key, read_records
 from numeric.sweep.run import as_experiment_record, run_config
@@ -33,6 +40,7 @@ __all__ = [
     "Progress",
     "RayUnavailable",
     "RunConfig",
+    "SweepAborted",
     "SweepInterrupted",
     "SweepOutcome",
     "as_experiment_record",

@@ -105,6 +105,21 @@ class SweepInterrupted(Exception):
         self.outcome = outcome
 
 
+class SweepAborted(RuntimeError):
+    """The first runs all failed with the same error: a broken setup, not a bad run.
+
+    (A package missing on a cluster node, a learner that no longer imports.) Recording the same
+    error for every run of the grid would only hide it; the records written so far are kept.
+    """
+
+    def __init__(self, error: str, outcome: SweepOutcome) -> None:
+        super().__init__(error)
+        self.outcome = outcome
+
+
+ABORT_AFTER_SAME_FAILURES = 3
+
+
 class RayUnavailable(RuntimeError):
     """Ray is not installed, or the cluster at ``--address`` cannot be reached."""
 
@@ -133,6 +148,9 @@ def start_ray(address: str | None, num_cpus: int | None) -> tuple[Any, bool]:
     quiet = {"include_dashboard": False, "logging_level": "ERROR", "log_to_driver": False}
     try:
         if address is None:
+            # Ray lowers its workers' priority by 15 (to 19 under `nice -n 10`), below every
+            # other job here; let them keep the driver's niceness: `nice` decides, as it says.
+            os.environ.setdefault("RAY_worker_niceness", "0")
             ray.init(num_cpus=num_cpus or os.cpu_count(), **quiet)
         else:
             ray.init(address=address, **quiet)
@@ -185,6 +203,7 @@ def run_sweep(
         task = ray.remote(num_cpus=1, max_retries=0)(_task)
         pending = deque(configs)
         in_flight: dict[Any, tuple[RunConfig, float]] = {}
+        first_errors: list[str | None] = []
         t_start = time.perf_counter()
         try:
             while pending or in_flight:
@@ -216,6 +235,11 @@ def run_sweep(
                     progress.last = record
                     if on_progress is not None:
                         on_progress(progress)
+                    first_errors.append(record.get("error") if record["status"] != "ok" else None)
+                    if _same_failure(first_errors, len(configs)):
+                        for other in in_flight:
+                            ray.cancel(other, force=True)
+                        raise SweepAborted(str(first_errors[0]), outcome)
         except KeyboardInterrupt:
             for ref in in_flight:
                 ray.cancel(ref, force=True)
@@ -226,6 +250,14 @@ def run_sweep(
     finally:
         if started_here:
             ray.shutdown()
+
+
+def _same_failure(errors: list[str | None], total: int) -> bool:
+    """The first ``ABORT_AFTER_SAME_FAILURES`` runs (all of them, if fewer) failed alike."""
+    n = min(ABORT_AFTER_SAME_FAILURES, total)
+    if total < 2 or len(errors) != n:
+        return False
+    return errors[0] is not None and all(e == errors[0] for e in errors)
 
 
 def _result(ray: Any, ref: Any, config: RunConfig) -> dict[str, Any]:
@@ -246,6 +278,7 @@ def _result(ray: Any, ref: Any, config: RunConfig) -> dict[str, Any]:
 __all__ = [
     "Progress",
     "RayUnavailable",
+    "SweepAborted",
     "SweepInterrupted",
     "SweepOutcome",
     "probe_overhead",

@@ -121,7 +121,7 @@ def _unique(configs: Iterable[RunConfig]) -> Iterable[RunConfig]:
 
 
 def experiments_plan(quick: bool = False) -> list[RunConfig]:
-    """The runs of ``numeric.cartpole_experiments`` (default settings of both learners, the
+    """The runs of ``numeric.cartpole.experiments`` (default settings of both learners, the
     learning-rate sweep, the collapse, the two bug variants) as sweep runs.
 
     Budgets are the experiment's own (its ``max_env_steps``/``max_seconds`` overrides, else the
@@ -138,7 +138,7 @@ def experiments_plan(quick: bool = False) -> list[RunConfig]:
         max_env_steps = int(overrides.pop("max_env_steps", defaults.max_env_steps))
         max_seconds = float(overrides.pop("max_seconds", defaults.max_seconds))
         if quick:
-            max_seconds *= 0.25  # as ``python -m numeric.cartpole_experiments --quick``
+            max_seconds *= 0.25  # as ``python -m numeric.cartpole.experiments --quick``
         configs.append(
             RunConfig(
                 variant=spec.variant,

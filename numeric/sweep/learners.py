@@ -1,4 +1,4 @@
-"""The one place the sweep imports the CartPole learners from (they may move; follow them here)."""
+"""The one place the sweep imports the CartPole learners from (if they move, follow them here)."""
 
 from __future__ import annotations
 

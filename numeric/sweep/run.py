@@ -172,7 +172,7 @@ def failed_record(
 
 
 def as_experiment_record(record: dict[str, Any]) -> dict[str, Any]:
-    """A sweep record in the format of ``numeric.cartpole_experiments``' ``runs.json``."""
+    """A sweep record in the format of ``numeric.cartpole.experiments``' ``runs.json``."""
     config = record["config"]
     return {
         "variant": config["variant"],
