@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sympy import Q, Sum, oo
 
-from derivations._common import BOUNDED_DELTA, LAMBDA_LT_1, SEGMENT, times
+from derivations._common import BOUNDED_DELTA, LAMBDA_LT_1, times
 from gae_sym.estimators import gae, gae_weighted_average
 from gae_sym.proof import (
     Canonicalise,
@@ -66,7 +66,7 @@ PROOF = Proof(
             Canonicalise(),
         ),
     ],
-    assumptions=["lambda-lt-1", "bounded-delta", "segment"],
+    assumptions=["lambda-lt-1", "bounded-delta"],
 )
 
 DERIVATION = Derivation(
@@ -81,6 +81,6 @@ DERIVATION = Derivation(
         r"the TD error $l$ steps ahead enters every $\hat{A}^{(n)}_t$ with $n > l$, and "
         r"those weights add up to $\lambda^{l}$."
     ),
-    assumptions=[LAMBDA_LT_1, BOUNDED_DELTA, SEGMENT],
+    assumptions=[LAMBDA_LT_1, BOUNDED_DELTA],
     proofs=[PROOF],
 )

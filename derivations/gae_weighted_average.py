@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sympy import Sum
 
-from derivations._common import HORIZON, SEGMENT, plus, times
+from derivations._common import HORIZON, plus, times
 from gae_sym.estimators import gae_segment, gae_weighted_average_segment, nstep_advantage
 from gae_sym.proof import (
     Derivation,
@@ -82,7 +82,7 @@ PROOF = Proof(
             Induction(N, base=1),
         ),
     ],
-    assumptions=["horizon-ge-1", "segment"],
+    assumptions=["horizon-ge-1"],
 )
 
 DERIVATION = Derivation(
@@ -95,6 +95,6 @@ DERIVATION = Derivation(
         r"The weighted average is GAE: $\sum_{l=0}^{N-1} (\gamma\lambda)^{l}\delta_{t+l}$. "
         r"We write $\hat{A}^{\lambda,N}_t$ for the left side."
     ),
-    assumptions=[HORIZON, SEGMENT],
+    assumptions=[HORIZON],
     proofs=[STEP, PROOF],
 )

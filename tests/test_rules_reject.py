@@ -8,7 +8,7 @@ a wrong sign, a wrong shift), and refusing to run where its preconditions fail.
 from __future__ import annotations
 
 import pytest
-from sympy import Limit, Product, Q, Sum, Symbol, oo
+from sympy import Limit, Product, Q, S, Sum, Symbol, oo
 
 from derivations.gae_infinite import PROOF as GAE_INFINITE
 from derivations.gae_lambda0 import FINITE as LAMBDA0_FINITE
@@ -46,23 +46,28 @@ from gae_sym.proof import (
 from gae_sym.symbols import A, N, V, delta, done, gamma, j, l, lam, n, r, t
 
 
-def outcome(rule, previous, claimed):
+def outcome(rule, previous, claimed, assumptions=()):
     """None when the one-step chain previous -> claimed is accepted, else (step, why)."""
     at = dict(rule.values) if isinstance(rule, Substitute) else {}
     statement = Statement(previous, claimed, at=at)
-    return Proof("test", statement, [Step(claimed, "test", rule)]).check()
+    return Proof("test", statement, [Step(claimed, "test", rule)], list(assumptions)).check()
 
 
-def accepts(rule, previous, claimed) -> bool:
-    return outcome(rule, previous, claimed) is None
+def accepts(rule, previous, claimed, assumptions=()) -> bool:
+    return outcome(rule, previous, claimed, assumptions) is None
 
 
-def refuses(rule, previous, claimed, because: str = "") -> bool:
-    result = outcome(rule, previous, claimed)
+def refuses(rule, previous, claimed, because: str = "", assumptions=()) -> bool:
+    result = outcome(rule, previous, claimed, assumptions)
     return result is not None and because in result[1]
 
 
-S = Sum(gamma**l * delta[t + l], (l, 0, n - 1))
+# Facts under which the GAE series converge absolutely.
+SERIES = ("lambda-lt-1", "bounded-delta")
+NOT_SHOWN = "not shown to converge absolutely"
+
+
+S_N = Sum(gamma**l * delta[t + l], (l, 0, n - 1))
 
 
 # --- split off the first / last term -------------------------------------------------
@@ -70,31 +75,33 @@ S = Sum(gamma**l * delta[t + l], (l, 0, n - 1))
 
 def test_split_last_accepts_and_rejects():
     good = Sum(gamma**l * delta[t + l], (l, 0, n - 2)) + gamma ** (n - 1) * delta[t + n - 1]
-    assert accepts(SplitLast(l), S, good)
+    assert accepts(SplitLast(l), S_N, good)
     # γ^n in place of γ^{n−1} on the peeled term
-    assert refuses(SplitLast(l), S, good.subs(gamma ** (n - 1), gamma**n), "does not give")
+    assert refuses(SplitLast(l), S_N, good.subs(gamma ** (n - 1), gamma**n), "does not give")
     # upper limit of the rest off by one
     bad = Sum(gamma**l * delta[t + l], (l, 0, n - 1)) + gamma ** (n - 1) * delta[t + n - 1]
-    assert refuses(SplitLast(l), S, bad)
+    assert refuses(SplitLast(l), S_N, bad)
 
 
 def test_split_last_refuses_infinite_sum():
-    infinite = Sum(gamma**l * delta[t + l], (l, 0, oo))
-    assert refuses(SplitLast(l), infinite, infinite, "no last term")
+    infinite = Sum((gamma * lam) ** l * delta[t + l], (l, 0, oo))
+    assert refuses(SplitLast(l), infinite, infinite, "no last term", SERIES)
 
 
 def test_split_first_accepts_and_rejects():
     good = delta[t] + Sum(gamma**l * delta[t + l], (l, 1, n - 1))
-    assert accepts(SplitFirst(l), S, good)
-    assert refuses(SplitFirst(l), S, Sum(gamma**l * delta[t + l], (l, 1, n - 1)))  # dropped
-    assert refuses(SplitFirst(l), S, delta[t] + Sum(gamma**l * delta[t + l], (l, 1, n)))
+    assert accepts(SplitFirst(l), S_N, good)
+    assert refuses(SplitFirst(l), S_N, Sum(gamma**l * delta[t + l], (l, 1, n - 1)))  # dropped
+    assert refuses(SplitFirst(l), S_N, delta[t] + Sum(gamma**l * delta[t + l], (l, 1, n)))
 
 
-def test_split_first_of_infinite_sum_needs_named_assumption():
+def test_split_first_of_infinite_sum_needs_it_to_converge():
     infinite = Sum(gamma**l * delta[t + l], (l, 0, oo))
     rest = delta[t] + Sum(gamma**l * delta[t + l], (l, 1, oo))
-    assert refuses(SplitFirst(l), infinite, rest, "convergence assumption")
-    assert accepts(SplitFirst(l, assumption="bounded-delta"), infinite, rest)
+    assert refuses(SplitFirst(l), infinite, rest, NOT_SHOWN)
+    # γ ≤ 1 is all bounded-delta says of γ alone: Σ γ^l δ may diverge (γ = 1)
+    assert refuses(SplitFirst(l, assumption="bounded-delta"), infinite, rest, NOT_SHOWN)
+    assert accepts(SplitFirst(l), infinite, rest, ("gamma-lt-1", "bounded-V"))
 
 
 def test_split_first_of_a_product():
@@ -108,16 +115,20 @@ def test_split_first_of_a_product():
 
 def test_shift_index_accepts_and_rejects():
     good = Sum(gamma ** (l - 1) * delta[t + l - 1], (l, 1, n))
-    assert accepts(ShiftIndex(l, by=1), S, good)
+    assert accepts(ShiftIndex(l, by=1), S_N, good)
     # limits shifted, summand not
-    assert refuses(ShiftIndex(l, by=1), S, Sum(gamma**l * delta[t + l], (l, 1, n)))
+    assert refuses(ShiftIndex(l, by=1), S_N, Sum(gamma**l * delta[t + l], (l, 1, n)))
     # shifted the wrong way in the summand
-    assert refuses(ShiftIndex(l, by=1), S, Sum(gamma ** (l + 1) * delta[t + l + 1], (l, 1, n)))
+    assert refuses(ShiftIndex(l, by=1), S_N, Sum(gamma ** (l + 1) * delta[t + l + 1], (l, 1, n)))
 
 
-def test_shift_index_refuses_to_leave_the_declared_domain():
-    # l is declared nonnegative; a range starting at −1 would let SymPy misuse that.
-    assert refuses(ShiftIndex(l, by=-1), S, S, "declared domain")
+def test_shift_index_uses_no_sign_of_the_written_index():
+    # l is declared nonnegative: written over l = −1..1, SymPy turns 0^{l+1} into 0. The
+    # rule shifts with a fresh index, so it gives 0^0 + 0^1 + 0^2 = 1, not that 0.
+    assert refuses(ShiftIndex(l, by=-1), Sum(0**l, (l, 0, 2)), Sum(0 ** (l + 1), (l, -1, 1)))
+    m = Symbol("m", integer=True)
+    assert accepts(ShiftIndex(l, by=-1), Sum(0**l, (l, 0, 2)), Sum(0 ** (m + 1), (m, -1, 1)))
+    assert refuses(ShiftIndex(l, by=S.Half), S_N, S_N, "integer")
 
 
 # --- linearity and canonicalisation ---------------------------------------------------
@@ -133,10 +144,10 @@ def test_linearity_accepts_and_rejects():
 
 def test_canonicalise_rejects_a_dropped_one_minus_lambda():
     weighted = (1 - lam) * Sum(lam ** (n - 1) * delta[t + n], (n, 1, oo))
-    assert accepts(
-        Canonicalise(), weighted, Sum((1 - lam) * lam ** (n - 1) * delta[t + n], (n, 1, oo))
-    )
-    assert refuses(Canonicalise(), weighted, Sum(lam ** (n - 1) * delta[t + n], (n, 1, oo)))
+    merged = Sum((1 - lam) * lam ** (n - 1) * delta[t + n], (n, 1, oo))
+    assert accepts(Canonicalise(), weighted, merged, SERIES)
+    dropped = Sum(lam ** (n - 1) * delta[t + n], (n, 1, oo))
+    assert refuses(Canonicalise(), weighted, dropped, "not shown to be 0", SERIES)
 
 
 def test_canonicalise_rejects_wrong_power():
@@ -175,7 +186,7 @@ def test_induction_rejects_claim_true_only_at_the_base():
 
 
 def test_induction_rejects_wrong_base_case():
-    assert refuses(Induction(n, base=1), S, S + 1, "base case")
+    assert refuses(Induction(n, base=1), S_N, S_N + 1, "base case")
 
 
 # --- swap a triangular double sum ---------------------------------------------------------
@@ -188,9 +199,9 @@ _TRIANGLE = Sum(Sum(_TERM, (l, 0, n - 1)), (n, 1, oo))
 def test_swap_triangle_accepts_and_rejects():
     swapped = Sum(Sum(_TERM, (n, l + 1, oo)), (l, 0, oo))
     rule = SwapTriangle(n, l, assumption="bounded-delta")
-    assert accepts(rule, _TRIANGLE, swapped)
+    assert accepts(rule, _TRIANGLE, swapped, SERIES)
     # inner range off by one: n from l instead of l + 1
-    assert refuses(rule, _TRIANGLE, Sum(Sum(_TERM, (n, l, oo)), (l, 0, oo)))
+    assert refuses(rule, _TRIANGLE, Sum(Sum(_TERM, (n, l, oo)), (l, 0, oo)), "", SERIES)
 
 
 def test_swap_triangle_finite_upper_limit():
@@ -200,9 +211,11 @@ def test_swap_triangle_finite_upper_limit():
     assert refuses(rule, finite, Sum(Sum(_TERM, (n, l + 1, N)), (l, 0, N)))
 
 
-def test_swap_triangle_of_infinite_sums_needs_named_assumption():
+def test_swap_triangle_of_infinite_sums_needs_absolute_convergence():
     swapped = Sum(Sum(_TERM, (n, l + 1, oo)), (l, 0, oo))
-    assert refuses(SwapTriangle(n, l), _TRIANGLE, swapped, "absolute-convergence")
+    assert refuses(SwapTriangle(n, l), _TRIANGLE, swapped, NOT_SHOWN)
+    # λ < 1 without bounded δ is not enough either
+    assert refuses(SwapTriangle(n, l), _TRIANGLE, swapped, "bounded delta", ("lambda-lt-1",))
 
 
 # --- geometric series -----------------------------------------------------------------------
@@ -212,6 +225,8 @@ def test_geometric_series_accepts_and_rejects():
     tail = Sum(lam ** (n - 1), (n, l + 1, oo))
     rule = GeometricSeries(n, assumption="lambda-lt-1", condition=Q.lt(lam, 1))
     assert accepts(rule, tail, lam**l / (1 - lam))
+    # the condition parameter is not trusted: without λ < 1 in force the rule refuses
+    assert refuses(GeometricSeries(n, condition=Q.lt(lam, 1)), tail, lam**l / (1 - lam))
     assert refuses(rule, tail, lam ** (l + 1) / (1 - lam))  # wrong power
     assert refuses(rule, tail, lam**l)  # dropped 1/(1 − λ)
 
@@ -219,17 +234,21 @@ def test_geometric_series_accepts_and_rejects():
 def test_geometric_series_finite():
     partial = Sum(gamma**l, (l, 0, N - 1))
     rule = GeometricSeries(l, condition=Q.ne(gamma, 1))
-    assert accepts(rule, partial, (1 - gamma**N) / (1 - gamma))
-    assert refuses(rule, partial, (1 - gamma ** (N + 1)) / (1 - gamma))
+    # (1 − γ^N)/(1 − γ) needs γ ≠ 1: a fact, not the condition parameter
+    assert refuses(rule, partial, (1 - gamma**N) / (1 - gamma), "undefined where 1 - gamma = 0")
+    assert accepts(rule, partial, (1 - gamma**N) / (1 - gamma), ("gamma-lt-1",))
+    assert refuses(rule, partial, (1 - gamma ** (N + 1)) / (1 - gamma), "", ("gamma-lt-1",))
 
 
 def test_geometric_series_refuses_what_is_not_geometric():
     rule = GeometricSeries(n, assumption="lambda-lt-1", condition=Q.lt(lam, 1))
     with_sequence = Sum(lam ** (n - 1) * delta[t + n], (n, 1, oo))
-    assert refuses(rule, with_sequence, 0, "not geometric")
+    assert refuses(rule, with_sequence, 0, "not geometric", SERIES)
+    # Σ_{n≥1} 0^{n−1} γ^n = γ (the term n = 1); SymPy 1.14's doit() says 0
     zero_base = Sum(0 ** (n - 1) * gamma**n, (n, 1, oo))
-    assert refuses(rule, zero_base, 0, "numeric base")
-    assert refuses(GeometricSeries(n), Sum(lam ** (n - 1), (n, 1, oo)), 1 / (1 - lam), "condition")
+    assert refuses(rule, zero_base, 0, "does not give", ("gamma-lt-1",))
+    assert accepts(rule, zero_base, gamma, ("gamma-lt-1",))
+    assert refuses(GeometricSeries(n), Sum(lam ** (n - 1), (n, 1, oo)), 1 / (1 - lam), NOT_SHOWN)
 
 
 # --- substitute a value -------------------------------------------------------------------
@@ -245,15 +264,24 @@ def test_substitute_accepts_and_rejects():
 def test_substitute_into_infinite_sum_needs_named_assumption():
     series = Sum((gamma * lam) ** l * delta[t + l], (l, 0, oo))
     assert refuses(
-        Substitute({lam: 1}), series, Sum(gamma**l * delta[t + l], (l, 0, oo)), "converges"
+        Substitute({lam: 1}), series, Sum(gamma**l * delta[t + l], (l, 0, oo)), "converge"
+    )
+    # λ = 1 contradicts λ < 1: the value must satisfy the facts in force
+    lam_below_one = ("lambda-lt-1", "gamma-lt-1", "bounded-V")
+    assert refuses(
+        Substitute({lam: 1}),
+        series,
+        Sum(gamma**l * delta[t + l], (l, 0, oo)),
+        "breaks the fact",
+        lam_below_one,
     )
 
 
 def test_substitute_refuses_zero_power_in_infinite_sum():
     # λ = 0 straight into the weighted average: the path where SymPy 1.14 gives 0.
     average = (1 - lam) * Sum(lam ** (n - 1) * nstep_advantage(), (n, 1, oo))
-    assert refuses(Substitute({lam: 0}, assumption="bounded-delta"), average, 0, "0**")
-    assert refuses(Substitute({lam: 0}, assumption="bounded-delta"), average, delta[t], "0**")
+    assert refuses(Substitute({lam: 0}), average, 0, "0**", SERIES)
+    assert refuses(Substitute({lam: 0}), average, delta[t], "0**", SERIES)
 
 
 # --- partial sums and the limit ----------------------------------------------------------
@@ -262,19 +290,28 @@ def test_substitute_refuses_zero_power_in_infinite_sum():
 def test_partial_sums_accepts_and_rejects():
     series = Sum(gamma**l * delta[t + l], (l, 0, oo))
     rule = PartialSums(N, assumption="gamma-lt-1")
-    assert accepts(rule, series, Limit(Sum(gamma**l * delta[t + l], (l, 0, N - 1)), N, oo))
-    assert refuses(rule, series, Limit(Sum(gamma**l * delta[t + l], (l, 0, N)), N, oo))
+    cut = Limit(Sum(gamma**l * delta[t + l], (l, 0, N - 1)), N, oo)
+    # δ is bounded when r (gamma-lt-1) and V (bounded-V) are
+    assert refuses(rule, series, cut, "bounded delta")
+    assert accepts(rule, series, cut, ("bounded-V",))
+    assert refuses(
+        rule, series, Limit(Sum(gamma**l * delta[t + l], (l, 0, N)), N, oo), "", ("bounded-V",)
+    )
 
 
 def test_take_limit_accepts_and_rejects():
     finite = Limit(nstep_advantage_rv(t, N), N, oo)
     rule = TakeLimit(vanishing=(gamma**N * V[t + N],), assumption="bounded-V")
     mc = Sum(gamma**l * r[t + l], (l, 0, oo)) - V[t]
-    assert accepts(rule, finite, mc)
-    assert refuses(rule, finite, Sum(gamma**l * r[t + l], (l, 0, oo)) + V[t])
-    # without the vanishing tail the limit has no rule for γ^N V(s_{t+N})
-    assert refuses(TakeLimit(), finite, mc, "no limit rule")
-    assert refuses(TakeLimit(vanishing=(gamma**N * V[t + N],)), finite, mc, "named assumption")
+    assert accepts(rule, finite, mc, ("gamma-lt-1",))
+    assert refuses(rule, finite, Sum(gamma**l * r[t + l], (l, 0, oo)) + V[t], "", ("gamma-lt-1",))
+    # the vanishing tail is proved, not listed: γ^N V(s_{t+N}) → 0 needs γ < 1 and bounded V
+    assert accepts(TakeLimit(), finite, mc, ("gamma-lt-1", "bounded-V"))
+    # γ = 1 is allowed without gamma-lt-1: then γ^N V(s_{t+N}) need not vanish
+    tail = Limit(gamma**N * V[t + N] + r[t], N, oo)
+    assert refuses(rule, tail, r[t], "vanishes")
+    assert refuses(TakeLimit(), tail, r[t], "bounded V", ("gamma-lt-1",))
+    assert accepts(TakeLimit(), tail, r[t], ("gamma-lt-1", "bounded-V"))
 
 
 # --- apply a proved theorem ---------------------------------------------------------------
@@ -368,10 +405,15 @@ def test_solve_recursion_rejects_wrong_boundary():
 
     rule = _solve_rule(with_homogeneous_part)
     previous = _recursion_applied(with_homogeneous_part)
+    ctx = Proof("ctx", Statement(A[t], A[t]), [], ["recursion"]).context()
     with pytest.raises(RuleError, match="no steps left"):
-        rule.apply(previous, A[t])
+        rule.apply(previous, A[t], ctx)
     # the true closed form passes the same check
-    assert _solve_rule().apply(_recursion_applied(), A[t]) == A[t]
+    assert _solve_rule().apply(_recursion_applied(), A[t], ctx) == A[t]
+    # and the rule needs the recursion to be the definition in force
+    bare = Proof("ctx", Statement(A[t], A[t]), []).context()
+    with pytest.raises(RuleError, match="recursion assumption"):
+        _solve_rule().apply(_recursion_applied(), A[t], bare)
 
 
 def test_substitution_must_be_stated():
@@ -393,18 +435,21 @@ def test_substitution_must_be_stated():
 
 
 def test_induction_refuses_infinite_sums():
-    series = Sum(gamma**l * lam**n * delta[t + l], (l, 0, oo))
-    other = Sum(gamma**l * lam**n * delta[t + l + 1], (l, 0, oo))
-    assert refuses(Induction(n, base=1), series, other, "finite forms")
+    series = Sum((gamma * lam) ** l * lam**n * delta[t + l], (l, 0, oo))
+    other = Sum((gamma * lam) ** l * lam**n * delta[t + l + 1], (l, 0, oo))
+    assert refuses(Induction(n, base=1), series, other, "finite forms", SERIES)
 
 
 def test_swap_triangle_refuses_a_range_not_starting_at_the_outer_limit():
-    # rows n = 0 of Σ_{l=0}^{n-2} are reversed ranges (Karr: Σ_{0}^{-2} f = -f(-1))
+    # rows m = 0 of Σ_{l=0}^{m-2} are reversed ranges (Karr: Σ_{0}^{-2} f = -f(-1))
+    m = Symbol("m", integer=True)
+    term = lam**m * gamma**l * delta[t + l]
     assert refuses(
-        SwapTriangle(n, l, assumption="bounded-delta"),
-        Sum(Sum(_TERM, (l, 0, n - 2)), (n, 0, oo)),
-        Sum(Sum(_TERM, (n, l + 2, oo)), (l, 0, oo)),
-        "does not start",
+        SwapTriangle(m, l, assumption="bounded-delta"),
+        Sum(Sum(term, (l, 0, m - 2)), (m, 0, oo)),
+        Sum(Sum(term, (m, l + 2, oo)), (l, 0, oo)),
+        "may have a reversed range",
+        SERIES,
     )
     # n from 2 with l < n: the row n = 1 (l = 0) is missing, the swap would add it
     assert refuses(
@@ -412,6 +457,15 @@ def test_swap_triangle_refuses_a_range_not_starting_at_the_outer_limit():
         Sum(Sum(_TERM, (l, 0, n - 1)), (n, 2, oo)),
         Sum(Sum(_TERM, (n, l + 1, oo)), (l, 0, oo)),
         "does not start",
+        SERIES,
+    )
+    # with λ^{n−1} and n from 0 the line is not even defined (λ^{-1} at λ = 0)
+    assert refuses(
+        SwapTriangle(n, l, assumption="bounded-delta"),
+        Sum(Sum(_TERM, (l, 0, n - 2)), (n, 0, oo)),
+        Sum(Sum(_TERM, (n, l + 2, oo)), (l, 0, oo)),
+        "undefined where lambda = 0",
+        SERIES,
     )
 
 
@@ -438,9 +492,12 @@ def test_apply_theorem_uses_a_specialised_lemma_only_at_its_values():
 
 
 def test_apply_theorem_refuses_an_instance_outside_the_lemma_domain():
-    # telescoping is proved for n >= 1; N - 2 is not known to be >= 1
+    # telescoping is proved for n >= 1; N - 1 is not known to be >= 1
+    rule = ApplyTheorem(TELESCOPING, {n: N - 1})
+    assert refuses(rule, nstep_advantage(t, N - 1), nstep_advantage_rv(t, N - 1), "[1, oo)")
+    # N - 2 is worse: γ^{N−2} is not even defined for N = 1 at γ = 0
     rule = ApplyTheorem(TELESCOPING, {n: N - 2})
-    assert refuses(rule, nstep_advantage(t, N - 2), nstep_advantage_rv(t, N - 2), "positive")
+    assert refuses(rule, nstep_advantage(t, N - 2), nstep_advantage_rv(t, N - 2), "undefined")
 
 
 def test_induction_base_case_must_cover_the_declared_domain():
@@ -464,6 +521,7 @@ def test_apply_theorem_inside_a_sum_only_over_the_lemma_domain():
     rule = ApplyTheorem(TELESCOPING)
     outside = Sum(lam**n * nstep_advantage(t, n), (n, 0, oo))
     rewritten = Sum(lam**n * nstep_advantage_rv(t, n), (n, 0, oo))
-    assert refuses(rule, outside, rewritten, "positive")
+    values = ("lambda-lt-1", "bounded-r-V")
+    assert refuses(rule, outside, rewritten, "positive", values)
     inside = Sum(lam**n * nstep_advantage(t, n), (n, 1, oo))
-    assert accepts(rule, inside, Sum(lam**n * nstep_advantage_rv(t, n), (n, 1, oo)))
+    assert accepts(rule, inside, Sum(lam**n * nstep_advantage_rv(t, n), (n, 1, oo)), values)

@@ -1,11 +1,14 @@
 """The proof engine: statements with named assumptions, chains of SymPy-checked steps.
 
-See :mod:`gae_sym.proof.core` for the objects, :mod:`gae_sym.proof.rules` for the rules
-and :mod:`gae_sym.proof.canonical` for the equality test every step goes through.
+See :mod:`gae_sym.proof.core` for the objects, :mod:`gae_sym.proof.rules` for the rules,
+:mod:`gae_sym.proof.kernel` for the trusted kernel every step goes through (with the
+typed facts of :mod:`gae_sym.proof.facts`), and :mod:`gae_sym.proof.refute` for the
+random-instance check that catches a kernel that lies.
 """
 
-from gae_sym.proof.canonical import canonical, equivalent, is_zero
-from gae_sym.proof.core import Assumption, Derivation, Proof, Result, Statement, Step
+from gae_sym.proof.core import Context, Derivation, Proof, Result, Statement, Step
+from gae_sym.proof.facts import Assumption, Facts, Interval
+from gae_sym.proof.kernel import KernelError, canonical, equivalent, is_zero
 from gae_sym.proof.rules import (
     ApplyTheorem,
     Canonicalise,
@@ -30,9 +33,13 @@ __all__ = [
     "ApplyTheorem",
     "Assumption",
     "Canonicalise",
+    "Context",
     "Derivation",
+    "Facts",
     "GeometricSeries",
     "Induction",
+    "Interval",
+    "KernelError",
     "Linearity",
     "PartialSums",
     "Proof",

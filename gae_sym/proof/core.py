@@ -19,37 +19,14 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sympy import Expr, Indexed, Pow, Product, Sum, oo
+from sympy import Expr, Sum, oo
 
-from gae_sym.proof.canonical import canonical, equivalent
-from gae_sym.proof.rules import Rule, RuleError, Substitute
+from gae_sym.proof.assumptions import CONVENTION, STANDARD
+from gae_sym.proof.facts import Assumption, Facts
+from gae_sym.proof.kernel import KernelError, canonical, check_line, equivalent, substitute
+from gae_sym.proof.rules import ENGINE_RULES, Rule, RuleError, Substitute
 
 _MAX_WHY = 300
-
-
-@dataclass(frozen=True)
-class Assumption:
-    """A named hypothesis of a theorem: a short id, the words, and its LaTeX.
-
-    Splitting, merging and reordering infinite sums (linearity, canonical forms) is valid
-    only for absolutely convergent series, so an assumption says which series it makes
-    converge: ``bounded`` names the sequences it bounds (IndexedBase labels, e.g.
-    ``"delta"``) and ``ratios`` the expressions it puts in [0, 1) (γλ, λ). A series
-    Σ_{x≥a} f(x) in a proof is accepted when every sequence element that moves with x is
-    bounded and f decays geometrically: powers q^{x+c} whose bases include all symbols
-    of one of the ratios (see :func:`series_problem`).
-    """
-
-    name: str
-    text: str
-    latex: str
-    bounded: tuple[str, ...] = ()
-    ratios: tuple[Expr, ...] = ()
-
-    @property
-    def convergence(self) -> bool:
-        """True for an assumption that makes some series converge."""
-        return bool(self.ratios)
 
 
 @dataclass(frozen=True)
@@ -73,16 +50,57 @@ class Statement:
     at: Mapping = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Context:
+    """What a proof may use: the assumptions in force (by name) and their typed facts."""
+
+    known: Mapping[str, Assumption]
+    names: tuple[str, ...]
+    facts: Facts
+
+    def lemma_outcome(self, lemma: Proof) -> tuple[int, str] | None:
+        """A cited result is checked under the same meaning of assumption names."""
+        return lemma.check(known=self.known)
+
+    def entails(self, lemma: Proof, instance: Mapping) -> str | None:
+        """What the cited result was proved under that the facts in force do not give."""
+        needed = lemma.context(self.known).facts
+        for key, interval in needed.ranges:
+            value = substitute(key, instance)
+            if not self.facts.interval(value).within(interval):
+                return (
+                    f"{value} in {_interval(interval)}, which the assumptions in force do not give"
+                )
+        missing = needed.bounded_labels() - self.facts.bounded_labels()
+        if missing:
+            return f"bounded {', '.join(sorted(missing))}, which no assumption in force states"
+        definitions = needed.definitions - self.facts.definitions
+        if definitions:
+            return f"the definition {', '.join(sorted(definitions))}, not in force here"
+        return None
+
+
+def _interval(interval) -> str:
+    lo = "(" if interval.lo_open else "["
+    hi = ")" if interval.hi_open else "]"
+    return f"{lo}{interval.lo}, {interval.hi}{hi}"
+
+
 @dataclass(eq=False)
 class Proof:
-    """A statement and the chain of steps that proves it; ``check`` runs the chain."""
+    """A statement and the chain of steps that proves it; ``check`` runs the chain.
+
+    ``assumptions`` names the hypotheses (ids of :data:`gae_sym.proof.assumptions.STANDARD`
+    or of the derivation's own), or gives :class:`Assumption` objects; rules add the ones
+    they cite. The facts of those assumptions, plus the convention γ, λ ∈ [0, 1], are all
+    a step may use.
+    """
 
     title: str
     statement: Statement
     steps: Sequence[Step]
-    assumptions: Sequence[str] = ()
-    _outcome: tuple | None = field(default=None, init=False, repr=False)
-    _checked: bool = field(default=False, init=False, repr=False)
+    assumptions: Sequence = ()
+    _outcomes: dict = field(default_factory=dict, init=False, repr=False)
 
     def has_infinite_sum(self) -> bool:
         exprs = [self.statement.lhs, self.statement.rhs] + [s.expr for s in self.steps]
@@ -95,45 +113,80 @@ class Proof:
 
     def assumption_names(self) -> list[str]:
         """The assumptions this proof states, plus those its rules cite."""
-        names = list(self.assumptions)
+        names = [a.name if isinstance(a, Assumption) else a for a in self.assumptions]
         for step in self.steps:
             names += [a for a in step.rule.assumptions() if a not in names]
         return names
 
-    def check(self, refresh: bool = False) -> tuple[int, str] | None:
+    def context(self, known: Mapping[str, Assumption] | None = None) -> Context:
+        """The assumptions in force, resolved by name (``known`` first, then STANDARD)."""
+        table = dict(STANDARD)
+        table.update(known or {})
+        table.update({a.name: a for a in self.assumptions if isinstance(a, Assumption)})
+        names = tuple(self.assumption_names())
+        unknown = [name for name in names if name not in table]
+        if unknown:
+            raise RuleError(f"unknown assumption(s): {', '.join(unknown)}")
+        facts = CONVENTION.facts
+        for name in names:
+            facts = facts | table[name].facts
+        return Context(table, names, facts)
+
+    def check(
+        self, refresh: bool = False, known: Mapping[str, Assumption] | None = None
+    ) -> tuple[int, str] | None:
         """None when every step is accepted, else (step number, why).
 
-        Cached, so a lemma cited by several derivations is checked once; ``refresh``
-        runs the chain again.
+        Cached per meaning of the assumption names, so a lemma cited by several
+        derivations is checked once; ``refresh`` runs the chain again.
         """
-        if refresh or not self._checked:
-            self._outcome = self._run()
-            self._checked = True
-        return self._outcome
+        key = tuple(sorted((k, id(v)) for k, v in (known or {}).items()))
+        if refresh or key not in self._outcomes:
+            self._outcomes[key] = self._run(known)
+        return self._outcomes[key]
 
-    def _run(self) -> tuple[int, str] | None:
+    def _run(self, known) -> tuple[int, str] | None:
+        try:
+            ctx = self.context(known)
+        except RuleError as error:
+            return 1, _clip(str(error))
+        try:
+            check_line(self.statement.lhs, ctx.facts, "the left side")
+        except KernelError as error:
+            return 1, _clip(str(error))
         previous = self.statement.lhs
         for number, step in enumerate(self.steps, start=1):
             rule = step.rule
+            if type(rule) not in ENGINE_RULES:
+                return number, f"{type(rule).__name__} is not one of the engine's rules"
             try:
-                rule.check_origin(self.statement.lhs)
-                produced = rule.apply(previous, step.expr)
-                accepted = equivalent(rule.normalise(produced), rule.normalise(step.expr))
-            except RuleError as error:
+                rule.check_origin(self.statement.lhs, ctx)
+                check_line(step.expr, ctx.facts, "the line written")
+                produced = rule.apply(previous, step.expr, ctx)
+                check_line(produced, ctx.facts, f"the line rule {rule.name} gives")
+                accepted = equivalent(
+                    rule.normalise(produced), rule.normalise(step.expr), ctx.facts
+                )
+            except (RuleError, KernelError) as error:
                 return number, _clip(f"rule {rule.name} does not apply: {error}")
             except (ValueError, TypeError, NotImplementedError, AttributeError) as error:
                 return number, _clip(
                     f"rule {rule.name}: SymPy raised {type(error).__name__}: {error}"
                 )
             if not accepted:
-                gap = canonical(rule.normalise(step.expr) - rule.normalise(produced))
+                gap = canonical(rule.normalise(step.expr) - rule.normalise(produced), ctx.facts)
                 return number, _clip(
                     f"rule {rule.name} does not give the line written "
                     f"(written minus justified, canonical: {gap}; not shown to be 0)"
                 )
             previous = step.expr
-        if not equivalent(previous, self.statement.rhs):
-            gap = canonical(previous - self.statement.rhs)
+        try:
+            check_line(self.statement.rhs, ctx.facts, "the right side")
+            last_ok = equivalent(previous, self.statement.rhs, ctx.facts)
+        except KernelError as error:
+            return len(self.steps) + 1, _clip(str(error))
+        if not last_ok:
+            gap = canonical(previous - self.statement.rhs, ctx.facts)
             return len(self.steps) + 1, _clip(
                 f"the last line is not the right-hand side (difference, canonical: {gap})"
             )
@@ -148,77 +201,9 @@ class Proof:
                 substituted.update(values)
         if substituted != dict(self.statement.at):
             return len(self.steps) + 1, "the statement specialises parameters no step substitutes"
-        return None
+        from gae_sym.proof.refute import first_disagreement
 
-
-# δ_t = r_t + γ V(s_{t+1}) − V(s_t) is bounded when rewards and values are.
-_BOUNDED_BY_DEFINITION = {"delta": ("r", "V")}
-
-
-def series_problem(expr: Expr, bounded: set[str], ratios: Sequence[Expr]) -> str | None:
-    """Why an infinite series in the canonical form of ``expr`` may diverge, else None.
-
-    Each sum written in ``expr`` is put in canonical form on its own (split term by term,
-    so this sees every series a linearity step creates, and no series cancels against
-    another one written beside it). Σ_{x≥a} f(x) passes when (1) every sequence element
-    whose index moves with x (or with a variable of a sum nested in f) belongs to a
-    ``bounded`` sequence, and (2) f holds powers q^{x+c} (or the tail Σ_{y≥x+c} of such
-    powers) whose bases contain every symbol of one of ``ratios``: a bounded sequence
-    times a geometric weight below one, or such a weight times a polynomial in x,
-    converges absolutely.
-    """
-    bounded = set(bounded)
-    for name, parts in _BOUNDED_BY_DEFINITION.items():
-        if set(parts) <= bounded:
-            bounded.add(name)
-    series = {part for written in expr.atoms(Sum) for part in canonical(written).atoms(Sum)}
-    for node in sorted(series, key=str):
-        var, _, upper = node.limits[-1]
-        if upper != oo:
-            continue
-        body = node.function
-        moving = {var} | {lim[0] for inner in body.atoms(Sum, Product) for lim in inner.limits}
-        for element in body.atoms(Indexed):
-            label = str(element.base.label)
-            if any(i.free_symbols & moving for i in element.indices) and label not in bounded:
-                return f"the series {node} needs a bounded {label}: no assumption states it"
-        bases: set = set()
-        for power in body.atoms(Pow):
-            if power.exp.has(var):
-                bases |= power.base.free_symbols
-        for tail in body.atoms(Sum):
-            y, lower, top = tail.limits[-1]
-            if top == oo and lower.has(var):
-                for power in tail.function.atoms(Pow):
-                    if power.exp.has(y):
-                        bases |= power.base.free_symbols
-        if not any(ratio.free_symbols <= bases for ratio in ratios):
-            return f"the series {node} has no geometric weight that an assumption puts below one"
-    return None
-
-
-def _divergence(proof: Proof, assumptions: Sequence[Assumption]) -> tuple[int, str] | None:
-    """The first line of ``proof`` holding a series its assumptions do not make converge.
-
-    Lines are numbered as steps (the left side counts as line 1, the right side as the
-    line after the last step); a cited result's lines count as the citing step's.
-    """
-    bounded = {name for a in assumptions for name in a.bounded}
-    ratios = [ratio for a in assumptions for ratio in a.ratios]
-    numbered = [(1, proof.statement.lhs, None)]
-    numbered += [(i, s.expr, getattr(s.rule, "lemma", None)) for i, s in enumerate(proof.steps, 1)]
-    numbered.append((len(proof.steps) + 1, proof.statement.rhs, None))
-    for number, line, lemma in numbered:
-        problem = series_problem(line, bounded, ratios)
-        if problem is None and lemma is not None:
-            # A cited result's series must converge under this theorem's assumptions too.
-            inner = _divergence(lemma, assumptions)
-            problem = None if inner is None else f"in the cited '{lemma.title}': {inner[1]}"
-        if problem:
-            if not ratios:
-                problem = f"infinite sums without a stated convergence assumption ({problem})"
-            return number, _clip(problem)
-    return None
+        return first_disagreement(self, ctx)
 
 
 def _clip(text: str) -> str:
@@ -263,13 +248,11 @@ class Derivation:
         failed, why, offset = None, None, 0
         declared = {a.name: a for a in self.assumptions}
         for proof in self.proofs:
-            names = proof.assumption_names()
-            undeclared = [a for a in names if a not in declared]
-            outcome = proof.check(refresh=True)
+            undeclared = [a for a in proof.assumption_names() if a not in declared]
             if undeclared:
                 outcome = (1, f"cites undeclared assumption(s): {', '.join(undeclared)}")
-            elif outcome is None and proof.has_infinite_sum():
-                outcome = _divergence(proof, [declared[a] for a in names])
+            else:
+                outcome = proof.check(refresh=True, known=declared)
             if outcome is not None:
                 failed, why = offset + outcome[0], f"{proof.title}: {outcome[1]}"
                 break
@@ -294,4 +277,4 @@ class Derivation:
         return derivation_markdown(self)
 
 
-__all__ = ["Assumption", "Derivation", "Proof", "Result", "Statement", "Step"]
+__all__ = ["Assumption", "Context", "Derivation", "Proof", "Result", "Statement", "Step"]

@@ -1,18 +1,20 @@
-"""The rules a derivation step may cite. SymPy executes each one.
+"""The rules a derivation step may cite: each proposes the next line, the kernel decides.
 
-A rule turns the previous expression of a chain into a new one; the engine accepts the
-step only when that result and the expression the lecturer wrote have the same
-canonical form (:mod:`gae_sym.proof.canonical`). A rule that cannot apply raises
-:class:`RuleError` with the reason in words.
+A rule maps the previous line of a chain to a new one; the step is accepted only when
+the kernel (:mod:`gae_sym.proof.kernel`) admits both lines and finds the rule's result
+equal to the line written. A rule that cannot apply raises :class:`RuleError` with the
+reason in words. Each rule checks its own side conditions from the *facts in force*
+(``ctx.facts``: typed facts of the assumptions, :mod:`gae_sym.proof.facts`): a condition
+is never taken from a parameter. Parameters only say *where* to act (which sum, which
+index, which lemma).
 
 Sums follow SymPy's convention (M. Karr, "Summation in finite terms", J. ACM 28, 1981):
 Σ_{x=a}^{a−1} f = 0 and Σ_{x=a}^{b} f = −Σ_{x=b+1}^{a−1} f for b < a − 1, under which
-splitting off a first or last term and shifting an index are identities for every pair
-of finite bounds (products: for ranges that are not reversed, which the rules check).
-Rules that touch an infinite sum (splitting its first term, swapping the order of
-summation, substituting a value into it, passing to the limit) are valid only for
-convergent series: they refuse to run unless the step names the assumption that makes
-the series converge.
+splitting off a first or last term and shifting an index hold for every pair of finite
+bounds (products: only over ranges shown not to be reversed). Infinite series may be
+split, shifted, merged and swapped because the kernel admits a line only when each of
+its series converges absolutely under the facts in force. Every rule works on a copy of
+the previous line whose bound variables are fresh integers with no sign assumption.
 """
 
 from __future__ import annotations
@@ -23,27 +25,39 @@ from typing import TYPE_CHECKING, Any
 
 from sympy import (
     Add,
+    Dummy,
     Expr,
-    Indexed,
+    IndexedBase,
     Limit,
     Mul,
-    Piecewise,
     Pow,
     Product,
+    S,
     Sum,
     Symbol,
-    cancel,
     expand,
     oo,
-    piecewise_fold,
-    refine,
-    sympify,
 )
 
-from gae_sym.proof.canonical import canonical, equivalent, is_zero
+from gae_sym.proof.kernel import (
+    KernelError,
+    Scope,
+    canonical,
+    check_line,
+    equivalent,
+    fresh_bound,
+    is_zero,
+    nonneg,
+    nonzero,
+    outer_limit,
+    range_not_reversed,
+    replace_alpha,
+    substitute,
+    vanishes_at_infinity,
+)
 
 if TYPE_CHECKING:
-    from gae_sym.proof.core import Proof
+    from gae_sym.proof.core import Context, Proof
 
 Selector = Callable[[Expr], bool]
 
@@ -66,63 +80,75 @@ def _everything(node: Expr) -> bool:
 
 
 def _is_infinite(bound: Expr) -> bool:
-    return bool(bound.has(oo, -oo))
+    return bool(S(bound).has(oo, -oo))
 
 
-def _limit(node: Sum | Product) -> tuple[Symbol, Expr, Expr]:
-    """The outermost limit (x, a, b) of a sum or product."""
-    return node.limits[-1]
+def _rewrite(
+    expr: Expr,
+    name: str,
+    select: Selector,
+    change: Callable[[Expr, Scope], Expr],
+    kinds: tuple = (Sum,),
+) -> Expr:
+    """Apply ``change(node, scope)`` to every sum/product over the index called ``name``
+    that ``select`` accepts (``select`` sees the node as written in the previous line)."""
+    hits: list = []
+    original = {}
 
+    def walk(node: Expr, scope: Scope) -> Expr:
+        if isinstance(node, (Sum, Product)):
+            var, lower, upper, function = outer_limit(node)
+            body = walk(function, (*scope, (var, lower, upper)))
+            rebuilt = node.func(body, (var, lower, upper))
+            if isinstance(node, kinds) and var.name == name and select(original.get(node, node)):
+                hits.append(node)
+                return change(rebuilt, scope)
+            return rebuilt
+        if isinstance(node, Limit):
+            body, var, point = node.args[0], node.args[1], node.args[2]
+            return Limit(walk(body, (*scope, (var, S.One, oo))), var, point)
+        if not node.args:
+            return node
+        return node.func(*[walk(arg, scope) for arg in node.args])
 
-def _body(node: Sum | Product) -> Expr:
-    """What the outermost limit sums over: Σ_{(y..),(x..)} f = Σ_x [Σ_y f].
-
-    SymPy flattens a sum of a sum into one ``Sum`` with several limits, the first limit
-    innermost; rules act on the outermost variable.
-    """
-    if len(node.limits) == 1:
-        return node.function
-    return node.func(node.function, *node.limits[:-1])
-
-
-def _rewrite(expr: Expr, var: Symbol, select: Selector, change: Callable, kinds=(Sum,)) -> Expr:
-    """Apply ``change`` to every sum/product over ``var`` that ``select`` accepts."""
-    hits = []
-
-    def matches(node: Expr) -> bool:
-        return isinstance(node, kinds) and node.limits[-1][0] == var and select(node)
-
-    def transform(node: Expr) -> Expr:
-        hits.append(node)
-        return change(node)
-
-    result = expr.replace(matches, transform)
+    fresh, back = _fresh_with_names(expr)
+    for node in fresh.atoms(Sum, Product):
+        original[node] = node.xreplace(back)
+    result = walk(fresh, ())
     if not hits:
-        raise RuleError(f"no sum over {var} matching the selection in the previous line")
+        raise RuleError(f"no sum over {name} matching the selection in the previous line")
     return result
 
 
-def _check_product_range(node: Expr, lower: Expr, upper: Expr) -> None:
-    """Products split only over ranges known not to be reversed.
+def _fresh_with_names(expr: Expr) -> tuple[Expr, dict]:
+    """``fresh_bound(expr)`` and the map from each fresh variable back to the written one
+    (so selectors written against the lecture's symbols still find their sums)."""
+    fresh = fresh_bound(expr)
+    written = {v for node in S(expr).atoms(Sum, Product) for v, _, _ in node.limits}
+    by_name = {v.name: v for v in written}
+    back = {}
+    for node in fresh.atoms(Sum, Product):
+        for var, _, _ in node.limits:
+            if var.name in by_name:
+                back[var] = by_name[var.name]
+    return fresh, back
 
-    SymPy defines Π_{a}^{b} = 1 / Π_{b+1}^{a−1} for b < a − 1; there splitting off a
-    factor that may be 0 is not an identity.
-    """
-    finite_product = isinstance(node, Product) and not _is_infinite(upper)
-    if finite_product and (upper - lower + 1).is_nonnegative is not True:
-        raise RuleError(f"cannot show the product range {lower} .. {upper} is not reversed")
+
+def _open(node: Sum | Product) -> tuple[Symbol, Expr, Expr, Expr]:
+    var, lower, upper, body = outer_limit(node)
+    return var, body, lower, upper
 
 
 @dataclass(frozen=True)
 class Rule:
-    """Base class: ``apply`` maps the previous expression to the justified next one."""
+    """Base class: ``apply`` proposes the line that follows ``previous``."""
 
     name = "rule"
 
-    def apply(self, previous: Expr, claimed: Expr) -> Expr:  # pragma: no cover - abstract
+    def apply(self, previous: Expr, claimed: Expr, ctx: Context) -> Expr:  # pragma: no cover
         raise NotImplementedError
 
-    def check_origin(self, origin: Expr) -> None:
+    def check_origin(self, origin: Expr, ctx: Context) -> None:
         """Checks a rule needs on the expression the chain started from (default: none)."""
 
     def normalise(self, expr: Expr) -> Expr:
@@ -130,47 +156,47 @@ class Rule:
         return expr
 
     def assumptions(self) -> tuple[str, ...]:
-        """Names of the assumptions this rule's use depends on."""
+        """Names of the assumptions this rule's use depends on (cited automatically)."""
         return ()
 
 
 @dataclass(frozen=True)
 class Canonicalise(Rule):
-    """Expand, collect powers, cancel rational coefficients: plain algebra."""
+    """Expand, collect powers, cancel rational coefficients: plain algebra (the kernel)."""
 
     name = "canonicalise"
 
-    def apply(self, previous: Expr, claimed: Expr) -> Expr:
+    def apply(self, previous: Expr, claimed: Expr, ctx: Context) -> Expr:
         return previous
 
 
 @dataclass(frozen=True)
 class Linearity(Canonicalise):
-    """Σ(a f + b g) = a Σf + b Σg: split or merge sums with the same bounds."""
+    """Σ(a f + b g) = a Σf + b Σg: split or merge sums with the same bounds (the kernel)."""
 
     name = "linearity"
 
 
 def project_definitions() -> dict[Any, tuple[tuple[Callable[[Expr], Expr], str | None], ...]]:
-    """The sequences a step may unfold, each with its definitions of gae_sym.estimators
-    and the assumption (if any) under which that form is the definition."""
+    """The sequences a step may unfold: each definition of gae_sym.estimators with the
+    definition fact (if any) that must be in force for that form to be the definition."""
     from gae_sym.estimators import td_error, td_error_flagged
     from gae_sym.symbols import delta
 
-    return {delta: ((td_error, "segment"), (td_error_flagged, None))}
+    return {delta: ((td_error, "delta-segment"), (td_error_flagged, None))}
+
+
+_DEFINITION_ASSUMPTION = {"delta-segment": "segment"}
 
 
 @dataclass(frozen=True)
 class Unfold(Rule):
     """Replace a sequence element by its definition, e.g. δ_{t+l} by r_{t+l} + γV − V.
 
-    ``definition(i)`` is the definition at time ``i``; with ``at`` only those times are
-    unfolded. The claim is unfolded the same way before comparing, so the rule also
-    folds a definition back (reading the step from right to left).
-
-    The definition must be one of the project's (:func:`project_definitions`), or a step
-    could unfold δ into anything; the segment form of δ cites the assumption that makes
-    it the definition (V(s'_t) = V(s_{t+1}) inside a segment).
+    ``definition`` picks one of the project's definitions (:func:`project_definitions`);
+    the project's own function is what unfolds, never the one passed in. With ``at``
+    only those times are unfolded. The claim is unfolded the same way before comparing,
+    so the rule also folds a definition back.
     """
 
     base: Any
@@ -178,36 +204,45 @@ class Unfold(Rule):
     at: tuple = ()
     name = "unfold"
 
-    def _source(self) -> tuple[bool, str | None]:
-        """(is a project definition, the assumption it needs)."""
-        time = Symbol("_time", integer=True)
-        for definition, assumption in project_definitions().get(self.base, ()):
-            if equivalent(self.definition(time), definition(time)):
-                return True, assumption
-        return False, None
+    def _source(self) -> tuple[Callable[[Expr], Expr], str | None] | None:
+        probe = Dummy("time", integer=True)
+        for definition, fact in project_definitions().get(self.base, ()):
+            try:
+                if equivalent(self.definition(probe), definition(probe)):
+                    return definition, fact
+            except Exception:  # a definition that fails on a probe is not the project's
+                return None
+        return None
 
     def assumptions(self) -> tuple[str, ...]:
-        known, assumption = self._source()
-        return (assumption,) if known and assumption else ()
+        source = self._source()
+        if source is None or source[1] is None:
+            return ()
+        return (_DEFINITION_ASSUMPTION[source[1]],)
 
-    def _unfold(self, expr: Expr) -> Expr:
+    def _unfold(self, expr: Expr, definition: Callable[[Expr], Expr]) -> Expr:
         def matches(node: Expr) -> bool:
             if getattr(node, "base", None) != self.base or not hasattr(node, "indices"):
                 return False
             return not self.at or any(expand(node.indices[0] - a) == 0 for a in self.at)
 
-        return expr.replace(matches, lambda node: self.definition(node.indices[0]))
+        return expr.replace(matches, lambda node: definition(node.indices[0]))
 
-    def apply(self, previous: Expr, claimed: Expr) -> Expr:
-        if not self._source()[0]:
+    def apply(self, previous: Expr, claimed: Expr, ctx: Context) -> Expr:
+        source = self._source()
+        if source is None:
             raise RuleError(f"the definition given for {self.base} is not the project's")
-        result = self._unfold(previous)
+        definition, fact = source
+        if fact is not None and fact not in ctx.facts.definitions:
+            raise RuleError(f"this form of {self.base} is the definition only under {fact}")
+        result = self._unfold(previous, definition)
         if result == previous:
             raise RuleError(f"{self.base} does not occur in the previous line")
         return result
 
     def normalise(self, expr: Expr) -> Expr:
-        return self._unfold(expr)
+        source = self._source()
+        return expr if source is None else self._unfold(expr, source[0])
 
 
 @dataclass(frozen=True)
@@ -219,6 +254,17 @@ class _SumRule(Rule):
     def assumptions(self) -> tuple[str, ...]:
         return (self.assumption,) if self.assumption else ()
 
+    def _name(self) -> str:
+        if not isinstance(self.var, Symbol):
+            raise RuleError(f"the index to act on must be a symbol, not {self.var!r}")
+        return self.var.name
+
+
+def _check_product_split(node: Expr, lower: Expr, upper: Expr, ctx: Context, scope: Scope):
+    """Π_{a}^{b} = f(a) Π_{a+1}^{b} needs a non-empty range (Karr's 1/Π on reversed ones)."""
+    if isinstance(node, Product) and not nonneg(upper - lower, ctx.facts, scope):
+        raise RuleError(f"cannot show the product range {lower} .. {upper} is not empty")
+
 
 @dataclass(frozen=True)
 class SplitFirst(_SumRule):
@@ -226,20 +272,17 @@ class SplitFirst(_SumRule):
 
     name = "split-first"
 
-    def apply(self, previous: Expr, claimed: Expr) -> Expr:
-        def change(node):
-            var, lower, upper = _limit(node)
+    def apply(self, previous: Expr, claimed: Expr, ctx: Context) -> Expr:
+        def change(node, scope):
+            var, body, lower, upper = _open(node)
             if _is_infinite(lower):
                 raise RuleError("the lower limit is infinite: there is no first term")
-            if _is_infinite(upper) and not self.assumption:
-                raise RuleError("splitting an infinite sum needs a named convergence assumption")
-            _check_product_range(node, lower, upper)
-            body = _body(node)
-            first = body.subs(var, lower)
+            _check_product_split(node, lower, upper, ctx, scope)
+            first = substitute(body, {var: lower})
             rest = node.func(body, (var, lower + 1, upper))
             return first * rest if isinstance(node, Product) else first + rest
 
-        return _rewrite(previous, self.var, self.select, change, (Sum, Product))
+        return _rewrite(previous, self._name(), self.select, change, (Sum, Product))
 
 
 @dataclass(frozen=True)
@@ -248,82 +291,80 @@ class SplitLast(_SumRule):
 
     name = "split-last"
 
-    def apply(self, previous: Expr, claimed: Expr) -> Expr:
-        def change(node):
-            var, lower, upper = _limit(node)
+    def apply(self, previous: Expr, claimed: Expr, ctx: Context) -> Expr:
+        def change(node, scope):
+            var, body, lower, upper = _open(node)
             if _is_infinite(upper):
                 raise RuleError("the upper limit is infinite: there is no last term")
-            _check_product_range(node, lower, upper)
-            body = _body(node)
-            last = body.subs(var, upper)
+            _check_product_split(node, lower, upper, ctx, scope)
+            last = substitute(body, {var: upper})
             rest = node.func(body, (var, lower, upper - 1))
             return rest * last if isinstance(node, Product) else rest + last
 
-        return _rewrite(previous, self.var, self.select, change, (Sum, Product))
+        return _rewrite(previous, self._name(), self.select, change, (Sum, Product))
 
 
 @dataclass(frozen=True)
 class ShiftIndex(_SumRule):
-    """Σ_{x=a}^{b} f(x) = Σ_{x=a+k}^{b+k} f(x − k), through ``Sum.change_index``."""
+    """Σ_{x=a}^{b} f(x) = Σ_{x=a+k}^{b+k} f(x − k) for an integer k (any bounds)."""
 
     by: int = 0
     name = "shift-index"
 
-    def apply(self, previous: Expr, claimed: Expr) -> Expr:
-        def change(node):
-            var, lower, _ = _limit(node)
-            shifted = node.func(_body(node), node.limits[-1]).change_index(var, var + self.by)
-            # A variable declared nonnegative must not range over negative integers,
-            # or SymPy would simplify its powers with a false assumption.
-            if (var.is_nonnegative and (lower + self.by).is_nonnegative is not True) or (
-                var.is_positive and (lower + self.by).is_positive is not True
-            ):
-                raise RuleError(f"the shifted range of {var} leaves its declared domain")
-            return shifted
+    def apply(self, previous: Expr, claimed: Expr, ctx: Context) -> Expr:
+        by = S(self.by)
+        if by.is_integer is not True:
+            raise RuleError(f"an index can only be shifted by an integer, not {by}")
 
-        return _rewrite(previous, self.var, self.select, change, (Sum, Product))
+        def change(node, scope):
+            var, body, lower, upper = _open(node)
+            return node.func(substitute(body, {var: var - by}), (var, lower + by, upper + by))
+
+        return _rewrite(previous, self._name(), self.select, change, (Sum, Product))
 
 
 @dataclass(frozen=True)
 class Induction(Rule):
-    """Prove ``previous = claimed`` for all integers ``var ≥ base`` by induction.
+    """Prove ``previous = claimed`` for every value of ``var`` by induction from ``base``.
 
-    ``base`` must not exceed the least value ``var`` is declared to take (1 for a
-    positive symbol). Base case: both sides at ``var = base``, compared in canonical
-    form (sums with numeric bounds written out term by term, nothing evaluated by
-    ``doit``). Step: in the case ``var + 1`` every sum or product whose bounds
-    depend on ``var`` has its new last terms peeled off; after subtracting the case
-    ``var`` (the induction hypothesis) the remainder must vanish.
+    ``base`` must be the least value ``var`` is declared to take (1 for a positive
+    integer, 0 for a nonnegative one). Base case: both sides at ``var = base`` agree in
+    the kernel. Step: in the case ``var + 1`` every sum whose upper bound grows with
+    ``var`` has its new last terms peeled off; minus the case ``var`` (the induction
+    hypothesis) the remainder must vanish in the kernel. No fact in force may mention
+    ``var`` (it would hold at ``var`` but not necessarily at ``var + 1``).
     """
 
     var: Symbol = None
     base: int = 1
     name = "induction"
 
-    def apply(self, previous: Expr, claimed: Expr) -> Expr:
-        gap = previous - claimed
+    def apply(self, previous: Expr, claimed: Expr, ctx: Context) -> Expr:
+        var = self.var
+        if not isinstance(var, Symbol) or var.is_integer is not True:
+            raise RuleError(f"induction needs an integer symbol, not {var!r}")
+        least = S.One if var.is_positive else (S.Zero if var.is_nonnegative else None)
+        if least is None or S(self.base) != least:
+            raise RuleError(
+                f"base case {var} = {self.base} does not cover exactly the {var} the "
+                f"statement is about (its least value is {least})"
+            )
+        if any(key.has(var) for key, _ in ctx.facts.ranges if key != var):
+            raise RuleError(f"a fact in force mentions {var}; induction on it would misuse it")
+        gap = fresh_bound(previous - claimed)
         if any(_is_infinite(b) for s in gap.atoms(Sum) for limit in s.limits for b in limit[1:]):
             raise RuleError("induction works on finite forms; this line has an infinite sum")
-        # The claim is for every value the variable is declared to take (n ≥ 1 for a
-        # positive n): a base case above that would leave the first values unproved.
-        if (self.var - self.base).is_nonnegative is not True:
-            raise RuleError(
-                f"base case {self.var} = {self.base} does not cover every {self.var} "
-                "the statement is about (declare the variable's domain or lower the base)"
-            )
-        # No doit(): the canonical form writes out sums with numeric bounds term by term,
-        # and leaves any other sum alone instead of trusting SymPy to evaluate it.
-        base_case = gap.subs(self.var, self.base)
-        if not is_zero(base_case):
-            raise RuleError(f"base case {self.var} = {self.base} fails: residue {base_case}")
-        following = peel_new_terms(gap.subs(self.var, self.var + 1), self.var)
-        if not is_zero(following - gap):
-            residue = canonical(following - gap)
-            raise RuleError(f"induction step {self.var} -> {self.var} + 1 fails: residue {residue}")
+        base_case = substitute(gap, {var: least})
+        if not is_zero(base_case, ctx.facts):
+            raise RuleError(f"base case {var} = {least} fails: residue {base_case}")
+        following = peel_new_terms(substitute(gap, {var: var + 1}), var, ctx)
+        if not is_zero(following - gap, ctx.facts):
+            residue = canonical(following - gap, ctx.facts)
+            raise RuleError(f"induction step {var} -> {var} + 1 fails: residue {residue}")
         return claimed
 
 
-def peel_new_terms(expr: Expr, var: Symbol) -> Expr:
+def peel_new_terms(expr: Expr, var: Symbol, ctx: Context) -> Expr:
     """In ``expr`` at ``var + 1``, write each sum over ``..upper(var+1)`` as the sum up
     to ``upper(var)`` plus the extra last terms, so the case ``var`` appears in it."""
 
@@ -333,15 +374,16 @@ def peel_new_terms(expr: Expr, var: Symbol) -> Expr:
         )
 
     def peel(node: Expr) -> Expr:
-        x, lower, upper = _limit(node)
-        body = _body(node)
+        x, body, lower, upper = _open(node)
         if lower.has(var):
             raise RuleError("induction peels upper limits only; a lower limit moves with it")
         previous_upper = upper.subs(var, var - 1)
         count = expand(upper - previous_upper)
         if not (count.is_Integer and count >= 0):
             raise RuleError(f"the upper limit {upper} does not grow by a fixed number of terms")
-        terms = [body.subs(x, previous_upper + i) for i in range(1, int(count) + 1)]
+        if isinstance(node, Product) and not range_not_reversed(lower, previous_upper, ctx.facts):
+            raise RuleError(f"cannot show the product range {lower} .. {previous_upper} is a range")
+        terms = [substitute(body, {x: previous_upper + i}) for i in range(1, int(count) + 1)]
         rest = node.func(body, (x, lower, previous_upper))
         return Mul(rest, *terms) if isinstance(node, Product) else Add(rest, *terms)
 
@@ -352,8 +394,9 @@ def peel_new_terms(expr: Expr, var: Symbol) -> Expr:
 class SwapTriangle(Rule):
     """Σ_{n=a}^{B} Σ_{l=c}^{n−s} f = Σ_{l=c}^{B−s} Σ_{n=l+s}^{B} f, for a ∈ {c+s−1, c+s}.
 
-    Both sides run over the same triangle {(n, l): a ≤ n ≤ B, c ≤ l ≤ n − s}. For B = ∞
-    the swap needs absolute convergence, which the step must name as an assumption.
+    Both sides run over the triangle {(n, l): a ≤ n ≤ B, c ≤ l ≤ n − s}: a, B and c must
+    not mention n or l, the outer range must not be reversed, and for B = ∞ the kernel
+    admits the lines only when the double series converges absolutely.
     """
 
     outer: Symbol = None
@@ -364,83 +407,104 @@ class SwapTriangle(Rule):
     def assumptions(self) -> tuple[str, ...]:
         return (self.assumption,) if self.assumption else ()
 
-    def apply(self, previous: Expr, claimed: Expr) -> Expr:
-        def change(node):
-            n_var, a, big = _limit(node)
-            if _is_infinite(big) and not self.assumption:
-                raise RuleError(
-                    "swapping infinite sums needs a named absolute-convergence assumption"
-                )
-            body = _body(node)
+    def apply(self, previous: Expr, claimed: Expr, ctx: Context) -> Expr:
+        if not (isinstance(self.outer, Symbol) and isinstance(self.inner, Symbol)):
+            raise RuleError("name the outer and the inner index as symbols")
+        inner_name = self.inner.name
+
+        def change(node, scope):
+            n_var, body, a, big = _open(node)
             inner_sums = [f for f in Mul.make_args(body) if isinstance(f, Sum)]
-            # SymPy flattens Σ_n Σ_l Σ_k into one Sum with three limits: the inner sum's
-            # outermost limit must be the one swapped, and its own inner sums must stay.
-            if len(inner_sums) != 1 or _limit(inner_sums[0])[0] != self.inner:
-                raise RuleError(f"the summand is not (factor) × (one sum over {self.inner})")
+            if len(inner_sums) != 1 or inner_sums[0].limits[-1][0].name != inner_name:
+                raise RuleError(f"the summand is not (factor) × (one sum over {inner_name})")
             inner_sum = inner_sums[0]
-            l_var, c, top = _limit(inner_sum)
+            l_var, inner_body, c, top = _open(inner_sum)
             s = expand(n_var - top)
-            if c.has(n_var) or not s.is_Integer:
-                raise RuleError(f"the inner range is not {self.inner} = c .. {n_var} − s")
+            if not s.is_Integer:
+                raise RuleError(f"the inner range is not {inner_name} = c .. {n_var} − s")
+            for bound, label in ((a, "lower"), (big, "upper"), (c, "inner lower")):
+                if bound.has(n_var) or bound.has(l_var):
+                    raise RuleError(f"the {label} limit {bound} mentions a summation index")
             # Rows n < c + s − 1 would be reversed ranges (nonzero under Karr's
             # convention), and the swapped inner sum starts at n = l + s ≥ c + s.
             if expand(c + s - a) not in (0, 1):
                 raise RuleError("the triangle does not start at the outer lower limit")
-            factor = Mul(*[f for f in Mul.make_args(body) if f is not inner_sum])
+            if not _is_infinite(big) and not range_not_reversed(a, big, ctx.facts, scope):
+                raise RuleError(f"cannot show the outer range {a} .. {big} is not reversed")
+            factor = Mul(*[f for f in Mul.make_args(body) if f is not inner_sums[0]])
             if factor.has(l_var):
-                raise RuleError(f"a factor outside the inner sum mentions {l_var}")
-            body = factor * _body(inner_sum)
-            new_inner = Sum(body, (n_var, l_var + s, big))
-            return Sum(new_inner, (l_var, c, big - s if not _is_infinite(big) else big))
+                raise RuleError(f"a factor outside the inner sum mentions {inner_name}")
+            new_inner = Sum(factor * inner_body, (n_var, l_var + s, big))
+            return Sum(new_inner, (l_var, c, big if _is_infinite(big) else big - s))
 
-        return _rewrite(previous, self.outer, _everything, change)
+        return _rewrite(previous, self.outer.name, _everything, change)
 
 
 @dataclass(frozen=True)
 class GeometricSeries(_SumRule):
-    """Σ_{x=a}^{b} c·q^{x+p} in closed form (SymPy's summation), with its ``Piecewise``
-    resolved by ``refine(piecewise_fold(·), condition)`` under the named assumption.
+    """Σ_{x=a}^{b} C·Π_i q_i^{x+p_i} in closed form, under conditions proved from the facts.
 
-    Applies only to sums whose summand depends on ``x`` through powers q^{αx+β} with a
-    symbolic base: a numeric base such as 0^{x−1}, or a sequence element indexed by x,
-    is refused (SymPy 1.14 sums those wrongly, see tests/test_sympy_pitfalls.py).
+    With y = x − a and e_i = a + p_i ≥ 0 (proved, or q_i ≠ 0), the sum is
+    C·Π q_i^{e_i}·Σ_{y=0}^{m−1} Q^y with Q = Π q_i and m = b − a + 1 terms:
+    C·Π q_i^{e_i}/(1 − Q) for b = ∞ (needs |Q| < 1), C·Π q_i^{e_i}(1 − Q^m)/(1 − Q) for
+    finite b (needs m ≥ 0 and Q ≠ 1). ``condition`` is accepted for old derivations and
+    ignored: the conditions come from the facts in force, never from a parameter.
     """
 
     condition: Any = None
     name = "geometric-series"
 
-    def apply(self, previous: Expr, claimed: Expr) -> Expr:
-        def change(node):
-            var, _, upper = _limit(node)
-            for factor in Mul.make_args(_body(node)):
-                if not factor.has(var):
-                    continue
-                if not (isinstance(factor, Pow) and not factor.base.has(var)):
-                    raise RuleError(f"the summand is not geometric in {var}: factor {factor}")
-                if factor.base.is_Number:
-                    raise RuleError(f"numeric base {factor.base}: peel terms instead of summing")
-                if expand(factor.exp).as_poly(var) is None or factor.exp.as_poly(var).degree() > 1:
-                    raise RuleError(f"exponent {factor.exp} is not linear in {var}")
-            if _is_infinite(upper) and self.condition is None:
-                raise RuleError("an infinite geometric series needs a stated condition (|q| < 1)")
-            closed = piecewise_fold(node.doit())
-            if self.condition is not None:
-                closed = refine(closed, self.condition)
-            if closed.has(Piecewise) or closed.has(Sum):
-                raise RuleError(f"SymPy leaves the series conditional: {closed}")
-            return closed
+    def apply(self, previous: Expr, claimed: Expr, ctx: Context) -> Expr:
+        facts = ctx.facts
 
-        return _rewrite(previous, self.var, self.select, change)
+        def change(node, scope):
+            var, body, lower, upper = _open(node)
+            if _is_infinite(lower):
+                raise RuleError("the lower limit is infinite")
+            constant, bases = [], []
+            for factor in Mul.make_args(expand(body, power_exp=False)):
+                if not factor.has(var):
+                    constant.append(factor)
+                    continue
+                base, exp = factor.as_base_exp()
+                if base.has(var) or expand(exp - var).has(var):
+                    raise RuleError(f"the summand is not geometric in {var}: factor {factor}")
+                bases.append((base, expand(exp - var)))
+            if not bases:
+                raise RuleError(f"the summand does not depend on {var}")
+            leading = []
+            for base, shift in bases:
+                start = expand(lower + shift)
+                if not (nonneg(start, facts, scope) or nonzero(base, facts, scope)):
+                    raise RuleError(f"cannot show {base}^({start}) is defined")
+                leading.append(base**start)
+            ratio = Mul(*[b for b, _ in bases])
+            front = Mul(*constant) * Mul(*leading)
+            if _is_infinite(upper):
+                if not facts.below_one_in_size(ratio):
+                    raise RuleError(
+                        f"the series converges only for |{ratio}| < 1, which the "
+                        "assumptions in force do not give"
+                    )
+                return front / (1 - ratio)
+            count = expand(upper - lower + 1)
+            if not nonneg(count, facts, scope):
+                raise RuleError(f"cannot show the range {lower} .. {upper} is not reversed")
+            if not nonzero(1 - ratio, facts, scope):
+                raise RuleError(f"the finite form needs {ratio} != 1, which is not shown")
+            return front * (1 - ratio**count) / (1 - ratio)
+
+        return _rewrite(previous, self._name(), self.select, change)
 
 
 @dataclass(frozen=True)
 class Substitute(Rule):
     """Substitute values for parameters (λ = 0, λ = 1).
 
-    Into a finite expression this is plain substitution. A series whose summand
-    contains a substituted symbol must converge at the new value (the step names that
-    assumption); and substituting must not leave a power 0^{f(x)} inside an infinite
-    sum over x, the path on which SymPy 1.14 returns wrong answers.
+    Each value must lie in the symbol's declared domain and satisfy every fact in force
+    about it; substitution is capture-avoiding and acts on a copy with fresh bound
+    variables, so no sign assumption of a written index simplifies 0^k. A power 0^{f(x)}
+    left inside an infinite sum over x is refused (SymPy 1.14 sums those wrongly).
     """
 
     values: Mapping = field(default_factory=dict)
@@ -450,16 +514,19 @@ class Substitute(Rule):
     def assumptions(self) -> tuple[str, ...]:
         return (self.assumption,) if self.assumption else ()
 
-    def apply(self, previous: Expr, claimed: Expr) -> Expr:
-        symbols = set(self.values)
-        for node in previous.atoms(Sum):
-            infinite = any(_is_infinite(b) for limit in node.limits for b in limit[1:])
-            if infinite and node.function.free_symbols & symbols and not self.assumption:
-                raise RuleError(
-                    "substituting into an infinite sum needs a named assumption that it "
-                    "converges at the substituted value"
-                )
-        result = previous.xreplace(dict(self.values))
+    def apply(self, previous: Expr, claimed: Expr, ctx: Context) -> Expr:
+        if not self.values:
+            raise RuleError("nothing to substitute")
+        for symbol, value in self.values.items():
+            if not isinstance(symbol, Symbol):
+                raise RuleError(f"only symbols can be given values, not {symbol}")
+            why = _domain_problem(symbol, S(value), ctx, ())
+            if why:
+                raise RuleError(why)
+            why = ctx.facts.allows(symbol, S(value))
+            if why:
+                raise RuleError(why)
+        result = substitute(fresh_bound(previous), dict(self.values))
         for node in result.atoms(Sum):
             bound = {limit[0] for limit in node.limits}
             infinite = any(_is_infinite(b) for limit in node.limits for b in limit[1:])
@@ -474,9 +541,26 @@ class Substitute(Rule):
         return result
 
 
+def _domain_problem(symbol: Symbol, value: Expr, ctx: Context, scope: Scope) -> str | None:
+    """Why ``value`` is not shown to lie in the domain ``symbol`` is declared on."""
+    if symbol.is_integer and value.is_integer is not True:
+        return f"cannot show that {symbol} = {value} is an integer, as {symbol} is declared"
+    if symbol.is_real and value.is_real is not True and value.is_integer is not True:
+        return f"cannot show that {symbol} = {value} is real, as {symbol} is declared"
+    if symbol.is_positive:
+        least = value - 1 if symbol.is_integer else value
+        ok = nonneg(least, ctx.facts, scope) and (symbol.is_integer or nonzero(value, ctx.facts))
+        if not ok:
+            return f"cannot show that {symbol} = {value} is positive, as {symbol} is declared"
+    if symbol.is_nonnegative and not nonneg(value, ctx.facts, scope):
+        return f"cannot show that {symbol} = {value} is nonnegative, as {symbol} is declared"
+    return None
+
+
 @dataclass(frozen=True)
 class PartialSums(Rule):
-    """Σ_{x=a}^{∞} f = lim_{M→∞} Σ_{x=a}^{M−1} f: the definition of a series' value."""
+    """Σ_{x=a}^{∞} f = lim_{M→∞} Σ_{x=a}^{M−1} f: the definition of a series' value
+    (the kernel admits the line only when the series converges)."""
 
     var: Symbol = None
     assumption: str | None = None
@@ -485,30 +569,37 @@ class PartialSums(Rule):
     def assumptions(self) -> tuple[str, ...]:
         return (self.assumption,) if self.assumption else ()
 
-    def apply(self, previous: Expr, claimed: Expr) -> Expr:
-        if previous.has(self.var):
-            raise RuleError(f"{self.var} already occurs in the previous line")
+    def apply(self, previous: Expr, claimed: Expr, ctx: Context) -> Expr:
+        var = self.var
+        if not isinstance(var, Symbol) or not (var.is_integer and var.is_positive):
+            raise RuleError("the limit variable must be a positive integer symbol")
+        if previous.has(var):
+            raise RuleError(f"{var} already occurs in the previous line")
 
         def matches(node):
             return isinstance(node, Sum) and len(node.limits) == 1 and node.limits[0][2] == oo
 
         def cut(node):
             x, lower, _ = node.limits[0]
-            return Sum(node.function, (x, lower, self.var - 1))
+            if _is_infinite(lower):
+                raise RuleError("a series from -oo has no partial sums of this form")
+            return Sum(node.function, (x, lower, var - 1))
 
         finite = previous.replace(matches, cut)
         if finite == previous:
             raise RuleError("no infinite sum in the previous line")
-        return Limit(finite, self.var, oo)
+        return Limit(finite, var, oo)
 
 
 @dataclass(frozen=True)
 class TakeLimit(Rule):
-    """Evaluate lim_{M→∞} of a finite form, term by term.
+    """Evaluate lim_{M→∞} of a finite form, term by term, each limit proved.
 
-    Terms free of M stay; c·Σ_{x=a}^{M−k} f (c, a, f free of M) become the series
-    c·Σ_{x=a}^{∞} f; a term listed in ``vanishing`` goes to 0 by the named assumption
-    (e.g. γ^M V(s_{t+M}) → 0 for γ < 1 and bounded V). Anything else is refused.
+    Terms free of M stay; c·Σ_{y=0}^{M+k} f (c, f free of M) become the series
+    c·Σ_{y=0}^{∞} f (which the kernel admits only when it converges); every other term
+    must be shown to vanish: bounded sequences times a weight in M that the facts put
+    below one (e.g. |γ^M V(s_{t+M})| ≤ C γ^M → 0 for γ < 1 and bounded V). ``vanishing``
+    is accepted for old derivations and not trusted: each such term is proved to vanish.
     """
 
     vanishing: tuple = ()
@@ -518,49 +609,42 @@ class TakeLimit(Rule):
     def assumptions(self) -> tuple[str, ...]:
         return (self.assumption,) if self.assumption else ()
 
-    def apply(self, previous: Expr, claimed: Expr) -> Expr:
+    def apply(self, previous: Expr, claimed: Expr, ctx: Context) -> Expr:
         if not isinstance(previous, Limit) or previous.args[2] != oo:
             raise RuleError("the previous line is not a limit M → ∞")
         body, var = previous.args[0], previous.args[1]
-        if self.vanishing and not self.assumption:
-            raise RuleError("dropping terms in the limit needs a named assumption")
-        vanishing = [canonical(v) for v in self.vanishing]
         result = []
-        for term in Add.make_args(canonical(body)):
+        for term in Add.make_args(canonical(body, ctx.facts)):
             if not term.has(var):
                 result.append(term)
-                continue
-            if any(_proportional(term, v, var) for v in vanishing):
                 continue
             series = [f for f in Mul.make_args(term) if isinstance(f, Sum)]
             coefficient = Mul(*[f for f in Mul.make_args(term) if not isinstance(f, Sum)])
             if len(series) == 1 and not coefficient.has(var):
                 x, lower, upper = series[0].limits[0]
-                if (
-                    not series[0].function.has(var)
-                    and not lower.has(var)
-                    and expand(upper - var).is_Integer
-                ):
-                    result.append(coefficient * Sum(series[0].function, (x, lower, oo)))
+                grows = expand(upper - var)
+                if not series[0].function.has(var) and not lower.has(var) and grows.is_Integer:
+                    fresh = Dummy("x", integer=True)
+                    summand = substitute(series[0].function, {x: fresh})
+                    result.append(coefficient * Sum(summand, (fresh, lower, oo)))
                     continue
-            raise RuleError(f"no limit rule for the term {term}")
+            why = vanishes_at_infinity(term, var, ctx.facts)
+            if why:
+                raise RuleError(f"cannot show that {term} vanishes as {var} -> oo: {why}")
         return Add(*result)
-
-
-def _proportional(term: Expr, target: Expr, var: Symbol) -> bool:
-    """``term`` is a constant multiple (free of ``var`` and of any sequence) of ``target``."""
-    ratio = cancel(term / target)
-    return not ratio.has(var) and not ratio.atoms(Sum, Product, Indexed)
 
 
 @dataclass(frozen=True)
 class ApplyTheorem(Rule):
     """Replace an instance of a proved statement's left side by its right side.
 
-    ``lemma`` is a :class:`~gae_sym.proof.core.Proof`; it is verified (once, cached)
-    before use. ``instance`` maps the lemma's free symbols to this step's expressions;
-    ``reverse`` replaces the right side by the left side; ``renamed`` maps the lemma's
-    assumption names to this derivation's.
+    ``lemma`` is a :class:`~gae_sym.proof.core.Proof`, verified (once, cached) under the
+    same assumption names before use. ``instance`` maps free symbols of the lemma to
+    expressions (capture-avoiding); every free symbol's value must lie in its declared
+    domain where the lemma is used (inside Σ_{n=a}^{b}, n takes the values a, a+1, …),
+    and every fact the lemma was proved under must follow from the facts in force.
+    ``reverse`` replaces the right side by the left; ``renamed`` maps the lemma's
+    assumption names to the ones this derivation cites (the facts must still follow).
     """
 
     lemma: Proof = None
@@ -570,52 +654,53 @@ class ApplyTheorem(Rule):
     name = "apply-theorem"
 
     def assumptions(self) -> tuple[str, ...]:
-        """The lemma's assumptions, renamed where the instance turns them into others
-        (n ≥ 1 becomes N ≥ 1 for the instance n = N)."""
         return tuple(self.renamed.get(a, a) for a in self.lemma.assumption_names())
 
-    def apply(self, previous: Expr, claimed: Expr) -> Expr:
-        outcome = self.lemma.check()
+    def apply(self, previous: Expr, claimed: Expr, ctx: Context) -> Expr:
+        outcome = ctx.lemma_outcome(self.lemma)
         if outcome is not None:
             raise RuleError(f"the cited result '{self.lemma.title}' is not proved: {outcome[1]}")
-        _check_instance_domain(self.instance)
-        # A lemma stated at fixed parameter values (λ = 0) proves lhs = rhs only there.
-        specialised = dict(self.lemma.statement.at)
-        old = self.lemma.statement.lhs.xreplace(specialised).xreplace(dict(self.instance))
-        new = self.lemma.statement.rhs.xreplace(specialised).xreplace(dict(self.instance))
+        statement = self.lemma.statement
+        free = (S(statement.lhs).free_symbols | S(statement.rhs).free_symbols) - set(statement.at)
+        for key in self.instance:
+            if not isinstance(key, Symbol) or key not in free:
+                raise RuleError(f"{key} is not a free symbol of the cited result's statement")
+        instance = {k: S(v) for k, v in self.instance.items()}
+        old = substitute(substitute(statement.lhs, dict(statement.at)), instance)
+        new = substitute(substitute(statement.rhs, dict(statement.at)), instance)
         if self.reverse:
             old, new = new, old
-        # Inside Σ_{n=a}^{b} the lemma is used at n = a, a + 1, ...: a must be in its domain.
-        for node in previous.atoms(Sum, Product):
-            _check_instance_domain({x: a for x, a, _ in node.limits if x in old.free_symbols})
-        result = previous.xreplace({old: new})
-        if result == previous:
-            result = previous.subs(old, new)
-        if result == previous:
+        why = ctx.entails(self.lemma, instance)
+        if why:
+            raise RuleError(f"the cited result '{self.lemma.title}' needs {why}")
+
+        def accept(scope: Scope) -> str | None:
+            for symbol in sorted(free, key=str):
+                problem = _domain_problem(symbol, instance.get(symbol, symbol), ctx, scope)
+                if problem:
+                    return problem
+            return None
+
+        result, count, refusal = replace_alpha(previous, old, new, accept)
+        if count == 0:
+            if refusal:
+                raise RuleError(f"the cited result does not apply here: {refusal}")
             raise RuleError(f"the cited result's side {old} does not occur in the previous line")
         return result
 
 
-_DOMAIN_PROPERTIES = ("integer", "positive", "nonnegative", "real")
-
-
-def _check_instance_domain(instance: Mapping) -> None:
-    """A lemma proved for a symbol declared (say) a positive integer holds only for
-    values SymPy can show to be positive integers."""
-    for symbol, value in instance.items():
-        value = sympify(value)
-        for prop in _DOMAIN_PROPERTIES:
-            if getattr(symbol, f"is_{prop}") and getattr(value, f"is_{prop}") is not True:
-                raise RuleError(f"cannot show that {symbol} = {value} is {prop}, as the lemma says")
-
-
 @dataclass(frozen=True)
 class SolveRecursion(Rule):
-    """A_t is fixed by a backward recursion A_t = R(A_{t+1}) and A_{t+M} = 0 at the end.
+    """A_t is fixed by the backward recursion of GAE and A = 0 when no steps are left.
 
-    If the previous line shows F(t, M) = R(F(t+1, M−1)) for a closed form F (the chain
-    above it proves this for symbolic t and M) and F(t, 0) = 0 (the empty sum, checked
-    here), then by induction on the number M of steps left, F(t, M) = A_t.
+    The recursion is the project's (``gae_sym.estimators.gae_recursion``, under the
+    ``A-recursion`` definition of the ``recursion`` assumption); the one passed in must
+    be it. The closed form F is called once, at fresh symbols (T, M ≥ 0); its instances
+    are substitutions of that one expression, so it is a function of (T, M). If the chain
+    starts from F(t, N), its last line is R(F(t+1, N−1)) for symbolic t and N ≥ 1, and
+    F(t, 0) = 0, then F(t, M) = A_t for every M ≥ 0 by induction on the number M of steps
+    left: M = 0 is the end condition; for M ≥ 1, A_t = R(A_{t+1}) = R(F(t+1, M−1)) =
+    F(t, M). Every equality in that argument is checked by the kernel.
     """
 
     sequence: Any = None
@@ -625,24 +710,75 @@ class SolveRecursion(Rule):
     steps: Symbol = None
     name = "solve-recursion"
 
-    def check_origin(self, origin: Expr) -> None:
-        if not equivalent(origin, self.closed_form(self.time, self.steps)):
+    def assumptions(self) -> tuple[str, ...]:
+        return ("recursion",)
+
+    def _pieces(self, ctx: Context) -> tuple[Expr, Callable[[Expr, Expr], Expr], Any]:
+        from gae_sym.estimators import gae_recursion
+        from gae_sym.symbols import A
+
+        if self.sequence != A or not isinstance(self.sequence, IndexedBase):
+            raise RuleError("only the GAE sequence A of gae_sym.symbols has a recursion here")
+        if "A-recursion" not in ctx.facts.definitions:
+            raise RuleError("the recursion defines A only under the recursion assumption")
+        probe = Dummy("time", integer=True)
+        if not equivalent(self.recursion(probe), gae_recursion(probe), ctx.facts):
+            raise RuleError("the recursion given is not the project's gae_recursion")
+        if not (isinstance(self.time, Symbol) and self.time.is_integer):
+            raise RuleError("the time must be an integer symbol")
+        if not (
+            isinstance(self.steps, Symbol) and self.steps.is_integer and self.steps.is_positive
+        ):
+            raise RuleError("the number of steps left must be a positive integer symbol")
+        time0, steps0 = Dummy("T", integer=True), Dummy("M", integer=True, nonnegative=True)
+        form = S(self.closed_form(time0, steps0))
+
+        def at(time: Expr, steps: Expr) -> Expr:
+            return substitute(form, {time0: time, steps0: steps})
+
+        return form, at, gae_recursion
+
+    def check_origin(self, origin: Expr, ctx: Context) -> None:
+        _, at, _ = self._pieces(ctx)
+        if not equivalent(origin, at(self.time, self.steps), ctx.facts):
             raise RuleError("the chain does not start from the closed form F(t, M)")
 
-    def apply(self, previous: Expr, claimed: Expr) -> Expr:
+    def apply(self, previous: Expr, claimed: Expr, ctx: Context) -> Expr:
+        _, at, recursion = self._pieces(ctx)
         t, m = self.time, self.steps
-        expected = self.recursion(t).xreplace(
-            {self.sequence[t + 1]: self.closed_form(t + 1, m - 1)}
-        )
-        if not equivalent(previous, expected):
+        expected = recursion(t).xreplace({self.sequence[t + 1]: at(t + 1, m - 1)})
+        if not equivalent(previous, expected, ctx.facts):
             raise RuleError("the previous line is not the recursion applied to the closed form")
-        boundary = self.closed_form(t, 0)
-        if not is_zero(boundary):
+        boundary = at(t, 0)
+        try:
+            check_line(boundary, ctx.facts, "the closed form with no steps left")
+        except KernelError as error:
+            raise RuleError(str(error)) from None
+        if not is_zero(boundary, ctx.facts):
             raise RuleError(f"the closed form with no steps left is {boundary}, not 0")
         return self.sequence[t]
 
 
+ENGINE_RULES = (
+    ApplyTheorem,
+    Canonicalise,
+    GeometricSeries,
+    Induction,
+    Linearity,
+    PartialSums,
+    ShiftIndex,
+    SolveRecursion,
+    SplitFirst,
+    SplitLast,
+    Substitute,
+    SwapTriangle,
+    TakeLimit,
+    Unfold,
+)
+"""The rules a proof may use: exactly these classes (a subclass could propose anything)."""
+
 __all__ = [
+    "ENGINE_RULES",
     "ApplyTheorem",
     "Canonicalise",
     "GeometricSeries",

@@ -1,0 +1,241 @@
+"""The second line of defence: every accepted step is evaluated on random instances.
+
+Instances never prove anything; they catch a kernel that lies. After the kernel accepts
+a chain, each line is evaluated numerically at a few instances drawn inside the declared
+domain: small integers for n, N, t; parameters (γ, λ, …) from a grid filtered by the
+facts in force; random sequences r, V, V', flags; δ computed from its definition (the
+segment form where ``delta-segment`` is in force, else the flagged one) and A from the
+backward recursion where ``A-recursion`` is. Infinite series are truncated after
+``TERMS`` terms: the kernel admitted them only with a geometric weight below one, and the
+grid keeps those weights at most 0.6, so the tail is below 0.6^TERMS · poly — far under
+the tolerance. A disagreement is an *internal error*: the kernel accepted a false step.
+
+Evaluation is vectorised: the index of a sum at nesting depth d runs along axis d, with
+Karr's sign for reversed ranges, so a double series costs one array of TERMS² entries.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from sympy import Add, Expr, Indexed, Limit, Mul, Number, Pow, Product, S, Sum, Symbol, oo
+
+from gae_sym.proof.kernel import outer_limit
+
+if TYPE_CHECKING:
+    from gae_sym.proof.core import Context, Proof
+
+TERMS = 90
+"""Terms kept of an infinite series (and the M used for lim_{M→∞})."""
+INSTANCES = 2
+_DEPTH = 5
+_OFFSET, _SIZE = 64, 512
+_GRID = (0.0, 0.25, 0.5, 0.6, 1.0)
+_TOLERANCE = 1e-7
+
+
+class _Skip(Exception):
+    """This instance cannot be evaluated (a symbol without a value, an undefined entry)."""
+
+
+def first_disagreement(proof: Proof, ctx: Context) -> tuple[int, str] | None:
+    """(step number, why) for the first accepted step that is false at an instance."""
+    lines = [proof.statement.lhs] + [s.expr for s in proof.steps] + [proof.statement.rhs]
+    free = set().union(*[S(line).free_symbols for line in lines]) - set(proof.statement.at)
+    symbols = {s for s in free if isinstance(s, Symbol)}
+    rng = np.random.default_rng(20161)
+    for _ in range(INSTANCES):
+        env = _instance(symbols, ctx, rng)
+        if env is None:
+            continue
+        tables_cache: dict = {}
+        values = {}
+        current = dict(env)
+        envs = []
+        for number in range(len(lines)):
+            if 1 <= number <= len(proof.steps):
+                step = proof.steps[number - 1]
+                values_given = getattr(step.rule, "values", None)
+                if step.rule.name == "substitute" and values_given:
+                    current = {**current, **{k: float(v) for k, v in values_given.items()}}
+            envs.append(dict(current))
+        envs[-1] = envs[-2] if len(envs) > 1 else envs[-1]
+        for number in range(1, len(lines)):
+            step_env = envs[number]
+            try:
+                before = _value(lines[number - 1], step_env, ctx, rng, tables_cache, values)
+                after = _value(lines[number], step_env, ctx, rng, tables_cache, values)
+            except _Skip:
+                continue
+            if not np.isfinite(before) or not np.isfinite(after):
+                continue
+            if abs(before - after) > _TOLERANCE * (1 + abs(before) + abs(after)):
+                rule = (
+                    proof.steps[number - 1].rule.name
+                    if number <= len(proof.steps)
+                    else "(last line = right side)"
+                )
+                shown = ", ".join(
+                    f"{k} = {_show_number(v)}" for k, v in sorted(step_env.items(), key=str)
+                )
+                return number, (
+                    f"internal error: rule {rule} accepted a step that is false at {shown} "
+                    f"(random sequences, seed 20161): previous line = {before:.6g}, this line "
+                    f"= {after:.6g}: engine bug"
+                )
+    return None
+
+
+def _show_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.3g}"
+
+
+def _instance(symbols: set, ctx: Context, rng) -> dict | None:
+    """Values for the free symbols inside the declared domain and the facts in force."""
+    for _ in range(60):
+        env = {}
+        for symbol in sorted(symbols, key=str):
+            if symbol.is_integer:
+                if symbol.is_positive:
+                    env[symbol] = float(rng.integers(1, 6))
+                elif symbol.is_nonnegative:
+                    env[symbol] = float(rng.integers(0, 5))
+                else:
+                    env[symbol] = float(rng.integers(-3, 4))
+            else:
+                low = 0.0 if symbol.is_nonnegative else -1.0
+                env[symbol] = float(rng.choice([g for g in _GRID if g >= low]))
+        if _satisfies(env, ctx):
+            return env
+    return None
+
+
+def _satisfies(env: dict, ctx: Context) -> bool:
+    for key, interval in ctx.facts.ranges:
+        try:
+            value = float(S(key).xreplace({k: S(v) for k, v in env.items()}))
+        except (TypeError, ValueError):
+            continue
+        lo, hi = float(interval.lo), float(interval.hi)
+        if value < lo or value > hi:
+            return False
+        if (interval.lo_open and value == lo) or (interval.hi_open and value == hi):
+            return False
+    return True
+
+
+def _value(line: Expr, env: dict, ctx: Context, rng, cache: dict, values: dict) -> float:
+    key = (id(line), tuple(sorted((str(k), v) for k, v in env.items())))
+    if key not in values:
+        tables = _tables(env, ctx, rng, cache)
+        result = np.asarray(_ev(S(line), env, tables, 0), dtype=float)
+        if result.size != 1:
+            raise _Skip
+        values[key] = float(result.reshape(-1)[0])
+    return values[key]
+
+
+def _tables(env: dict, ctx: Context, rng, cache: dict) -> dict:
+    """Sequence values: random r, V, V', flags; δ and A from their definitions."""
+    from gae_sym.symbols import A, N, V, V_next, delta, done, gamma, lam, r, t, terminated
+
+    key = tuple(sorted((str(k), v) for k, v in env.items()))
+    if key in cache:
+        return cache[key]
+    if "base" not in cache:
+        cache["base"] = {
+            "r": rng.uniform(-1, 1, _SIZE),
+            "V": rng.uniform(-1, 1, _SIZE),
+            "V'": rng.uniform(-1, 1, _SIZE),
+            "d": (rng.uniform(0, 1, _SIZE) < 0.3).astype(float),
+            "term": (rng.uniform(0, 1, _SIZE) < 0.3).astype(float),
+        }
+    base = {k: v.copy() for k, v in cache["base"].items()}
+    g = env.get(gamma, 0.5)
+    if "delta-segment" in ctx.facts.definitions:
+        base["term"][:] = 0.0
+        base["V'"][:-1] = base["V"][1:]
+        base["V'"][-1] = np.nan
+    base[str(delta.label)] = base["r"] + g * (1 - base["term"]) * base["V'"] - base["V"]
+    base[str(V.label)], base[str(r.label)] = base["V"], base["r"]
+    base[str(V_next.label)], base[str(done.label)] = base["V'"], base["d"]
+    base[str(terminated.label)] = base["term"]
+    if "A-recursion" in ctx.facts.definitions and t in env and N in env:
+        values = np.full(_SIZE, np.nan)
+        start, length = int(env[t]) + _OFFSET, int(env[N])
+        values[start + length] = 0.0
+        gl = g * env.get(lam, 0.5)
+        for i in range(start + length - 1, start - 1, -1):
+            values[i] = base[str(delta.label)][i] + gl * (1 - base["d"][i]) * values[i + 1]
+        base[str(A.label)] = values
+    cache[key] = base
+    return base
+
+
+def _axis(values: np.ndarray, depth: int) -> np.ndarray:
+    shape = [1] * _DEPTH
+    shape[depth] = len(values)
+    return values.reshape(shape)
+
+
+def _ev(expr: Expr, env: dict, tables: dict, depth: int):
+    if isinstance(expr, Number):
+        return float(expr)
+    if isinstance(expr, Symbol):
+        if expr not in env:
+            raise _Skip
+        return env[expr]
+    if isinstance(expr, Add):
+        return sum(_ev(a, env, tables, depth) for a in expr.args)
+    if isinstance(expr, Mul):
+        result = 1.0
+        for a in expr.args:
+            result = result * _ev(a, env, tables, depth)
+        return result
+    if isinstance(expr, Pow):
+        base = np.asarray(_ev(expr.base, env, tables, depth), dtype=float)
+        exp = np.asarray(_ev(expr.exp, env, tables, depth), dtype=float)
+        with np.errstate(all="ignore"):
+            return np.power(base, exp)
+    if isinstance(expr, Indexed):
+        label = str(expr.base.label)
+        if label not in tables:
+            raise _Skip
+        index = np.rint(np.asarray(_ev(expr.indices[0], env, tables, depth))).astype(int)
+        position = index + _OFFSET
+        inside = (position >= 0) & (position < _SIZE)
+        return np.where(inside, tables[label][np.clip(position, 0, _SIZE - 1)], np.nan)
+    if isinstance(expr, (Sum, Product)):
+        return _range(expr, env, tables, depth)
+    if isinstance(expr, Limit):
+        body, var = expr.args[0], expr.args[1]
+        return _ev(body, {**env, var: float(TERMS)}, tables, depth)
+    raise _Skip
+
+
+def _range(node, env: dict, tables: dict, depth: int):
+    if depth >= _DEPTH:
+        raise _Skip
+    var, lower, upper, function = outer_limit(node)
+    if lower == -oo:
+        raise _Skip
+    a = np.rint(np.asarray(_ev(lower, env, tables, depth), dtype=float))
+    b = a + TERMS - 1 if upper == oo else np.rint(np.asarray(_ev(upper, env, tables, depth)))
+    first, last = int(np.min(np.minimum(a, b + 1))), int(np.max(np.maximum(b, a - 1)))
+    if last - first > 4 * TERMS:
+        raise _Skip
+    xs = _axis(np.arange(first, last + 1, dtype=float), depth)
+    # Karr: +1 on a..b, −1 on b+1..a−1 (a reversed range), 0 elsewhere.
+    weight = ((xs >= a) & (xs <= b)).astype(float) - ((xs > b) & (xs < a)).astype(float)
+    body = np.asarray(_ev(function, {**env, var: xs}, tables, depth + 1), dtype=float)
+    body, weight = np.broadcast_arrays(body, weight)
+    if isinstance(node, Sum):
+        return np.sum(np.where(weight != 0, body * weight, 0.0), axis=depth, keepdims=True)
+    up = np.prod(np.where(weight > 0, body, 1.0), axis=depth, keepdims=True)
+    down = np.prod(np.where(weight < 0, body, 1.0), axis=depth, keepdims=True)
+    with np.errstate(all="ignore"):
+        return up / down
+
+
+__all__ = ["INSTANCES", "TERMS", "first_disagreement"]
