@@ -216,7 +216,6 @@ def test_tex_and_markdown_submissions(tmp_path, autograder_zip):
 @pytest.mark.parametrize(
     ("files", "says"),
     [
-        ({}, "No answer file found"),
         ({"notes.pdf": "%PDF"}, "No answer file found"),
         ({"hw.toml": "q1-td-error = 'unterminated"}, "the TOML cannot be read"),
         ({"hw.txt": "nothing here names a question"}, "answers to 0 of 5"),

@@ -83,10 +83,20 @@ def test_student_page_preview_check_counterexample_hint(browser, server):
     steps.send_keys("2")
     question = browser.find_element(By.ID, "question-text")
     assert question.find_elements(By.TAG_NAME, "math"), "the question's symbols are typeset"
-    type_answer(browser, r"r_t + \gamma r_{t+1} + \gamma V(s_{t+2}) - V(s_t)")
-    # The preview shows the answer as read, as MathML (an element, not text).
+    type_answer(browser, r"r_t + r_{t+1}")
+    # The preview shows the answer as read, as MathML (an element, not text) ...
     preview = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#preview math"))
-    assert "γ" in preview[0].text
+    assert "γ" not in preview[0].text
+    # ... and follows the typing (debounced): an unfinished answer shows why it cannot be
+    # read, the finished one is typeset again.
+    browser.find_element(By.ID, "answer").send_keys(" + \\gamma")
+    wait(browser, lambda d: "γ" in d.find_element(By.ID, "preview").text)
+    browser.find_element(By.ID, "answer").send_keys(" +")
+    wait(browser, lambda d: d.find_element(By.ID, "preview-error").text)
+    assert not browser.find_elements(By.CSS_SELECTOR, "#preview math")
+    type_answer(browser, r"r_t + \gamma r_{t+1} + \gamma V(s_{t+2}) - V(s_t)")
+    wait(browser, lambda d: "V" in d.find_element(By.ID, "preview").text)
+    assert not browser.find_element(By.ID, "preview-error").text
     browser.find_element(By.ID, "check").click()
     verdict = wait(browser, lambda d: d.find_element(By.ID, "verdict").text or None)
     assert verdict == "incorrect"
