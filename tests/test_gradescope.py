@@ -328,3 +328,24 @@ def test_strip_math_and_parse():
     # A name inside an answer is not a new answer; a percent sign escaped in LaTeX stays.
     answers, _ = parse_submission(r"q1-td-error: $r_t$ \% q2-two-step: x", ".tex", NAMES)
     assert answers == {"q1-td-error": r"$r_t$ \% q2-two-step: x".replace("$r_t$", "$r_t$")}
+
+
+def test_the_bundled_source_installs_with_pip(tmp_path, autograder_zip):
+    """What setup.sh's second pip command does, offline, into a folder: a working gae-sym."""
+    root = fake_autograder(tmp_path, autograder_zip, {})
+    target = tmp_path / "installed"
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+         "--no-deps", "--no-build-isolation", "--no-index", "--target", str(target),
+         str(root / "source" / "gae-sym")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    env = bundle_env(root)
+    env["PYTHONPATH"] = env["PYTHONPATH"].replace(str(root / "source" / "gae-sym"), str(target))
+    where = subprocess.run(
+        [env["PYTHON"], "-c", "import gae_sym.gradescope.autograder as a; print(a.__file__)"],
+        capture_output=True, text=True, env=env, cwd=root, timeout=60,
+    )  # fmt: skip
+    assert where.returncode == 0, where.stderr
+    assert where.stdout.startswith(str(target))
