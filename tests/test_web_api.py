@@ -170,6 +170,17 @@ def test_pages_are_served_with_a_content_security_policy(server):
     assert server.client.get("/static/../app.py").status_code == 404
 
 
+def test_other_host_names_and_unknown_routes(server):
+    # Listening on 127.0.0.1, a request naming another host (DNS rebinding) is refused.
+    rebound = server.client.get("/api/questions", headers={"host": "evil.example:8000"})
+    assert rebound.status_code == 400
+    assert server.client.get("/healthz", headers={"host": "localhost"}).status_code == 200
+    missing = server.client.get("/api/nothing")
+    assert missing.status_code == 404 and missing.json() == {"error": "Not Found"}
+    wrong_method = server.client.get("/api/check")
+    assert wrong_method.status_code == 405 and wrong_method.json()["error"]
+
+
 def test_grade_a_class_like_the_cli(server):
     files = {
         "key": ("key.toml", (HOMEWORK / "key.toml").read_bytes()),

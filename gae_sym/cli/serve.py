@@ -116,7 +116,14 @@ def run(args: argparse.Namespace) -> int:
         f"(grader), {args.workers} check workers, queue {args.queue}; Ctrl-C stops",
         flush=True,
     )
-    app = create_app(workers=args.workers, queue=args.queue, timeout=args.time_limit)
+    from gae_sym.web.app import LOOPBACK_HOSTS
+
+    app = create_app(
+        workers=args.workers,
+        queue=args.queue,
+        timeout=args.time_limit,
+        allowed_hosts=None if warning else LOOPBACK_HOSTS,
+    )
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
     # uvicorn shuts down cleanly (workers closed) and then re-raises Ctrl-C: for a server,
     # that is the normal way to stop, not an interruption.

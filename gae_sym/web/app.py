@@ -39,6 +39,8 @@ from pathlib import Path
 
 import anyio
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -380,8 +382,21 @@ class SecurityHeaders:
         return await self.app(scope, receive, send_with_headers)
 
 
-def create_app(workers: int = 2, queue: int = 16, timeout: float = 5.0) -> Starlette:
-    """The application; ``workers`` check processes, at most ``workers + queue`` checks admitted."""
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+"""Host headers accepted when the server listens on loopback only: a web page elsewhere that
+points its own domain name at 127.0.0.1 (DNS rebinding) gets 400, not the API."""
+
+
+async def _http_error(request: Request, problem: HTTPException) -> Response:
+    """404/405 and the like as ``{"error": ...}``, like every other error of the API."""
+    return error(problem.status_code, str(problem.detail))
+
+
+def create_app(
+    workers: int = 2, queue: int = 16, timeout: float = 5.0, allowed_hosts=None
+) -> Starlette:
+    """The application; ``workers`` check processes, at most ``workers + queue`` checks
+    admitted; ``allowed_hosts`` (e.g. :data:`LOOPBACK_HOSTS`) limits the Host header."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -411,6 +426,10 @@ def create_app(workers: int = 2, queue: int = 16, timeout: float = 5.0) -> Starl
         Route("/api/grade/{job}/report.csv", api_grade_csv),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(
+        routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _http_error}
+    )
+    if allowed_hosts is not None:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
     app.add_middleware(SecurityHeaders)
     return app
