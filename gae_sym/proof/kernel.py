@@ -605,6 +605,47 @@ def vanishes_at_infinity(term: Expr, var: Symbol, facts: Facts) -> str | None:
     return None
 
 
+def limit_value(body: Expr, var: Symbol, facts: Facts) -> Expr:
+    """lim_{var→∞} body, term by term, each limit proved (else :class:`KernelError`).
+
+    Terms free of ``var`` stay; c·Σ_{y=0}^{var+k} f (c, f free of var) become the series
+    c·Σ_{y=0}^{∞} f, which :func:`check_line` admits only when it converges; every other
+    term must vanish (:func:`vanishes_at_infinity`). The limit of the sum is the sum of
+    these limits, each of which exists.
+    """
+    result = []
+    for term in Add.make_args(canonical(body, facts)):
+        if not term.has(var):
+            result.append(term)
+            continue
+        series = [f for f in Mul.make_args(term) if isinstance(f, Sum)]
+        coefficient = Mul(*[f for f in Mul.make_args(term) if not isinstance(f, Sum)])
+        if len(series) == 1 and not coefficient.has(var):
+            x, lower, upper, summand = outer_limit(series[0])
+            grows = expand(upper - var)
+            if not summand.has(var) and not lower.has(var) and grows.is_Integer:
+                fresh = Dummy("x", integer=True)
+                result.append(
+                    coefficient * Sum(substitute(summand, {x: fresh}), (fresh, lower, oo))
+                )
+                continue
+        why = vanishes_at_infinity(term, var, facts)
+        if why:
+            raise KernelError(f"cannot show that {_show(term)} vanishes as {var} -> oo: {why}")
+    return Add(*result)
+
+
+def check_limits(expr: Expr, facts: Facts, where: str = "the line") -> None:
+    """Raise unless every lim_{M→∞} in ``expr`` is shown to exist."""
+    for node in S(expr).atoms(Limit):
+        try:
+            limit_value(node.args[0], node.args[1], facts)
+        except KernelError as error:
+            raise KernelError(
+                f"{where}: the limit {_show(node)} is not shown to exist: {error}"
+            ) from None
+
+
 # --- 7. the decision -----------------------------------------------------------------------
 
 
@@ -613,6 +654,7 @@ def check_line(expr: Expr, facts: Facts, where: str = "the line") -> None:
     check_language(expr, where)
     check_defined(expr, facts, where)
     check_convergence(expr, facts, where)
+    check_limits(expr, facts, where)
 
 
 def is_zero(expr: Expr, facts: Facts | None = None) -> bool:
@@ -693,6 +735,7 @@ __all__ = [
     "equivalent",
     "fresh_bound",
     "is_zero",
+    "limit_value",
     "nonneg",
     "nonzero",
     "outer_limit",

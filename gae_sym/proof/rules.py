@@ -39,6 +39,7 @@ from sympy import (
     oo,
 )
 
+from gae_sym.proof.facts import Interval
 from gae_sym.proof.kernel import (
     KernelError,
     Scope,
@@ -47,13 +48,13 @@ from gae_sym.proof.kernel import (
     equivalent,
     fresh_bound,
     is_zero,
+    limit_value,
     nonneg,
     nonzero,
     outer_limit,
     range_not_reversed,
     replace_alpha,
     substitute,
-    vanishes_at_infinity,
 )
 
 if TYPE_CHECKING:
@@ -349,8 +350,12 @@ class Induction(Rule):
                 f"base case {var} = {self.base} does not cover exactly the {var} the "
                 f"statement is about (its least value is {least})"
             )
-        if any(key.has(var) for key, _ in ctx.facts.ranges if key != var):
-            raise RuleError(f"a fact in force mentions {var}; induction on it would misuse it")
+        declared = Interval(least, oo)
+        for key, interval in ctx.facts.ranges:
+            # A fact that says no more than the declaration (n ∈ [1, ∞)) is harmless; any
+            # other fact about var holds at var but maybe not at var + 1.
+            if key.has(var) and not (key == var and declared.within(interval)):
+                raise RuleError(f"a fact in force mentions {var}; induction on it would misuse it")
         gap = fresh_bound(previous - claimed)
         if any(_is_infinite(b) for s in gap.atoms(Sum) for limit in s.limits for b in limit[1:]):
             raise RuleError("induction works on finite forms; this line has an infinite sum")
@@ -613,25 +618,10 @@ class TakeLimit(Rule):
         if not isinstance(previous, Limit) or previous.args[2] != oo:
             raise RuleError("the previous line is not a limit M → ∞")
         body, var = previous.args[0], previous.args[1]
-        result = []
-        for term in Add.make_args(canonical(body, ctx.facts)):
-            if not term.has(var):
-                result.append(term)
-                continue
-            series = [f for f in Mul.make_args(term) if isinstance(f, Sum)]
-            coefficient = Mul(*[f for f in Mul.make_args(term) if not isinstance(f, Sum)])
-            if len(series) == 1 and not coefficient.has(var):
-                x, lower, upper = series[0].limits[0]
-                grows = expand(upper - var)
-                if not series[0].function.has(var) and not lower.has(var) and grows.is_Integer:
-                    fresh = Dummy("x", integer=True)
-                    summand = substitute(series[0].function, {x: fresh})
-                    result.append(coefficient * Sum(summand, (fresh, lower, oo)))
-                    continue
-            why = vanishes_at_infinity(term, var, ctx.facts)
-            if why:
-                raise RuleError(f"cannot show that {term} vanishes as {var} -> oo: {why}")
-        return Add(*result)
+        try:
+            return limit_value(body, var, ctx.facts)
+        except KernelError as error:
+            raise RuleError(str(error)) from None
 
 
 @dataclass(frozen=True)
