@@ -16,6 +16,7 @@ import signal
 import statistics
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from web_server import ARTIFACTS, Server, wait_gone
@@ -47,6 +48,14 @@ MIX = [
     ("hostile", {"question": "td-error", "answer": "r" * 15_000}, 200, "unreadable"),  # < 16 KB
     ("hostile", {"question": "td-error", "answer": "r" * 17_000}, 413, None),  # > 16 KB
 ]  # fmt: skip
+
+
+def state(pid: int) -> str:
+    """The process state letter of /proc/PID/stat (R running, S sleeping, ...)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "?"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -129,7 +138,11 @@ def test_load_mix_then_kill_a_worker_mid_check():
 
             thread = threading.Thread(target=slow)
             thread.start()
-            time.sleep(0.3)  # the check takes about 0.8 s
+            # Kill once a worker is running (state R): the check takes about 0.8 s, and an
+            # idle worker sleeps in its pipe read.
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and not any(state(pid) == "R" for pid in before):
+                time.sleep(0.005)
             for pid in before:
                 os.kill(pid, signal.SIGKILL)
             thread.join(timeout=30)
