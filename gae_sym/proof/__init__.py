@@ -6,7 +6,7 @@ typed facts of :mod:`gae_sym.proof.facts`), and :mod:`gae_sym.proof.refute` for 
 random-instance check that catches a kernel that lies.
 """
 
-from gae_sym.proof.core import Context, Derivation, Proof, Result, Statement, Step
+from gae_sym.proof.core import Context, Derivation, Proof, Result, Statement, Step, context_for
 from gae_sym.proof.facts import Assumption, Facts, Interval
 from gae_sym.proof.kernel import KernelError, canonical, equivalent, is_zero
 from gae_sym.proof.rules import (
@@ -57,6 +57,7 @@ __all__ = [
     "TakeLimit",
     "Unfold",
     "canonical",
+    "context_for",
     "equivalent",
     "involving",
     "is_zero",

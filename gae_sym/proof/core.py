@@ -80,6 +80,11 @@ class Context:
         return None
 
 
+def context_for(names: Sequence[str], known: Mapping[str, Assumption] | None = None) -> Context:
+    """The context of a proof stating ``names`` (ids of STANDARD, or of ``known``)."""
+    return Proof("context", Statement(0, 0), [], list(names)).context(known)
+
+
 def _interval(interval) -> str:
     lo = "(" if interval.lo_open else "["
     hi = ")" if interval.hi_open else "]"
@@ -277,4 +282,13 @@ class Derivation:
         return derivation_markdown(self)
 
 
-__all__ = ["Assumption", "Context", "Derivation", "Proof", "Result", "Statement", "Step"]
+__all__ = [
+    "Assumption",
+    "Context",
+    "Derivation",
+    "Proof",
+    "Result",
+    "Statement",
+    "Step",
+    "context_for",
+]

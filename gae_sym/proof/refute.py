@@ -42,8 +42,7 @@ class _Skip(Exception):
 def first_disagreement(proof: Proof, ctx: Context) -> tuple[int, str] | None:
     """(step number, why) for the first accepted step that is false at an instance."""
     lines = [proof.statement.lhs] + [s.expr for s in proof.steps] + [proof.statement.rhs]
-    free = set().union(*[S(line).free_symbols for line in lines]) - set(proof.statement.at)
-    symbols = {s for s in free if isinstance(s, Symbol)}
+    symbols = _free_symbols(lines) - set(proof.statement.at)
     rng = np.random.default_rng(20161)
     for _ in range(INSTANCES):
         env = _instance(symbols, ctx, rng)
@@ -85,6 +84,59 @@ def first_disagreement(proof: Proof, ctx: Context) -> tuple[int, str] | None:
                     f"= {after:.6g}: engine bug"
                 )
     return None
+
+
+def counterexample(
+    left: Expr, right: Expr, ctx: Context, tries: int = 6, seed: int = 7
+) -> dict | None:
+    """An instance where ``left`` and ``right`` differ numerically, else None.
+
+    Returns ``{"values": {name: value}, "sequences": {label: {index: value}}, "left": float,
+    "right": float}``: the free symbols' values and the sequence entries the two sides
+    read (δ from its definition in force). None never means "equal": only that no tried
+    instance told them apart.
+    """
+    free = S(left).free_symbols | S(right).free_symbols
+    symbols = {s for s in free if isinstance(s, Symbol)}
+    rng = np.random.default_rng(seed)
+    for _ in range(tries):
+        env = _instance(symbols, ctx, rng)
+        if env is None:
+            return None
+        cache: dict = {}
+        values: dict = {}
+        try:
+            a = _value(left, env, ctx, rng, cache, values)
+            b = _value(right, env, ctx, rng, cache, values)
+        except _Skip:
+            continue
+        if np.isfinite(a) and np.isfinite(b) and abs(a - b) > _TOLERANCE * (1 + abs(a) + abs(b)):
+            tables = _tables(env, ctx, rng, cache)
+            read = {}
+            for element in S(left).atoms(Indexed) | S(right).atoms(Indexed):
+                try:
+                    index = round(float(_ev(element.indices[0], env, tables, 0)))
+                except (_Skip, TypeError, ValueError):
+                    continue  # an element indexed by a bound variable
+                label = str(element.base.label)
+                if label in tables and 0 <= index + _OFFSET < _SIZE:
+                    read.setdefault(label, {})[index] = float(tables[label][index + _OFFSET])
+            return {
+                "values": {str(k): v for k, v in sorted(env.items(), key=str)},
+                "sequences": read,
+                "left": a,
+                "right": b,
+            }
+    return None
+
+
+def _free_symbols(lines) -> set:
+    """The symbols an instance must give values: not sequence labels, not elements."""
+    free, labels = set(), set()
+    for line in lines:
+        free |= S(line).free_symbols
+        labels |= {element.base.label for element in S(line).atoms(Indexed)}
+    return {s for s in free if isinstance(s, Symbol) and s not in labels}
 
 
 def _show_number(value: float) -> str:
@@ -238,4 +290,4 @@ def _range(node, env: dict, tables: dict, depth: int):
         return up / down
 
 
-__all__ = ["INSTANCES", "TERMS", "first_disagreement"]
+__all__ = ["INSTANCES", "TERMS", "counterexample", "first_disagreement"]
