@@ -39,6 +39,10 @@ class _Skip(Exception):
     """This instance cannot be evaluated (a symbol without a value, an undefined entry)."""
 
 
+# An instance that cannot be evaluated is skipped: the refutation never stops a proof.
+_UNEVALUABLE = (_Skip, ValueError, TypeError, IndexError, OverflowError, FloatingPointError)
+
+
 def first_disagreement(proof: Proof, ctx: Context) -> tuple[int, str] | None:
     """(step number, why) for the first accepted step that is false at an instance."""
     lines = [proof.statement.lhs] + [s.expr for s in proof.steps] + [proof.statement.rhs]
@@ -65,7 +69,7 @@ def first_disagreement(proof: Proof, ctx: Context) -> tuple[int, str] | None:
             try:
                 before = _value(lines[number - 1], step_env, ctx, rng, tables_cache, values)
                 after = _value(lines[number], step_env, ctx, rng, tables_cache, values)
-            except _Skip:
+            except _UNEVALUABLE:
                 continue
             if not np.isfinite(before) or not np.isfinite(after):
                 continue
@@ -108,7 +112,7 @@ def counterexample(
         try:
             a = _value(left, env, ctx, rng, cache, values)
             b = _value(right, env, ctx, rng, cache, values)
-        except _Skip:
+        except _UNEVALUABLE:
             continue
         if np.isfinite(a) and np.isfinite(b) and abs(a - b) > _TOLERANCE * (1 + abs(a) + abs(b)):
             tables = _tables(env, ctx, rng, cache)
@@ -274,6 +278,9 @@ def _range(node, env: dict, tables: dict, depth: int):
         raise _Skip
     a = np.rint(np.asarray(_ev(lower, env, tables, depth), dtype=float))
     b = a + TERMS - 1 if upper == oo else np.rint(np.asarray(_ev(upper, env, tables, depth)))
+    if a.size == 0 or b.size == 0:  # inside an empty outer range: nothing to add
+        shape = np.broadcast(a, b).shape
+        return np.zeros(shape) if isinstance(node, Sum) else np.ones(shape)
     first, last = int(np.min(np.minimum(a, b + 1))), int(np.max(np.maximum(b, a - 1)))
     if last - first > 4 * TERMS:
         raise _Skip
