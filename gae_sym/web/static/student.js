@@ -76,8 +76,11 @@ function showResult(data) {
   verdict.className = "verdict-" + data.verdict;
   document.getElementById("read-as-row").hidden = !data.parsed_latex;
   setMath(document.getElementById("read-as"), data.parsed_mathml, data.parsed_latex);
-  document.getElementById("feedback").textContent = data.feedback || "";
   const hint = data.mistake && data.mistake.hint;
+  let feedback = data.feedback || "";
+  // The hint has its own row: do not say it twice.
+  if (hint && feedback.includes(" Hint: ")) feedback = feedback.slice(0, feedback.indexOf(" Hint: "));
+  document.getElementById("feedback").textContent = feedback;
   document.getElementById("hint-row").hidden = !hint;
   document.getElementById("hint").textContent = hint || "";
   const assumptions = data.assumptions || [];
