@@ -529,18 +529,30 @@ def plan_call(
     if mapping:
         raise TypeError(f"{name}{signature} cannot be called by name: {by_name}")
     candidates = [default_keywords, ()] if default_keywords else [()]
+    offered = set(conv.offered())
+    positional_reason = "the parameters do not fit it"
     for keywords in candidates:
         positional = tuple(n for n in conv.call if n not in keywords)
         try:
-            signature.bind(*positional, **{k: k for k in keywords})
+            bound = signature.bind(*positional, **{k: k for k in keywords})
         except TypeError:
+            continue
+        # A parameter named like one input must not receive another (gamma <- rewards).
+        crossed = [
+            (param, given)
+            for param, given in bound.arguments.items()
+            if isinstance(given, str) and param in offered and param != given
+        ]
+        if crossed:
+            param, given = crossed[0]
+            positional_reason = f"its parameter {param!r} would get {given}"
             continue
         return CallPlan(
             convention, input_type, positional, tuple((k, k) for k in keywords), layout, outputs
         )
     raise TypeError(
         f"{name}{signature} cannot be called as {conv.signature} (the {convention} "
-        f"convention), nor by name: {by_name}"
+        f"convention): positionally, {positional_reason}; by name, {by_name}"
     )
 
 
