@@ -100,14 +100,15 @@ def grid(
     max_env_steps: int,
     max_seconds: float | None = None,
 ) -> list[RunConfig]:
-    """The product variant × γ × λ × lr × seed, in that order (seeds innermost), no duplicates.
+    """The product seed × variant × γ × λ × lr, in that order (seeds outermost), no duplicates.
 
-    Seeds innermost means an interrupted sweep has whole (γ, λ) cells done rather than one
-    seed of every cell.
+    Seeds outermost: a sweep stopped part way (or still running) has the first k seeds of
+    *every* setting, a balanced design that ``--resume`` completes seed by seed, rather than
+    some settings done and others not started.
     """
     configs = [
         RunConfig(variant, float(g), float(l), float(lr), int(s), int(max_env_steps), max_seconds)
-        for variant, g, l, lr, s in itertools.product(variants, gammas, lams, lrs, seeds)
+        for s, variant, g, l, lr in itertools.product(seeds, variants, gammas, lams, lrs)
     ]
     return list(_unique(configs))
 
