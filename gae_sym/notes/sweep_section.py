@@ -158,7 +158,16 @@ def sweep_section(data: NotesData, sweep: dict[str, Any] | None) -> tuple[Sectio
     groups = [g for g in summary["groups"] if g["variant"] == "batched" and g["runs"]]
     gammas = sorted({g["gamma"] for g in groups})
     lams = sorted({g["lam"] for g in groups})
-    seeds = max((len(g["seeds"]) for g in groups), default=0)
+    counts = sorted({len(g["seeds"]) for g in groups}) or [0]
+    seeds = str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+    grid_runs = int(meta.get("grid_runs") or summary["runs"])
+    complete = (
+        ""
+        if summary["runs"] >= grid_runs
+        else f" Only {summary['runs']} of the grid's {grid_runs} runs were recorded when these "
+        "notes were made (the sweep was stopped; the same command with `--resume` completes "
+        "it, seeds outermost, so every cell has its first seeds)."
+    )
     budget = max((int(g["max_env_steps"]) for g in groups), default=0)
     by = {(g["gamma"], g["lam"]): g for g in groups}
 
@@ -184,6 +193,7 @@ def sweep_section(data: NotesData, sweep: dict[str, Any] | None) -> tuple[Sectio
                 if summary["max_abs_diff"] is not None
                 else "."
             )
+            + complete
         ),
         Para(
             "Steps to solve are counted over all the runs of a cell: an unsolved run counts "
@@ -352,7 +362,7 @@ def _schulman_blocks(by: dict, gammas: list[float], lams: list[float]) -> list:
             "64-64 network; 20 whole trajectories of up to 1000 steps per batch against 8 × 16 "
             "steps; cost after 20 iterations (or the learning curve) against env steps until a "
             "100-episode mean of 475; 21 seeds against "
-            f"{max((g['runs'] for g in groups), default=0)}."
+            f"{max((g['runs'] for g in groups), default=0)} per cell."
         ),
     ]
     if best is None or at99 is None:
