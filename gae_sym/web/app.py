@@ -236,8 +236,11 @@ async def api_preview(request: Request) -> Response:
 class GradeJob:
     """One class being graded in a background thread, in its own warm worker process."""
 
-    def __init__(self, key_text: str, answers_text: str, answers_suffix: str) -> None:
+    def __init__(
+        self, key_text: str, answers_text: str, answers_suffix: str, timeout: float = 5.0
+    ) -> None:
         self.id = secrets.token_urlsafe(16)
+        self.timeout = timeout
         self.status = "running"
         self.done = 0
         self.total = 0
@@ -250,6 +253,7 @@ class GradeJob:
     def run(self) -> None:
         from gae_sym.errors import UserError
         from gae_sym.homework.grading import as_json, grade, load_answers, load_key, write_csv
+        from gae_sym.homework.worker import CheckWorker
 
         key_text, answers_text, suffix = self._inputs
         try:
@@ -266,7 +270,8 @@ class GradeJob:
                 raise UserError(f"{count} answers; at most {MAX_GRADE_ANSWERS} are graded at once")
             # grade() reports progress once per (student, question), as the CLI's bar counts.
             self.total = len(answers) * len(key)
-            reports, stats = grade(key, answers, progress=self._tick)
+            with CheckWorker(timeout=self.timeout, warm=True) as worker:
+                reports, stats = grade(key, answers, worker=worker, progress=self._tick)
             self.document = as_json(reports, stats)
             out = io.StringIO()
             write_csv(reports, out)
@@ -327,7 +332,7 @@ async def api_grade(request: Request) -> Response:
         running = sum(job.status == "running" for job in state.jobs.values())
         if running >= MAX_GRADE_JOBS_RUNNING:
             return error(429, "a class is being graded; try again when it is done")
-        job = GradeJob(files["key"][0], files["answers"][0], suffix)
+        job = GradeJob(files["key"][0], files["answers"][0], suffix, state.checks.timeout)
         state.jobs[job.id] = job
         while len(state.jobs) > MAX_GRADE_JOBS_KEPT:
             oldest = next(iter(state.jobs))
