@@ -167,6 +167,13 @@ async def _in_pool(pool: CheckPool, limiter, *args):
         pool.release()
 
 
+async def _mathml(latex: str | None) -> str | None:
+    """:func:`latex_to_mathml` off the event loop (a parse of up to 20,000 characters)."""
+    if not latex:
+        return None
+    return await anyio.to_thread.run_sync(latex_to_mathml, latex)
+
+
 async def api_check(request: Request) -> Response:
     from gae_sym.homework.checker import unreadable
 
@@ -203,7 +210,7 @@ async def api_check(request: Request) -> Response:
             return error(500, f"{message}; try again", reason="crash")
         result = unreadable(message, kind, question_id).as_dict()
     if render:
-        result = {**result, "parsed_mathml": latex_to_mathml(result.get("parsed_latex") or "")}
+        result = {**result, "parsed_mathml": await _mathml(result.get("parsed_latex"))}
     return SafeJSONResponse(result)
 
 
@@ -227,7 +234,7 @@ async def api_preview(request: Request) -> Response:
         if kind == "crash":
             return error(500, f"{message}; try again", reason="crash")
         payload = {"read_as_latex": None, "error": message}
-    return SafeJSONResponse({**payload, "mathml": latex_to_mathml(payload["read_as_latex"] or "")})
+    return SafeJSONResponse({**payload, "mathml": await _mathml(payload["read_as_latex"])})
 
 
 # --- grading jobs -----------------------------------------------------------------------
