@@ -246,7 +246,8 @@ def test_hostile_class_is_escaped_in_the_grade_document(server):
 
 
 def test_a_full_queue_answers_429_then_recovers():
-    server = Server("--workers", "1", "--queue", "0")
+    # One worker, no queue, and a time limit shorter than SLOW_ANSWER needs.
+    server = Server("--workers", "1", "--queue", "0", "--time-limit", "0.3")
     try:
         replies = []
 
@@ -263,6 +264,11 @@ def test_a_full_queue_answers_429_then_recovers():
         assert codes.count(200) >= 1 and codes.count(429) >= 1, codes
         refused = next(reply for reply in replies if reply.status_code == 429)
         assert refused.headers["retry-after"] == "1" and "busy" in refused.json()["error"]
+        # The admitted one ran into the limit: killed, "too complex", a fresh worker started.
+        timed_out = next(reply for reply in replies if reply.status_code == 200).json()
+        assert timed_out["verdict"] == "unreadable" and timed_out["reason"] == "too-complex"
+        assert "time limit" in timed_out["feedback"]
+        assert server.client.get("/healthz").json()["restarts"] >= 1
         again = server.client.post(
             "/api/check", json={"question": "td-error", "answer": "delta[t]"}
         )
@@ -283,10 +289,10 @@ def test_host_exposure_is_stated():
 @pytest.mark.parametrize(
     ("flags", "says"),
     [
-        (["--workers", "0"], "--workers must be between 1 and 64"),
-        (["--queue", "-1"], "--queue must be between 0 and 1024"),
-        (["--port", "70000"], "--port must be between 0 and 65535"),
-        (["--time-limit", "0"], "--time-limit must be in (0, 60]"),
+        (["--workers", "0"], "must be an integer in [1, 64]"),
+        (["--queue", "-1"], "must be an integer in [0, 1024]"),
+        (["--port", "70000"], "must be an integer in [0, 65535]"),
+        (["--time-limit", "0"], "must be a number in (0, 60]"),
         (["--host", "256.0.0.1"], "cannot listen on 256.0.0.1"),
     ],
 )

@@ -8,7 +8,7 @@ import ipaddress
 import socket
 import sys
 
-from gae_sym.cli._common import add_parser
+from gae_sym.cli._common import add_parser, float_flag, int_flag
 from gae_sym.errors import UserError
 
 DESCRIPTION = r"""serve the homework web page and its JSON API (Starlette on uvicorn).
@@ -30,7 +30,10 @@ examples:
 Every check runs in a sandboxed worker process with the hard time limit; at most
 WORKERS + QUEUE checks are admitted at once, more get 429. It binds 127.0.0.1 (this
 machine only) unless --host says otherwise. Needs the 'web' extra:
-pip install 'gae-sym[web]'."""
+pip install 'gae-sym[web]'.
+
+exit status: 0 when stopped with Ctrl-C, 2 when a flag is out of range, the address cannot
+be listened on or the 'web' extra is missing."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,21 +42,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, local only)"
     )
     parser.add_argument(
-        "--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)"
+        "--port",
+        type=int_flag(0, 65535),
+        default=8000,
+        help="port (default: 8000; 0 picks a free one)",
     )
     parser.add_argument(
-        "--workers", type=int, default=2, metavar="N", help="check worker processes (default: 2)"
+        "--workers",
+        type=int_flag(1, 64),
+        default=2,
+        metavar="N",
+        help="check worker processes (default: 2)",
     )
     parser.add_argument(
         "--queue",
-        type=int,
+        type=int_flag(0, 1024),
         default=16,
         metavar="M",
         help="checks that may wait for a worker; more get 429 (default: 16)",
     )
     parser.add_argument(
         "--time-limit",
-        type=float,
+        type=float_flag(0, 60, min_open=True),
         default=5.0,
         metavar="S",
         help="hard limit in seconds per check (default: 5)",
@@ -81,14 +91,6 @@ def exposure_warning(host: str, port: int) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not 1 <= args.workers <= 64:
-        raise UserError("--workers must be between 1 and 64")
-    if not 0 <= args.queue <= 1024:
-        raise UserError("--queue must be between 0 and 1024")
-    if not 0 <= args.port <= 65535:
-        raise UserError("--port must be between 0 and 65535")
-    if not 0 < args.time_limit <= 60:
-        raise UserError("--time-limit must be in (0, 60] seconds")
     try:
         import uvicorn
 
