@@ -15,6 +15,7 @@ from web_server import ARTIFACTS, ROOT, Server
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
 from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -120,6 +121,16 @@ def test_student_page_correct_answer_shows_no_counterexample(browser, server):
     wait(browser, lambda d: d.find_element(By.ID, "verdict").text == "correct")
     assert not browser.find_element(By.ID, "counterexample-box").is_displayed()
     assert "0 <= gamma*lambda < 1" in browser.find_element(By.ID, "assumptions").text
+
+
+def test_student_page_against_an_expected_expression(browser, server):
+    open_student_page(browser, server)
+    Select(browser.find_element(By.ID, "question")).select_by_value("expected")
+    browser.find_element(By.ID, "expected").send_keys("r[t] + gamma*r[t+1]")
+    type_answer(browser, r"r_t + \gamma r_{t+2}")
+    browser.find_element(By.ID, "answer").send_keys(Keys.CONTROL, Keys.ENTER)  # Ctrl+Enter
+    wait(browser, lambda d: d.find_element(By.ID, "verdict").text == "incorrect")
+    assert browser.find_element(By.ID, "counterexample-box").is_displayed()
 
 
 @pytest.mark.parametrize(

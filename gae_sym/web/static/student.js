@@ -5,16 +5,20 @@ let questions = [];
 let previewTimer = null;
 let previewSeq = 0;
 
-function questionId() {
+const EXPECTED = "expected";  // the select's last option: the grader types the reference
+
+function target() {
   const id = document.getElementById("question").value;
-  if (id === "nstep-K") return "nstep-" + (document.getElementById("steps").value || "1");
-  return id;
+  if (id === EXPECTED) return {expected: document.getElementById("expected").value};
+  if (id === "nstep-K") return {question: "nstep-" + (document.getElementById("steps").value || "1")};
+  return {question: id};
 }
 
 function showQuestion() {
   const id = document.getElementById("question").value;
   const q = questions.find((x) => x.id === id);
   document.getElementById("steps-field").hidden = id !== "nstep-K";
+  document.getElementById("expected-field").hidden = id !== EXPECTED;
   const text = document.getElementById("question-text");
   text.replaceChildren();
   if (!q) return;
@@ -38,6 +42,9 @@ async function loadQuestions() {
     option.value = q.id;
     select.appendChild(option);
   }
+  const own = el("option", "an expected expression…");
+  own.value = EXPECTED;
+  select.appendChild(own);
   showQuestion();
 }
 
@@ -109,7 +116,7 @@ async function check() {
   button.disabled = true;
   status.textContent = "checking…";
   try {
-    const reply = await postJSON("/api/check", {question: questionId(), answer, render: true});
+    const reply = await postJSON("/api/check", {...target(), answer, render: true});
     if (reply.status === 200) {
       status.textContent = "";
       showResult(reply.data);
@@ -130,4 +137,7 @@ document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("question").addEventListener("change", showQuestion);
   document.getElementById("answer").addEventListener("input", schedulePreview);
   document.getElementById("check").addEventListener("click", check);
+  document.getElementById("answer").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); check(); }
+  });
 });
