@@ -177,6 +177,9 @@ def test_grader_page_uploads_a_class(browser, server):
     assert rows[0].find_elements(By.TAG_NAME, "td")[-1].text == "9/9"
     progress = browser.find_element(By.ID, "progress")
     assert progress.get_attribute("value") == progress.get_attribute("max") == "20"
+    hints = browser.find_elements(By.CSS_SELECTOR, "#hints tr")
+    ben = [row.text for row in hints if row.text.startswith("Ben q1-td-error")]
+    assert ben and "incorrect" in ben[0]
     link = browser.find_element(By.ID, "download").get_attribute("href")
     assert link.endswith("/report.csv")
     assert server.client.get(link).text.startswith("student,question,verdict")

@@ -31,6 +31,20 @@ function showReport(job) {
     row.appendChild(el("td", student.total + "/" + student.max_total, "total"));
     body.appendChild(row);
   }
+  const hints = document.querySelector("#hints tbody");
+  hints.replaceChildren();
+  for (const student of doc.students) {
+    for (const a of student.answers) {
+      if (a.verdict === "correct" || !a.hint) continue;
+      const row = el("tr");
+      row.appendChild(el("td", student.student));
+      row.appendChild(el("td", a.question));
+      row.appendChild(el("td", a.verdict, "verdict-" + a.verdict));
+      row.appendChild(el("td", a.hint));
+      hints.appendChild(row);
+    }
+  }
+  document.getElementById("hints-title").hidden = !hints.children.length;
 }
 
 async function poll(jobId) {
