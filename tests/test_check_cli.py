@@ -68,7 +68,7 @@ def test_human_output_echoes_the_answer_and_the_counterexample(capsys):
     ("answer", "phrase"),
     [
         ("x + r_t", "unknown symbol 'x'"),
-        ("r[t] " + "+ r[t] " * 400, "at most 2000"),
+        ("r[t] " + "+ r[t] " * 700, "at most 4,000"),
         (r"{r_t", "unbalanced braces"),
         (r"V(s_t) = r_t", "names another quantity"),
         (r"\gamma^{10^{10^{10}}}", "too complex to check"),

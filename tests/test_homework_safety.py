@@ -17,6 +17,7 @@ from gae_sym.homework import AnswerError, check_answer
 from gae_sym.homework.checker import check
 from gae_sym.homework.numeric_check import check_points, evaluate
 from gae_sym.homework.reader import read_answer
+from gae_sym.homework.screen import MAX_CHARS
 from gae_sym.homework.worker import CheckWorker
 from gae_sym.symbols import delta, t
 
@@ -61,7 +62,7 @@ def test_answers_are_never_evaluated_as_python(monkeypatch):
 @pytest.mark.parametrize(
     ("answer", "reason", "phrase"),
     [
-        ("r[t] + " * 300 + "r[t]", "unreadable", "at most 2000"),
+        ("r[t] + " * 700 + "r[t]", "unreadable", "at most 4,000"),
         ("(" * 100 + "r[t]" + ")" * 100, "too-complex", "too complex to check"),
         ("-" * 500 + "r[t]", "too-complex", "too complex to check"),
         (r"\gamma^{2^{3^{4}}}", "too-complex", "too complex to check"),
@@ -88,7 +89,7 @@ def test_reader_maps_lecture_notation_to_trajectory_symbols():
 
 def test_worker_kills_a_check_past_the_limit_and_recovers(worker):
     started = time.monotonic()
-    assert len(SLOW_BOMB) <= 2000
+    assert len(SLOW_BOMB) <= MAX_CHARS
     status, (message, kind) = worker.check(SLOW_BOMB, "td-error")
     elapsed = time.monotonic() - started
     assert status == "error"

@@ -11,8 +11,17 @@ import argparse
 import importlib
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 
+from gae_sym.cli._common import (
+    CommandParser,
+    UsageError,
+    error_document,
+    json_printed,
+    print_json,
+    reset_json_printed,
+)
 from gae_sym.errors import UserError
 
 # Sub-command modules, in the order ``gae-sym --help`` lists them.
@@ -29,6 +38,7 @@ COMMAND_MODULES = (
     "cartpole",
     "bench",
     "study",
+    "sweep",
 )
 
 DESCRIPTION = """\
@@ -45,12 +55,13 @@ Run 'gae-sym COMMAND --help' for what each command does, with an example."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="gae-sym",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=_version())
+    # Sub-parsers are CommandParsers too (argparse uses the parent's class).
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"gae_sym.cli.{name}").register(subparsers)
@@ -63,24 +74,72 @@ def _version() -> str:
     return f"gae-sym {__version__}"
 
 
+def command_names(parser: argparse.ArgumentParser) -> list[str]:
+    """The sub-command names as typed (``verify-impl``), in ``--help`` order."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices)
+    return []
+
+
+def wants_json(argv: Sequence[str]) -> bool:
+    """``--json`` (or an abbreviation argparse accepts, ``--js``) among the options."""
+    for token in argv:
+        if token == "--":
+            return False
+        if token.startswith("--j") and "--json".startswith(token):
+            return True
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``gae-sym`` console script; returns the exit status."""
+    """Entry point of the ``gae-sym`` console script; returns the exit status.
+
+    Every failure is one line on stderr and its documented exit status; with ``--json`` it
+    is also one JSON document on stdout (``_common.error_document``), for every command.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    json_mode = wants_json(argv)
+    reset_json_printed()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    command = next((token for token in argv if token in command_names(parser)), None)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as error:
+        prog = error.parser.prog
+        if not json_mode:
+            error.parser.print_usage(sys.stderr)
+        return _fail(command, prog, str(error), "usage", 2, json_mode)
     if args.command is None:
         parser.print_help()
         return 2
+    command, prog = args.command, f"gae-sym {args.command}"
     try:
         return int(args.func(args) or 0)
     except UserError as error:
-        print(f"gae-sym {args.command}: error: {error}", file=sys.stderr)
-        return error.exit_code
+        return _fail(command, prog, str(error), "input", error.exit_code, json_mode)
     except KeyboardInterrupt:
-        print(f"gae-sym {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return _fail(command, prog, "interrupted", "interrupted", 130, json_mode)
     except BrokenPipeError:
         # The reader went away (`gae-sym prove --json | head`): stop quietly. Point stdout
         # at /dev/null so the interpreter's final flush does not raise again.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+    except Exception as error:
+        if not json_mode:
+            raise  # a bug: the traceback is what a bug report needs
+        traceback.print_exc()
+        message = f"internal error: {type(error).__name__}: {error}"
+        return _fail(command, prog, message, "internal", 1, json_mode)
+
+
+def _fail(
+    command: str | None, prog: str, message: str, kind: str, status: int, json_mode: bool
+) -> int:
+    """Report a failure: one line on stderr, and the JSON error document under ``--json``."""
+    label = "interrupted" if kind == "interrupted" else f"error: {message}"
+    print(f"{prog}: {label}", file=sys.stderr)
+    if json_mode and not json_printed():
+        print_json(error_document(command, message, kind, status))
+    return status

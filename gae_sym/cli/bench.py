@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from typing import Any
 
-from gae_sym.cli._common import add_json_flag, add_parser, print_json
+from gae_sym.cli._common import add_json_flag, add_parser, print_json, progress_bar
 
 DESCRIPTION = """\
 Time the project's GAE kernels against the implementations people use, on the same data in
@@ -31,6 +30,8 @@ thread unless GAE_SYM_THREADS says otherwise; the bench also shows them on all c
 examples:
   gae-sym bench --quick          smaller shapes, 3 repeats, under a minute
   gae-sym bench --json > bench.json
+
+exit status: 0 the bench ran (a method that fails is a row saying so), 2 bad command line.
 """
 
 
@@ -50,15 +51,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     # Before torch (imported by the methods) starts its OpenMP runtime.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    from tqdm import tqdm
-
     from numeric import bench
 
     shapes = bench.QUICK_SHAPES if args.quick else bench.SHAPES
     repeats = 3 if args.quick else 7
     budget = bench.QUICK_TIME_BUDGET_S if args.quick else bench.TIME_BUDGET_S
     total = len(shapes) * len(bench.DTYPES) * repeats
-    with tqdm(total=total, desc="gae-sym bench", unit="round", file=sys.stderr) as bar:
+    # A bar on a terminal; in a redirected log one plain line a minute, never \r redraws.
+    with progress_bar(total, "gae-sym bench", "round", log_every_s=60) as bar:
         document = bench.run_bench(
             shapes, repeats=repeats, time_budget_s=budget, progress=lambda: bar.update(1)
         )

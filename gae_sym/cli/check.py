@@ -10,7 +10,7 @@ import argparse
 import sys
 import time
 
-from gae_sym.cli._common import add_json_flag, add_parser, print_json
+from gae_sym.cli._common import add_json_flag, add_parser, float_flag, print_json
 from gae_sym.errors import UserError
 
 DESCRIPTION = r"""check one homework answer: verdict, the answer as read, a counterexample
@@ -23,13 +23,19 @@ examples:
   gae-sym check --question gae 'sum(l=0..inf, (gamma*lambda)^l * delta[t+l])'
   gae-sym check --expected 'r[t] + gamma*r[t+1]' 'r_t + \gamma r_{t+1}' --json
 
-notation: LaTeX (r_t, V(s_{t+1}), V_{t+1}, \delta_{t+l}, \gamma, \lambda, \sum_{l=0}^{n-1},
-\sum_{l=0}^{\infty}, \frac, \cdot, implicit products, an optional left-hand side such as
-'A_t =') or plain text (r[t] + gamma*V[t+1] - V[t], delta[t], gamma^2,
-sum(l=0..n-1, gamma^l*delta[t+l]), sum(l=0..inf, ...)).
+notation: LaTeX (r_t, V(s_{t+1}), V_{t+1}, \hat{V}(s_{t+1}), V_{s_{t+1}}, \delta_{t+l},
+\gamma, \lambda, \sum_{l=0}^{n-1}, \sum_{l=0}^{\infty}, \sum_{l \geq 0}, \sum_{0 \le k < n},
+\frac, \cdot, implicit products, an optional left-hand side such as 'A_t =') or plain text
+(r[t] + gamma*V[t+1] - V[t], delta[t], gamma^2, sum(l=0..n-1, gamma^l*delta[t+l]),
+sum(l=0..inf, ...)). Any letter but r, s, t, V, A, G, R, Q may index a sum. Unicode from
+editors and PDFs is read: γ λ δ ∞ Σ − ·, superscripts and subscripts (γ², δₜ₊₁), math
+italic letters; zero-width spaces are dropped.
+
+limits: 4,000 characters (100 terms written out fit), 30 levels of brackets, sums nested
+3 deep, numbers of 6 digits, and --time-limit seconds for the whole check.
 
 exit status: 0 correct, 1 incorrect, 2 unreadable answer, unknown question or refused input
-(over 2,000 characters, unknown symbols, unbalanced braces, a left-hand side naming another
+(over the limits above, unknown symbols, unbalanced braces, a left-hand side naming another
 quantity, or too complex to check within the time limit)."""
 
 EXIT = {"correct": 0, "incorrect": 1, "unreadable": 2}
@@ -49,10 +55,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("answer", nargs="?", metavar="ANSWER", help="the answer to check")
     parser.add_argument(
         "--time-limit",
-        type=float,
+        type=float_flag(0, 60, min_open=True),
         default=5.0,
         metavar="S",
-        help="hard limit in seconds for the check (default: 5)",
+        help="hard limit in seconds for the check, in (0, 60] (default: 5)",
     )
     add_json_flag(parser)
     parser.set_defaults(func=run)
@@ -77,8 +83,6 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("give --question ID or --expected EXPR (or --list)")
     if args.answer is None:
         raise UserError("give the ANSWER to check (quote it: 'r_t + \\gamma V(s_{t+1}) - V(s_t)')")
-    if not 0 < args.time_limit <= 60:
-        raise UserError("--time-limit must be in (0, 60] seconds")
     try:
         used = time.monotonic() - started + _STARTUP_AND_EXIT_S
         remaining = max(0.5, args.time_limit - used)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from gae_sym.cli._common import add_json_flag, add_parser, print_json
+from gae_sym.cli._common import add_json_flag, add_parser, print_json, progress_bar
 from gae_sym.errors import UserError
 
 DESCRIPTION = r"""grade a homework: every answer checked like 'gae-sym check' (safely, in one warm
@@ -52,12 +52,9 @@ def run(args: argparse.Namespace) -> int:
             + ", ".join(unknown),
             file=sys.stderr,
         )
-    progress = _progress_bar(len(answers) * len(key))
-    try:
-        reports, stats = grade(key, answers, progress=progress.update if progress else None)
-    finally:
-        if progress:
-            progress.close()
+    # A bar on a terminal only: nothing on a pipe or in a redirected log.
+    with progress_bar(len(answers) * len(key), "checking", "answer") as bar:
+        reports, stats = grade(key, answers, progress=bar.update)
     if args.out:
         try:
             with open(args.out, "w", newline="", encoding="utf-8") as handle:
@@ -70,14 +67,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_tables(reports, stats)
     return 0 if document["summary"]["all_correct"] else 1
-
-
-def _progress_bar(total: int):
-    if not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc="checking", unit="answer", file=sys.stderr, leave=False)
 
 
 def _print_tables(reports, stats) -> None:

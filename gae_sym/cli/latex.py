@@ -21,7 +21,9 @@ for the derivation ('estimator:NAME' and 'derivation:NAME' work for every name).
 examples:
   gae-sym latex nstep
   gae-sym latex gae-recursion > gae-recursion.tex
-  gae-sym latex derivation:lambda-return"""
+  gae-sym latex derivation:lambda-return
+
+exit status: 0 printed, 2 unknown NAME (the known names are listed)."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,11 +38,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def known_names() -> list[str]:
-    """Estimator names, then derivation ids."""
+    """Estimator names, then derivation ids; a name that is both is listed once."""
     import derivations
     from gae_sym.estimators import estimators
 
-    return [*estimators(), *derivations.ids()]
+    return list(dict.fromkeys([*estimators(), *derivations.ids()]))
 
 
 def render(name: str) -> str:
@@ -54,7 +56,11 @@ def render(name: str) -> str:
         return estimator_latex(registry[bare])
     if kind in ("", "derivation") and bare in derivations.ids():
         return derivations.get(bare).to_latex()
-    raise UserError(f"unknown name {name!r}; known: {', '.join(known_names())}")
+    both = [x for x in registry if x in derivations.ids()]
+    also = (
+        f" ({', '.join(both)}: the estimator; 'derivation:NAME' for the derivation)" if both else ""
+    )
+    raise UserError(f"unknown name {name!r}; known: {', '.join(known_names())}{also}")
 
 
 def estimator_latex(estimator) -> str:

@@ -83,6 +83,11 @@ def run(args: argparse.Namespace) -> int:
     from gae_sym.notes.data import load_data
     from gae_sym.notes.render import render_notes
 
+    if args.data is not None and not args.data.is_dir():
+        raise UserError(
+            f"--data {args.data}: no such folder (it should hold study/study.json and "
+            "cartpole/runs.json; leave --data out to read docs/data of this source tree)"
+        )
     try:
         data = load_data(args.data)
     except ValueError as error:
@@ -109,9 +114,9 @@ def run(args: argparse.Namespace) -> int:
     for path in written:
         print(f"  {path}")
     if data.study is None:
-        print("note: no study data; run 'gae-sym study --out docs/data/study' first")
+        print(f"note: no study data ({data.study_path}); run 'gae-sym study --out DIR' first")
     if data.runs is None:
-        print("note: no CartPole runs (docs/data/cartpole/runs.json); the notes say so")
+        print(f"note: no CartPole runs ({data.runs_path}); the notes say so")
     return 0
 
 

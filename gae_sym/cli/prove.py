@@ -15,13 +15,14 @@ induction, ...) and accepted only if the line written equals what the rule gives
 All theorems hold for symbolic n, N and t; no instance is evaluated.
 
 Prints one row per theorem: id, status (proved/failed), seconds, assumptions. A failed
-theorem shows the step that failed and why. Exit status 0 when all are proved, 1
-otherwise, 2 for an unknown --only id.
+theorem shows the step that failed and why.
 
 examples:
   gae-sym prove
   gae-sym prove --only gae-recursion
-  gae-sym prove --json | python -m json.tool"""
+  gae-sym prove --json | python -m json.tool
+
+exit status: 0 all proved, 1 a theorem failed, 2 an unknown --only id or bad command line."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

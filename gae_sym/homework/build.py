@@ -39,8 +39,15 @@ SEQUENCES = {"r": r, "V": V, "delta": delta}
 PARAMETERS = {"gamma": gamma, "lambda": lam}
 FREE_INDEX_SYMBOLS = {"t": t, "n": n}
 """Integer symbols that may appear free: the time step t and the step count n."""
-INDEX_NAMES = frozenset("ijklmnpqu")
-"""Single letters accepted as summation indices (``n`` also free, as the step count)."""
+RESERVED_LETTERS = frozenset("rstVAGRQ")
+"""Letters that name something else (rewards, states, time, values, the quantities asked)."""
+INDEX_NAMES = frozenset(
+    ch
+    for ch in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    if ch not in RESERVED_LETTERS
+)
+"""Single letters accepted as summation indices: any letter but :data:`RESERVED_LETTERS`
+(``n`` is also free, as the step count)."""
 
 
 def number(text: str) -> Expr:
@@ -142,7 +149,10 @@ def product(factors: list[Expr]) -> Expr:
 def summation(body: Expr, index: Symbol, lower: Expr, upper: Expr) -> Expr:
     """Σ_{index=lower}^{upper} body, with bounds that are integers, t, n or ∞."""
     if not isinstance(index, Symbol) or index in (t,) or index.name not in INDEX_NAMES:
-        raise AnswerError(f"the summation index must be a letter such as l or k, not {index}")
+        raise AnswerError(
+            f"the summation index must be one letter other than r, s, t, V, A, G, R, Q "
+            f"(such as l or k), not {index}"
+        )
     for bound in (lower, upper):
         if bound.has(gamma, lam):
             raise AnswerError("summation bounds must be integers, n or \\infty")
@@ -170,7 +180,9 @@ def check_free_symbols(expr: Expr) -> None:
     stray = sorted(str(s) for s in expr.free_symbols if isinstance(s, Symbol) and s not in allowed)
     if stray:
         raise AnswerError(
-            "unknown symbol(s) " + ", ".join(f"'{s}'" for s in stray) + " (an index used "
-            "outside a sum over it; free symbols allowed: t, n, gamma, lambda)",
+            ("unknown symbol " if len(stray) == 1 else "unknown symbols ")
+            + ", ".join(f"'{s}'" for s in stray)
+            + " (free symbols "
+            "allowed: t, n, gamma, lambda; any other letter only as the index of a sum over it)",
             "unknown-symbol",
         )

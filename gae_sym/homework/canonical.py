@@ -208,11 +208,26 @@ def equal_canonical(answer: Expr, form: Expr) -> bool:
     """
     if expanded_size(expand_delta(answer)) > MAX_EXPANDED_TERMS:
         return False
+    # The form first, from a cache: the reference forms are few and fixed, and a form with
+    # no canonical form (Σ_{l=0}^{99}: 100 explicit terms) must not cost every answer.
+    if form not in _FORM_CANONICAL:
+        try:
+            _FORM_CANONICAL[form] = canonical(form)
+        except (_NotCanonical, AnswerError) as error:
+            _FORM_CANONICAL[form] = error
+    reference = _FORM_CANONICAL[form]
+    if isinstance(reference, AnswerError):
+        raise reference
+    if isinstance(reference, _NotCanonical):
+        return False
     try:
-        difference = expand(canonical(answer) - canonical(form))
+        difference = expand(canonical(answer) - reference)
     except _NotCanonical:
         return False
     return difference == 0
+
+
+_FORM_CANONICAL: dict[Expr, Expr | Exception] = {}
 
 
 def equal_structural(answer: Expr, form: Expr) -> bool:

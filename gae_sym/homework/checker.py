@@ -22,7 +22,8 @@ process under a hard time limit, which is how untrusted answers must be checked.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
 
 from sympy import Expr, Indexed, Sum, expand, oo
 
@@ -211,11 +212,11 @@ def _correct_text(form: Form, layer: str) -> str:
 
 def _reference_values(q: Question, cache_key: str):
     """Test points, reference values and known-mistake values (cached per question)."""
-    from gae_sym.homework.numeric_check import check_points, evaluate
+    from gae_sym.homework.numeric_check import check_points, evaluate, inside_points
 
     key = q.id + "\x00" + cache_key
     if key not in _REFERENCE_CACHE:
-        points = check_points()
+        points = inside_points(check_points(), lambda p: _inside_all(q, p))
         reference = [evaluate(q.reference, p) for p in points]
         steps = question_steps(q)
         mistakes = []
@@ -236,33 +237,55 @@ def _numeric(
         values = [evaluate(expr, p) for p in points]
     except AnswerError as error:
         return unreadable(str(error), error.kind, q.id)
-    compared = 0
-    first_difference = None
-    first_undefined = None
-    for i, (mine, ref) in enumerate(zip(values, reference, strict=True)):
-        if math.isnan(ref):
-            continue
-        if math.isnan(mine):
-            first_undefined = first_undefined if first_undefined is not None else i
-            continue
-        compared += 1
-        if not agree(mine, ref) and first_difference is None:
-            first_difference = i
-    uses_n = q.uses_n or expr.has(n)
-    if first_difference is None and _infinite_question(q) and not _has_infinite_sum(expr):
+    # Only points inside the question's stated assumptions count (its first form's: for
+    # GAE 0 <= γλ < 1): outside them the reference is not what the question asks for.
+    statuses = []
+    for point, mine, ref in zip(points, values, reference, strict=True):
+        if math.isnan(ref) or not q.forms[0].holds_at(point):
+            statuses.append("skip")
+        elif math.isnan(mine):
+            statuses.append("undefined")
+        else:
+            statuses.append("agree" if agree(mine, ref) else "differ")
+    base_count = len(points)
+    pulled = _pulled_inside(q, expr, points, values, reference)
+    if pulled:
+        points = [*points, *(p for p, _, _ in pulled)]
+        values = [*values, *(m for _, m, _ in pulled)]
+        reference = [*reference, *(r for _, _, r in pulled)]
+        statuses = [*statuses, *(["differ"] * len(pulled))]
+    # The form the answer is equal to, inside that form's own assumptions: (1 − λ) written
+    # inside Σ_n λ^{n−1} A^(n) is 0 at λ = 1, where GAE is not; but the λ-weighted average
+    # is only claimed for 0 <= λ < 1, and there the two agree.
+    # A form whose domain has the answer defined everywhere is preferred ((1 − λ) Σ λ^n …
+    # is 0 · ∞ at λ = 1: correct for 0 <= λ < 1, not for every γλ < 1); failing that, points
+    # where only the answer diverges are passed over, as for a grader's --expected formula.
+    candidates = [algebraic_form] if algebraic_form is not None else list(q.forms)
+    form = compared = None
+    for refused in (("differ", "undefined"), ("differ",)):
+        for candidate in candidates:
+            inside = [st for st, pt in zip(statuses, points, strict=True) if candidate.holds_at(pt)]
+            if (
+                not any(st in refused for st in inside)
+                and inside.count("agree") >= MIN_COMPARED_POINTS
+            ):
+                form, compared = candidate, inside.count("agree")
+                break
+        if form is not None:
+            break
+    if form is not None and _infinite_question(q) and not _has_infinite_sum(expr):
         # Test trajectories decay, so a long truncation Σ_{l=0}^{N} can agree to 1e-12; but
         # it ignores r_{t+N+1}, which the infinite-horizon reference does not.
         return _finite_horizon(q, expr, parsed)
     probed = offset = None
-    if first_difference is None and compared >= MIN_COMPARED_POINTS and algebraic_form is None:
-        probed = _probe(q, expr)
+    if form is not None and algebraic_form is None:
+        probed = _probe(q, expr, form)
         offset = _constant_offset(q, expr) if probed is None else None
         if offset is not None:
             # Below the numeric tolerance at every point (+ 0.000000001), yet not equal.
-            i = next(i for i, v in enumerate(reference) if not math.isnan(v))
+            i = next(i for i, st in enumerate(statuses) if st == "agree")
             probed = points[i], values[i], reference[i]
-    if first_difference is None and probed is None and compared >= MIN_COMPARED_POINTS:
-        form = algebraic_form or q.forms[0]
+    if form is not None and probed is None:
         layer = "algebraic" if algebraic_form else "numeric"
         assumptions = list(form.assumptions)
         if _has_infinite_sum(expr) and _SPLIT_ASSUMPTION not in assumptions and layer != "numeric":
@@ -270,36 +293,30 @@ def _numeric(
         feedback = _correct_text(form, layer)
         if layer == "numeric":
             feedback = (
-                f"Correct: equal to the {q.forms[0].name} at all {compared} test points "
-                "(edge points gamma, lambda in {0, 1}, n = 1 and seeded random points; "
-                "a numeric check, not a proof)."
+                f"Correct: equal to the {form.name} at all {compared} test points "
+                "(edge points gamma, lambda in {0, 1}, n = 1 and seeded random points, inside "
+                "the assumptions listed; a numeric check, not a proof)."
             )
         return CheckResult(
             "correct", feedback, parsed, layer=layer, assumptions=assumptions, question=q.id
         )
-    index = first_difference if first_difference is not None else first_undefined
+    index = _counterexample_index(q, points, statuses)
     counterexample = None
-    uses_lambda = q.reference.has(lam) or expr.has(lam)
     if probed is not None:
         point, mine, ref = probed
-        counterexample = point.describe(uses_n, uses_lambda)
-        counterexample["answer_value"] = _rounded(mine)
-        counterexample["reference_value"] = _rounded(ref)
+        counterexample = _describe(q, expr, point, mine, ref)
         if offset is not None:
             counterexample["difference"] = str(offset)
     elif index is not None:
-        counterexample = points[index].describe(uses_n, uses_lambda)
-        counterexample["answer_value"] = _rounded(values[index])
-        counterexample["reference_value"] = _rounded(reference[index])
-    mistake = _match_mistake(values, mistakes)
+        counterexample = _describe(q, expr, points[index], values[index], reference[index])
+    inside_question = [st != "skip" for st in statuses[:base_count]]
+    mistake = _match_mistake(values[:base_count], mistakes, inside_question)
     if mistake is None and expr.has(Sum) and _infinite_question(q) and not _has_infinite_sum(expr):
         mistake = dict(_FINITE_HORIZON)
     steps = question_steps(q)
     if mistake is not None and steps is not None:
         mistake["hint"] += f" (here n = {steps})"
-    if probed is not None:
-        feedback = "Incorrect: the answer and the reference differ at the point shown."
-    elif first_difference is None:
+    if probed is None and "differ" not in statuses:
         feedback = "Incorrect: the answer does not converge where the reference does."
     else:
         feedback = "Incorrect: the answer and the reference differ at the point shown."
@@ -316,15 +333,86 @@ def _numeric(
     )
 
 
-def _probe(q: Question, expr: Expr):
+_PULL_STEPS = (Fraction(1, 100), Fraction(1, 1000), Fraction(1, 10000))
+
+
+def _pulled_inside(q: Question, expr: Expr, points, values, reference) -> list[tuple]:
+    """Differences seen only outside the assumptions, moved just inside them.
+
+    A point with γ = 1 is outside ``0 <= gamma < 1``, but it is where γ^{134} r_{t+6}
+    weighs: when the answer differs from the reference there, γ (and λ) = 1 − ε for
+    ε = 1/100, 1/1000, 1/10000 is tried, and the first twin where they still differ is a
+    counterexample inside the question's domain. A difference that vanishes inside (the
+    answer is wrong only on the boundary the question excludes) is no counterexample.
+    """
+    from gae_sym.homework.numeric_check import agree, evaluate
+
+    found: list[tuple] = []
+    for point, mine, ref in zip(points, values, reference, strict=True):
+        if q.forms[0].holds_at(point) or math.isnan(ref) or math.isnan(mine) or agree(mine, ref):
+            continue
+        for epsilon in _PULL_STEPS:
+            twin = replace(
+                point,
+                gamma=1 - epsilon if point.gamma == 1 else point.gamma,
+                lam=1 - epsilon if point.lam == 1 else point.lam,
+            )
+            if not _inside_all(q, twin):
+                break
+            twin_mine, twin_ref = evaluate(expr, twin), evaluate(q.reference, twin)
+            if math.isnan(twin_mine) or math.isnan(twin_ref):
+                continue
+            if not agree(twin_mine, twin_ref):
+                found.append((twin, twin_mine, twin_ref))
+                break
+        if len(found) >= 2:
+            break
+    return found
+
+
+def _counterexample_index(q: Question, points: list, statuses: list[str]) -> int | None:
+    """The point to show: inside every form's assumptions if one differs there, else inside
+    the question's; a difference before a divergence. Never outside the question's domain."""
+    for wanted in ("differ", "undefined"):
+        everywhere = [
+            i
+            for i, st in enumerate(statuses)
+            if st == wanted and all(f.holds_at(points[i]) for f in q.forms)
+        ]
+        anywhere = [i for i, st in enumerate(statuses) if st == wanted]
+        if everywhere or anywhere:
+            return (everywhere or anywhere)[0]
+    return None
+
+
+def _describe(q: Question, expr: Expr, point, mine: float, ref: float) -> dict:
+    """A counterexample that names every free variable the values depend on, and no bound one.
+
+    γ always; λ and n when the answer or the reference has them free (an index n of
+    Σ_{n=1}^{∞} is not a variable of the point); t when the answer's value changes with t.
+    """
+    from gae_sym.homework.numeric_check import depends_on_time
+
+    free = expr.free_symbols | q.reference.free_symbols
+    example = point.describe(n in free, lam in free, show_time=depends_on_time(expr, point))
+    example["answer_value"] = _rounded(mine)
+    example["reference_value"] = _rounded(ref)
+    return example
+
+
+def _probe(q: Question, expr: Expr, form: Form):
     """(point, answer value, reference value) at the first probe point where they differ.
 
     Run before a numeric-only "correct" (no algebraic proof): the fixed test points are
     public, and an answer can be wrong only where they do not look (see ``probe_points``).
+    Probes lie inside the question's and ``form``'s assumptions (impulses far out use γ, λ
+    just below 1 where the question excludes 1).
     """
     from gae_sym.homework.numeric_check import agree, evaluate, probe_points
 
-    for point in probe_points(expr):
+    for point in probe_points(expr, inside=lambda p: _inside_all(q, p)):
+        if not (q.forms[0].holds_at(point) and form.holds_at(point)):
+            continue
         mine, ref = evaluate(expr, point), evaluate(q.reference, point)
         if not (math.isnan(mine) or math.isnan(ref)) and not agree(mine, ref):
             return point, mine, ref
@@ -351,12 +439,10 @@ def _finite_horizon(q: Question, expr: Expr, parsed: str) -> CheckResult:
     counterexample = None
     offsets = sequence_offsets(expr)
     if offsets:
-        point = impulse_point(max(offsets) + 1)
+        point = impulse_point(max(offsets) + 1, inside=lambda p: _inside_all(q, p))
         mine, ref = evaluate(expr, point), evaluate(q.reference, point)
         if mine != ref:
-            counterexample = point.describe(False)
-            counterexample["answer_value"] = _rounded(mine)
-            counterexample["reference_value"] = _rounded(ref)
+            counterexample = _describe(q, expr, point, mine, ref)
     return CheckResult(
         "incorrect",
         "Incorrect: the answer uses only finitely many steps; the reference depends on every "
@@ -369,14 +455,20 @@ def _finite_horizon(q: Question, expr: Expr, parsed: str) -> CheckResult:
     )
 
 
-def _match_mistake(values: list[float], mistakes) -> dict | None:
+def _inside_all(q: Question, point) -> bool:
+    """Whether ``point`` satisfies the assumptions of every form of ``q``."""
+    return all(form.holds_at(point) for form in q.forms)
+
+
+def _match_mistake(values: list[float], mistakes, inside: list[bool]) -> dict | None:
+    """The first known mistake whose values the answer's equal at every compared point."""
     from gae_sym.homework.numeric_check import agree
 
     for mistake, expected in mistakes:
         compared = 0
         matches = True
-        for mine, wrong in zip(values, expected, strict=True):
-            if math.isnan(mine) or math.isnan(wrong):
+        for mine, wrong, counted in zip(values, expected, inside, strict=True):
+            if not counted or math.isnan(mine) or math.isnan(wrong):
                 continue
             compared += 1
             if not agree(mine, wrong):

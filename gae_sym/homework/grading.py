@@ -191,13 +191,15 @@ def grade(
                     report.answers.append(
                         GradedAnswer(item.name, "missing", 0.0, item.points, "no answer given")
                     )
+                    if progress is not None:
+                        progress()
                     continue
                 cache_key = (item.question_id, item.expected, answer)
                 if cache_key not in cache:
                     stats["distinct_checks"] += 1
                     cache[cache_key] = _run(worker, answer, item, stats)
-                    if progress is not None:
-                        progress()
+                if progress is not None:
+                    progress()  # once per answer of the class, a repeated one too
                 result = cache[cache_key]
                 correct = result["verdict"] == "correct"
                 report.answers.append(
@@ -245,12 +247,32 @@ def _hint(result: dict) -> str:
 CSV_COLUMNS = ("student", "question", "verdict", "points", "max_points", "mistake", "hint")
 
 
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection)."""
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """``cell`` with a leading ``'`` when a spreadsheet would run it as a formula.
+
+    OWASP's advice for CSV injection: a cell that begins with ``=``, ``+``, ``-``, ``@``, a
+    tab or a carriage return gets a single quote in front, which spreadsheets show as text.
+    Leading spaces and line breaks are looked through (``  =1+1`` is also a formula to some).
+    """
+    text = str(cell)
+    if text.startswith(FORMULA_TRIGGERS) or text.lstrip(" \n\r\t").startswith(FORMULA_TRIGGERS):
+        return "'" + text
+    return text
+
+
 def write_csv(reports: list[StudentReport], out) -> None:
+    """The report as CSV, one row per answer and a TOTAL row per student, every cell made
+    :func:`spreadsheet_safe` (student names and answers are untrusted)."""
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for report in reports:
         for a in report.answers:
-            writer.writerow(
+            _safe_row(
+                writer,
                 [
                     report.student,
                     a.question,
@@ -259,9 +281,10 @@ def write_csv(reports: list[StudentReport], out) -> None:
                     format_points(a.max_points),
                     a.mistake or "",
                     a.hint,
-                ]
+                ],
             )
-        writer.writerow(
+        _safe_row(
+            writer,
             [
                 report.student,
                 "TOTAL",
@@ -270,8 +293,12 @@ def write_csv(reports: list[StudentReport], out) -> None:
                 format_points(report.max_total),
                 "",
                 "",
-            ]
+            ],
         )
+
+
+def _safe_row(writer, cells: list) -> None:
+    writer.writerow([spreadsheet_safe(cell) for cell in cells])
 
 
 def format_points(value: float) -> str:

@@ -23,6 +23,7 @@ from gae_sym.homework.build import AnswerError
 from gae_sym.homework.text_reader import parse_index
 
 _SUBSCRIPTED = re.compile(r"^(?P<head>[A-Za-z]+)_(?:\{(?P<braced>.*)\}|(?P<bare>[A-Za-z0-9]))$")
+_STATE = re.compile(r"^\s*s_(?:\{(?P<braced>.*)\}|(?P<bare>[A-Za-z0-9]))\s*$")
 _PARSER_READY = False
 
 
@@ -108,7 +109,9 @@ def _convert(node) -> Expr:
     if isinstance(node, AppliedUndef):
         return _call(node)
     if isinstance(node, Add):
-        return Add(*[_convert(a) for a in node.args])
+        # The parser nests a + b + c as ((a + b) + c): one Add of all the leaves, not one per
+        # level (each level re-sorts every term: quadratic in a 100-term sum written out).
+        return Add(*[_convert(a) for a in _add_leaves(node)])
     if isinstance(node, Mul):
         return build.product([_convert(a) for a in node.args])
     if isinstance(node, Pow):
@@ -120,6 +123,17 @@ def _convert(node) -> Expr:
             body = build.summation(body, index_value, _convert(lower), _convert(upper))
         return body
     raise AnswerError(f"unsupported notation: {type(node).__name__}")
+
+
+def _add_leaves(node: Add) -> list:
+    leaves, stack = [], [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Add):
+            stack.extend(reversed(item.args))
+        else:
+            leaves.append(item)
+    return leaves
 
 
 def _float_text(value: Float) -> str:
@@ -140,6 +154,12 @@ def _symbol(name: str) -> Expr:
         if head in build.PARAMETERS:
             raise AnswerError(f"'{head}' takes no subscript ({name})", "unknown-symbol")
         raise build.unknown_symbol(head, name)
+    state = _STATE.match(index_text) if head == "V" else None
+    if state is not None:
+        # V_{s_{t+1}}: the value of the state s_{t+1}, as V(s_{t+1}).
+        index_text = (
+            state.group("braced") if state.group("braced") is not None else state.group("bare")
+        )
     return build.sequence(head, parse_index(index_text))
 
 

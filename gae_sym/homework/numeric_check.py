@@ -19,8 +19,9 @@ n = 1 come first (random points alone have accepted wrong answers in practice).
 
 from __future__ import annotations
 
+import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import numpy as np
@@ -69,11 +70,17 @@ class Point:
             return np.where((np.asarray(offset) == self.impulse) & hit, 1.0, 0.0)
         return float(self.value_scale) * np.power(float(self.value_ratio), offset)
 
-    def describe(self, uses_n: bool, uses_lambda: bool = True) -> dict:
-        """The point as a counterexample: parameters, the trajectory rule and its first values."""
+    def describe(self, uses_n: bool, uses_lambda: bool = True, show_time: bool = False) -> dict:
+        """The point as a counterexample: parameters, the trajectory rule and its first values.
+
+        ``n`` and ``λ`` are shown when ``uses_n`` / ``uses_lambda`` (free in the answer or the
+        reference); ``t`` when ``show_time`` (the answer's value depends on it) or when it is
+        not the usual value.
+        """
+        show_time = show_time or self.time != TIME_VALUE
         if self.impulse is not None:
             out: dict = {"gamma": str(self.gamma), "lambda": str(self.lam)}
-            if self.time != TIME_VALUE:
+            if show_time:
                 out["t"] = self.time
             if self.impulse_in == "r":
                 out["rewards"] = f"r_(t+{self.impulse}) = 1, every other reward 0"
@@ -89,7 +96,7 @@ class Point:
             out["lambda"] = str(self.lam)
         if uses_n:
             out["n"] = self.n
-        if self.time != TIME_VALUE:
+        if show_time:
             out["t"] = self.time
         out["rewards"] = (
             f"r_(t+i) = {self.reward_scale}*({self.reward_ratio})^i: "
@@ -104,22 +111,61 @@ class Point:
         return out
 
 
-def impulse_point(offset: int, impulse_in: str = "r") -> Point:
-    """γ = λ = 1 and a single reward (or value) 1 at t + offset: infinite sums become finite."""
+def impulse_point(offset: int, impulse_in: str = "r", inside=None) -> Point:
+    """A single reward (or value) 1 at t + offset, every other 0: infinite sums become finite.
+
+    γ = λ = 1 when ``inside`` (a predicate on points: the question's assumptions) allows it;
+    otherwise γ = λ = k/(k+1), k = max(offset, 1), the largest simple values below 1 at
+    which the impulse still weighs (k/(k+1))^{2k} ≈ e^{-2} in (γλ)^k.
+    """
     one, zero = Fraction(1), Fraction(0)
-    return Point(one, one, 1, zero, zero, zero, zero, "impulse", offset, impulse_in)
+    point = Point(one, one, 1, zero, zero, zero, zero, "impulse", offset, impulse_in)
+    if inside is None or inside(point):
+        return point
+    k = max(abs(offset), 1)
+    below = Fraction(k, k + 1)
+    return replace(point, gamma=below, lam=below)
+
+
+def depends_on_time(expr: Expr, point: Point) -> bool:
+    """Whether the value of ``expr`` at ``point`` changes when t moves (same trajectory in t+i).
+
+    ``Σ_{k=t}^{∞} (γλ)^k δ_k`` does (it is (γλ)^t times GAE): its counterexample must say t.
+    Tried at ``point`` and at a generic one (at γ = 0 that sum is 0 whatever t is, but its
+    value still depends on t).
+    """
+    generic = Point(
+        Fraction(3, 5),
+        Fraction(5, 7),
+        2,
+        Fraction(3, 2),
+        Fraction(-2, 3),
+        Fraction(-1, 2),
+        Fraction(3, 4),
+        "generic",
+    )
+    for where in (point, generic):
+        here = evaluate(expr, where)
+        for shift in (1, 7):
+            there = evaluate(expr, replace(where, time=where.time + shift))
+            if math.isnan(here) != math.isnan(there):
+                return True
+            if not math.isnan(here) and not agree(here, there):
+                return True
+    return False
 
 
 MAX_PROBED_OFFSET = 2000
 MAX_IMPULSES = 16
 
 
-def probe_points(expr: Expr, count: int = 12, seed: int = 1729) -> list[Point]:
+def probe_points(expr: Expr, count: int = 12, seed: int = 1729, inside=None) -> list[Point]:
     """Points the fixed ones cannot stand in for, tried before a numeric-only "correct".
 
     Fresh parameters on a finer grid (a polynomial in γ or n can vanish at every fixed
     point), other values of t (``+ t - 3`` vanishes at t = 3), and impulses at every step
-    the answer reads (a term (γλ)^{300} r_{t+300} is below 1e-30 on a decaying trajectory).
+    the answer reads (a term (γλ)^{300} r_{t+300} is below 1e-30 on a decaying trajectory),
+    with γ, λ inside ``inside`` (see :func:`impulse_point`).
     """
     rng = random.Random(seed)
     ratios = [Fraction(k, 10) for k in (-7, -4, 3, 5, 8)]
@@ -130,11 +176,12 @@ def probe_points(expr: Expr, count: int = 12, seed: int = 1729) -> list[Point]:
         scale_r, scale_v = Fraction(rng.randint(1, 9), 4), Fraction(-rng.randint(1, 9), 4)
         n_value, time = rng.randint(1, 20), rng.randint(4, 40)
         points.append(Point(g, lmb, n_value, scale_r, rho, scale_v, sigma, "probe", time=time))
-    # Near steps are seen by the decaying trajectories (0.8^20 ≈ 0.01); far ones are not.
-    far = [offset for offset in sorted(sequence_offsets(expr)) if offset > 20]
+    # Far steps are not seen by the decaying trajectories, nor near ones behind a high power
+    # of γ < 1 (γ^{70} r_{t+20} where the question excludes γ = 1): an impulse at each.
+    far = [offset for offset in sorted(sequence_offsets(expr)) if offset > 1]
     for offset in far[-MAX_IMPULSES:]:
         for where in ("r", "V"):
-            points.append(impulse_point(offset, where))
+            points.append(impulse_point(offset, where, inside))
     return points
 
 
@@ -170,6 +217,31 @@ def sequence_offsets(expr: Expr) -> set[int]:
 
     walk(expr, [{}])
     return found
+
+
+def inside_points(points: list[Point], inside) -> list[Point]:
+    """``points`` with, for each one outside ``inside`` (the question's assumptions), a twin
+    whose γ or λ = 1 is moved to 9/10 when that brings it inside.
+
+    An infinite-horizon question with γ < 1 skips the γ = 1 edge points, and those were the
+    points where a term γ^{70} x_{t+20} weighs; the twins keep some of it (0.9^{70} ≈ 6e-4,
+    far above the tolerance), and a λ-weighted average still converges within the 400 terms
+    kept (at 19/20 it would not: 0.95^{200} ≈ 4e-5).
+    """
+    near_one = Fraction(9, 10)
+    out = list(points)
+    for point in points:
+        if inside(point):
+            continue
+        twin = replace(
+            point,
+            gamma=near_one if point.gamma == 1 else point.gamma,
+            lam=near_one if point.lam == 1 else point.lam,
+            label=point.label + " (inside)",
+        )
+        if twin != point and inside(twin):
+            out.append(twin)
+    return out
 
 
 def check_points(random_count: int = 8, seed: int = 20160608) -> list[Point]:

@@ -28,6 +28,37 @@ class Form:
     theorem: str = "definition"
     assumptions: tuple[str, ...] = ()
 
+    def holds_at(self, point) -> bool:
+        """Whether the test ``point`` (its γ and λ) satisfies every assumption of this form."""
+        return all(assumption_holds(a, point.gamma, point.lam) for a in self.assumptions)
+
+
+_PARAMETER_RANGE = re.compile(r"^0 <= (gamma|lambda|gamma\*lambda) < 1$")
+ALWAYS_HOLD = frozenset({"bounded TD errors", "bounded rewards and values", "n >= 1"})
+"""Assumptions every test point satisfies: n >= 1 always; the trajectories are bounded
+where an infinite sum is evaluated (on the growing ones every infinite sum is skipped)."""
+
+
+def assumption_holds(assumption: str, gamma_value, lam_value) -> bool:
+    """Whether a stated assumption holds at γ = ``gamma_value``, λ = ``lam_value``.
+
+    The parameter ranges are ``0 <= gamma < 1``, ``0 <= lambda < 1`` and
+    ``0 <= gamma*lambda < 1``; an assumption that is neither one of them nor in
+    :data:`ALWAYS_HOLD` is a programming error (a question must say what it assumes in a
+    form this function can test).
+    """
+    match = _PARAMETER_RANGE.match(assumption)
+    if match is None:
+        if assumption in ALWAYS_HOLD:
+            return True
+        raise ValueError(f"assumption {assumption!r} cannot be tested at a point")
+    value = {
+        "gamma": gamma_value,
+        "lambda": lam_value,
+        "gamma*lambda": gamma_value * lam_value,
+    }[match.group(1)]
+    return 0 <= value < 1
+
 
 @dataclass(frozen=True)
 class Mistake:
@@ -105,6 +136,26 @@ _NSTEP_MISTAKES = (
         "the bootstrap term γ^n V(s_{t+n}) is missing",
         "sum(l=0..n-1, gamma^l*r[t+l]) - V[t]",
     ),
+    Mistake(
+        "sum-starts-at-one",
+        "the sum starts at l = 0: the first term is δ_t itself (A^{(n)} sums δ_t, …, δ_{t+n−1})",
+        "sum(l=1..n, gamma^l*delta[t+l])",
+    ),
+    Mistake(
+        "sum-starts-at-one",
+        "the sum starts at l = 0: the first term is δ_t itself (A^{(n)} sums δ_t, …, δ_{t+n−1})",
+        "sum(l=1..n-1, gamma^l*delta[t+l])",
+    ),
+    Mistake(
+        "sum-starts-at-one",
+        "the sum starts at l = 0: the first reward is r_t itself (A^{(n)} sums r_t, …, r_{t+n−1})",
+        "sum(l=1..n, gamma^l*r[t+l]) + gamma^n*V[t+n] - V[t]",
+    ),
+)
+
+_PRECEDENCE_HINT = (
+    "\\gamma\\lambda^l means γ·λ^l (the power binds to λ alone); the l-th TD error is "
+    "weighted by (γλ)^l = γ^l λ^l: write (\\gamma\\lambda)^l"
 )
 
 _TD_MISTAKES = (
@@ -175,6 +226,16 @@ _GAE_MISTAKES = (
         "exponent-off-by-one",
         "the l-th TD error is weighted by (γλ)^l, not (γλ)^{l+1}",
         "sum(l=0..inf, (gamma*lambda)^(l+1)*delta[t+l])",
+    ),
+    Mistake(
+        "precedence-gamma-lambda-power",
+        _PRECEDENCE_HINT,
+        "sum(l=0..inf, gamma*lambda^l*delta[t+l])",
+    ),
+    Mistake(
+        "precedence-gamma-lambda-power",
+        _PRECEDENCE_HINT,
+        "sum(l=0..inf, gamma^l*lambda*delta[t+l])",
     ),
 )
 
@@ -249,6 +310,11 @@ _LAMBDA_RETURN_MISTAKES = (
         "lambda-without-gamma",
         "the weights are λ^l; the TD errors are weighted by (γλ)^l",
         "sum(l=0..inf, lambda^l*delta[t+l]) + V[t]",
+    ),
+    Mistake(
+        "precedence-gamma-lambda-power",
+        _PRECEDENCE_HINT,
+        "sum(l=0..inf, gamma*lambda^l*delta[t+l]) + V[t]",
     ),
 )
 
@@ -375,6 +441,7 @@ def _static_questions() -> dict[str, Question]:
 
 
 _NSTEP_K = re.compile(r"^nstep-([1-9][0-9]{0,2})$")
+_NSTEP_ANY = re.compile(r"^nstep-(-?[0-9]+)$")
 MAX_STEPS = 100
 
 
@@ -394,7 +461,14 @@ def question(question_id: str) -> Question:
             str(steps),
             _NSTEP_MISTAKES,
         )
-    known = ", ".join([*static, "nstep-K"])
+    known = ", ".join([*static, f"nstep-K for K = 1 to {MAX_STEPS}"])
+    number = _NSTEP_ANY.match(question_id)
+    if number:
+        raise AnswerError(
+            f"unknown question '{question_id}': nstep-K needs K from 1 to {MAX_STEPS} "
+            f"(got {number.group(1)}), e.g. nstep-3",
+            "unknown-question",
+        )
     raise AnswerError(f"unknown question '{question_id}' (known: {known})", "unknown-question")
 
 

@@ -1,20 +1,28 @@
 """Pre-screening of raw answer text: cheap string checks run before any parser sees it.
 
-Refuses what no parser should be asked to read (over 2,000 characters, unbalanced braces,
-LaTeX commands outside the answer vocabulary, numbers and nesting that make SymPy hang),
-normalises harmless presentation commands (``\\displaystyle``, ``\\limits``,
-``\\left``/``\\right``, spacing) and splits off an optional left-hand side naming the
+Refuses what no parser should be asked to read (over 4,000 characters, unbalanced braces,
+LaTeX commands outside the answer vocabulary, numbers and nesting that make SymPy hang,
+invisible direction marks), normalises what copy-paste and habit bring (Unicode letters,
+superscripts and subscripts, zero-width characters, ``\\geq`` in sum limits,
+``\\hat{V}``) and harmless presentation commands (``\\displaystyle``, ``\\limits``,
+``\\left``/``\\right``, spacing), and splits off an optional left-hand side naming the
 quantity (``\\hat{A}_t^{(2)} =``), which is checked against the question.
+
+Every limit is checked on the normalised text too (NFKC can lengthen a character), so no
+normalisation lets a longer or deeper answer through than the raw text would.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from gae_sym.homework.build import AnswerError
 
-MAX_CHARS = 2000
+MAX_CHARS = 4000
+"""Characters read (raw and normalised): 100 terms written out (``\\gamma^{99}\\delta_{t+99}``,
+about 2,700 characters; ``(\\gamma\\lambda)^{99}\\delta_{t+99}`` about 3,600) fit."""
 MAX_NESTING = 30
 MAX_DIGITS = 6
 
@@ -65,6 +73,48 @@ _FONT_WRAPPER = re.compile(
 )
 
 
+_INVISIBLE = dict.fromkeys(
+    map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u2061\u2062\u2063\u2064\u180e"), None
+)
+"""Zero-width spaces and joiners, word joiner, BOM, soft hyphen, invisible operators:
+dropped (an invisible times is the juxtaposition it stands for)."""
+_DIRECTION_MARKS = frozenset(
+    "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+"""Bidirectional controls reorder what a grader sees against what is parsed: refused."""
+_SUPERSCRIPTS = {
+    **dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789", strict=True)),
+    "⁺": "+",
+    "⁻": "-",
+    "⁽": "(",
+    "⁾": ")",
+    "ⁿ": "n",
+    "ⁱ": "i",
+    "ˡ": "l",
+    "ᵏ": "k",
+    "ʲ": "j",
+    "ᵗ": "t",
+    "ᵐ": "m",
+}
+_SUBSCRIPTS = {
+    **dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789", strict=True)),
+    "₊": "+",
+    "₋": "-",
+    "₍": "(",
+    "₎": ")",
+    "ₜ": "t",
+    "ₙ": "n",
+    "ₗ": "l",
+    "ₖ": "k",
+    "ᵢ": "i",
+    "ⱼ": "j",
+    "ₘ": "m",
+}
+_SCRIPT_RUN = re.compile("([" + "".join(_SUPERSCRIPTS) + "]+)|([" + "".join(_SUBSCRIPTS) + "]+)")
+# ≥ and ≤ (and the combining hat of V̂) before NFKC, which would leave them alone anyway.
+_UNICODE_RELATIONS = {"≥": "\\geq ", "≤": "\\leq ", "⩾": "\\geq ", "⩽": "\\leq ", "\u0302": ""}
+
+
 @dataclass(frozen=True)
 class Screened:
     """An answer that passed the screen: its right-hand side and what its left-hand side named."""
@@ -89,14 +139,22 @@ def screen(text: str) -> Screened:
     """Check and normalise raw ``text``; raise :class:`AnswerError` with the reason to refuse."""
     if not isinstance(text, str) or not text.strip():
         raise AnswerError("the answer is empty")
-    if len(text) > MAX_CHARS:
-        raise AnswerError(f"the answer has {len(text)} characters; at most {MAX_CHARS} are read")
+    _check_length(text)
     if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in text):
         raise AnswerError("the answer contains control characters")
+    if any(ch in _DIRECTION_MARKS for ch in text):
+        raise AnswerError(
+            "the answer contains invisible text-direction marks (they make what is shown "
+            "differ from what is read); type it again without them"
+        )
+    notation = notation_of(text)
+    text = normalise_unicode(text, notation)
+    _check_length(text)
+    if not text.strip():
+        raise AnswerError("the answer is empty")
     _check_balanced(text)
     _check_numbers(text)
     text = _translate(text, _UNICODE_COMMON)
-    notation = notation_of(text)
     if notation == "latex":
         text = _normalise_latex(_translate(text, _UNICODE_LATEX))
     else:
@@ -106,8 +164,51 @@ def screen(text: str) -> Screened:
         raise AnswerError("nothing after '='")
     if notation == "latex":
         _check_commands(rhs)
+    _check_characters(rhs, notation)
     quantity, steps = _classify_lhs(lhs) if lhs is not None else (None, None)
     return Screened(rhs.strip(), notation, quantity, steps, lhs.strip() if lhs else None)
+
+
+def _check_length(text: str) -> None:
+    if len(text) > MAX_CHARS:
+        raise AnswerError(
+            f"the answer has {len(text):,} characters; at most {MAX_CHARS:,} are read"
+        )
+
+
+def normalise_unicode(text: str, notation: str) -> str:
+    """Unicode an editor or a PDF brings, as the ASCII the readers know.
+
+    Zero-width characters go; superscript and subscript runs become ``^{..}``/``_{..}`` in
+    LaTeX and ``^(..)``/``[..]`` in plain text (γ² → γ^{2}, δₜ₊₁ → δ_{t+1}); ≥ ≤ become
+    ``\\geq`` ``\\leq``; V̂ (combining hat) is V; then NFKC folds compatibility forms (math
+    italic 𝑟, 𝛾 from equation editors, full-width letters) to plain letters. Anything else
+    outside ASCII stays and is refused by the readers.
+    """
+    text = text.translate(_INVISIBLE)
+    latex = notation == "latex"
+
+    def script(match: re.Match[str]) -> str:
+        if match.group(1):
+            body = "".join(_SUPERSCRIPTS[ch] for ch in match.group(1))
+            return f"^{{{body}}}" if latex else f"^({body})"
+        body = "".join(_SUBSCRIPTS[ch] for ch in match.group(2))
+        return f"_{{{body}}}" if latex else f"[{body}]"
+
+    text = _SCRIPT_RUN.sub(script, text)
+    # ≥ ≤ only mean something in LaTeX sum limits; the combining hat of V̂ is V in both.
+    text = _translate(text, _UNICODE_RELATIONS) if latex else text.replace("\u0302", "")
+    if not text.isascii():
+        for ch in text:
+            if unicodedata.decomposition(ch).startswith(("<super>", "<sub>")):
+                # NFKC would make γᵃ the product γ·a: refuse what we cannot read as a power.
+                raise AnswerError(
+                    f"the superscript or subscript {ch!r} is not understood; write ^{{...}} "
+                    "or _{...}"
+                )
+        # NFKC leaves γ, λ, δ, ∞, Σ, − and · as they are (the tables below read them).
+        text = unicodedata.normalize("NFKC", text)
+    return text
 
 
 def _check_balanced(text: str) -> None:
@@ -183,7 +284,13 @@ def _normalise_latex(text: str) -> str:
         return match.group(0)
 
     text = _FONT_WRAPPER.sub(r"\1", text)
+    # \hat{V}(s_{t+1}): the estimated value is the V the answer means; \hat{\delta} alike.
+    text = _HATTED.sub(lambda m: (m.group(1) or m.group(2)) + " ", text)
+    # ^d\delta: TeX reads one letter as the exponent; SymPy's lexer reads "d\delta" as a
+    # differential. Braces say what TeX means.
+    text = _LETTER_SCRIPT.sub(r"\1{\2}", text)
     text = _COMMAND.sub(replace, text)
+    text = _SUM_RELATION.sub(_sum_limits, text)
     # Empty groups (\gamma{}V) and alignment marks (A_t &= ...) only steer typesetting.
     text = text.replace("^{}", "").replace("_{}", "")
     while "{}" in text:
@@ -194,6 +301,61 @@ def _normalise_latex(text: str) -> str:
     # \left. and \right. only size a delimiter; "\left(" is now " (".
     # A sentence's closing punctuation after a displayed formula ("... - V(s_t).").
     return text.replace("$", " ").strip().rstrip(".,;").strip()
+
+
+_LETTER_SCRIPT = re.compile(r"([_^])\s*([A-Za-z])(?=\s*\\)")
+_HATTED = re.compile(r"\\(?:hat|widehat|tilde|bar)\s*(?:\{\s*(V|\\delta)\s*\}|(V)(?![A-Za-z]))")
+_LESS = r"(?:\\leq?(?![A-Za-z])|\\leqslant|<=|<)"
+_MORE = r"(?:\\geq?(?![A-Za-z])|\\geqslant|>=|>)"
+_SUM_RELATION = re.compile(
+    r"\\sum\s*_\s*\{(?P<sub>[^{}]*(?:\\[lg]e|[<>])[^{}]*)\}"
+    r"(?:\s*\^\s*(?P<sup>\{[^{}]*\}|\\infty|[A-Za-z0-9]))?"
+)
+_INDEX = r"\s*(?P<index>[A-Za-z])\s*"
+_FROM = re.compile(rf"^{_INDEX}(?P<op>{_MORE})(?P<low>[^<>=]+)$")
+_BETWEEN = re.compile(
+    rf"^(?P<low>[^<>=]+?)(?P<op1>{_LESS}){_INDEX}(?:(?P<op2>{_LESS})(?P<up>[^<>=]+))?$"
+)
+
+
+def _strict(op: str) -> bool:
+    return op.strip() in ("<", ">")
+
+
+def _sum_limits(match: re.Match[str]) -> str:
+    """``\\sum_{l \\geq 0}`` → ``\\sum_{l=0}^{\\infty}``; ``\\sum_{0 \\le l < n}`` →
+    ``\\sum_{l=0}^{n-1}``: an inequality in the subscript is the sum's range."""
+    sub = re.sub(r"\\(?:leqslant|leq|le)(?![A-Za-z])", " \\\\le ", match.group("sub"))
+    sub = re.sub(r"\\(?:geqslant|geq|ge)(?![A-Za-z])", " \\\\ge ", sub)
+    sup = match.group("sup")
+    upper_written = None
+    if sup is not None:
+        upper_written = sup[1:-1] if sup.startswith("{") else sup
+    start = _FROM.match(sub)
+    between = _BETWEEN.match(sub) if start is None else None
+    if start is not None:
+        index, low = start.group("index"), start.group("low").strip()
+        if _strict(start.group("op")):
+            low = f"({low})+1"
+        upper = upper_written if upper_written is not None else "\\infty"
+    elif between is not None:
+        index, low = between.group("index"), between.group("low").strip()
+        if _strict(between.group("op1")):
+            low = f"({low})+1"
+        if between.group("up") is None:
+            upper = upper_written if upper_written is not None else "\\infty"
+        else:
+            if upper_written is not None:
+                raise AnswerError("a sum's upper limit is given twice (in _{...} and ^{...})")
+            upper = between.group("up").strip()
+            if _strict(between.group("op2")):
+                upper = f"({upper})-1"
+    else:
+        raise AnswerError(
+            f"cannot read the sum's range '{match.group('sub').strip()}': write "
+            "\\sum_{l=0}^{n-1}, \\sum_{l \\geq 0} or \\sum_{0 \\le l \\le n-1}"
+        )
+    return f"\\sum_{{{index}={low}}}^{{{upper}}}"
 
 
 def _split_equation(text: str) -> tuple[str | None, str]:
@@ -212,6 +374,21 @@ def _split_equation(text: str) -> tuple[str | None, str]:
     if len(cuts) == 1:
         return text[: cuts[0]], text[cuts[0] + 1 :]
     raise AnswerError("the answer has more than one '='; write one expression (or 'A_t = ...')")
+
+
+_READ_NON_ASCII = frozenset("γλδ")
+
+
+def _check_characters(rhs: str, notation: str) -> None:
+    """Name a character outside the notation (a Cyrillic г that looks like r, a Greek α)."""
+    for ch in rhs:
+        if not ch.isascii() and not (notation == "text" and ch in _READ_NON_ASCII):
+            name = unicodedata.name(ch, f"U+{ord(ch):04X}")
+            raise AnswerError(
+                f"unexpected character {ch!r} ({name}): the answer may use r, V, s, δ, γ, λ, "
+                "Σ, ∞, digits and + − · / ^ _ ( ) [ ] { }",
+                "unknown-symbol",
+            )
 
 
 def _check_commands(rhs: str) -> None:

@@ -27,6 +27,7 @@ from sympy import Add, Expr, Integer, oo
 
 from gae_sym.homework import build
 from gae_sym.homework.build import AnswerError
+from gae_sym.homework.screen import MAX_CHARS
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<number>\d+(?:\.\d+)?(?!\.\d))|(?P<name>[A-Za-z]+|[γλδ])|(?P<op>\*\*|\.\.|[-+*/^()\[\],=·_{}]))"
@@ -40,7 +41,9 @@ _ALIASES = {
     "infty": "oo",
     "infinity": "oo",
 }
-MAX_TOKENS = 600
+MAX_TOKENS = MAX_CHARS
+"""A backstop only: every token is at least one character, so the screen's character limit
+(4,000: 100 terms written out fit) is the one limit a user meets."""
 
 
 @dataclass(frozen=True)

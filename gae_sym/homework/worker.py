@@ -94,7 +94,7 @@ class CheckWorker:
         for text, what in ((answer, "answer"), (expected, "expected expression")):
             if text is not None and len(text) > MAX_CHARS:
                 # Refused here, so a huge spreadsheet cell never travels to the worker.
-                message = f"the {what} has {len(text)} characters; at most {MAX_CHARS} are read"
+                message = f"the {what} has {len(text):,} characters; at most {MAX_CHARS:,} are read"
                 kind = "unreadable" if what == "answer" else "bad-expected"
                 return ("error", (message, kind))
         if self._process is None or not self._process.is_alive():

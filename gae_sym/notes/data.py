@@ -56,8 +56,13 @@ def _read_json(path: Path) -> Any | None:
 
 
 def load_data(data_dir: Path | None = None) -> NotesData:
-    """Read the study and the CartPole runs from ``data_dir`` (default: the repo's docs/data)."""
-    data_dir = default_data_dir() if data_dir is None else data_dir
+    """Read the study and the CartPole runs from ``data_dir`` (default: the repo's docs/data).
+
+    The notes name the files as read: ``docs/data/...`` for the default folder (the same
+    text on every machine), the paths under ``data_dir`` otherwise.
+    """
+    explicit = data_dir is not None and Path(data_dir).resolve() != default_data_dir()
+    data_dir = default_data_dir() if data_dir is None else Path(data_dir)
     study = _read_json(data_dir / STUDY_FILE)
     runs = _read_json(data_dir / RUNS_FILE)
     if runs is not None and not isinstance(runs, list):
@@ -65,8 +70,12 @@ def load_data(data_dir: Path | None = None) -> NotesData:
     return NotesData(
         study=study,
         runs=runs,
-        study_path=f"docs/data/{STUDY_FILE.as_posix()}",
-        runs_path=f"docs/data/{RUNS_FILE.as_posix()}",
+        study_path=(data_dir / STUDY_FILE).as_posix()
+        if explicit
+        else f"docs/data/{STUDY_FILE.as_posix()}",
+        runs_path=(data_dir / RUNS_FILE).as_posix()
+        if explicit
+        else f"docs/data/{RUNS_FILE.as_posix()}",
     )
 
 
