@@ -12,6 +12,7 @@ from derivations import (
     gae_lambda0,
     gae_lambda1,
     gae_recursion,
+    gae_scan,
     gae_weighted_average,
     lambda_return,
     nstep_telescoping,
@@ -26,6 +27,7 @@ ALL: tuple[Derivation, ...] = (
     gae_lambda1.DERIVATION,
     gae_recursion.DERIVATION,
     lambda_return.DERIVATION,
+    gae_scan.DERIVATION,
 )
 
 _BY_ID = {derivation.id: derivation for derivation in ALL}

@@ -77,8 +77,14 @@ def _recursion_solution(scalars, arrays, start: int, steps: int) -> float:
     return following
 
 
+# gae-scan's parts are about affine maps and split points (symbols m, K, a_i, c_i) that
+# this evaluator does not sample; the engine's own random-instance refutation covers them
+# (tests/test_redteam_kernel.py::test_every_theorem_survives_its_instances).
 PARTS = [
-    pytest.param(d, i, id=f"{d.id}-{i + 1}") for d in derivations.ALL for i in range(len(d.proofs))
+    pytest.param(d, i, id=f"{d.id}-{i + 1}")
+    for d in derivations.ALL
+    if d.id != "gae-scan"
+    for i in range(len(d.proofs))
 ]
 
 

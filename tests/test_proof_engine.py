@@ -19,6 +19,7 @@ CONTRACT_IDS = [
     "gae-lambda1",
     "gae-recursion",
     "lambda-return",
+    "gae-scan",
 ]
 
 

@@ -424,3 +424,20 @@ def test_the_derivations_state_only_facts_they_use():
         "bounded-delta",
     ]
     assert Derivation  # the public API stays importable
+
+
+def test_split_at_splits_sums_anywhere_and_products_only_inside_their_range():
+    from gae_sym.proof import SplitAt
+
+    m = Symbol("m", integer=True, nonnegative=True)
+    whole = Sum(x[l], (l, 0, n - 1))
+    parts = Sum(x[l], (l, 0, m - 1)) + Sum(x[l], (l, m, n - 1))
+    assert why(whole, parts, SplitAt(l, at=m)) is None  # Karr: additive for any m
+    assert refused(whole, parts, SplitAt(l, at=S.Half), "integer")
+    assert refused(whole, parts, SplitAt(l, at=l), "mentions the index")
+    mask = Product(1 - done[t + j], (j, 0, n - 1))
+    split = Product(1 - done[t + j], (j, 0, m - 1)) * Product(1 - done[t + j], (j, m, n - 1))
+    # m may exceed n: Π_{j=m}^{n−1} is then Karr's 1/Π, wrong where a flag is 1
+    assert refused(mask, split, SplitAt(j, at=m), "for the product")
+    wrong = Sum(x[l], (l, 0, m - 1)) + Sum(x[l], (l, m + 1, n - 1))
+    assert refused(whole, wrong, SplitAt(l, at=m), "does not give")

@@ -23,7 +23,9 @@ declared nonnegative only when b − a + 1 ≥ 0 is proved; the summand is expan
 (products, multinomials, (uv)^k = u^k v^k for integer k), split term by term, and factors
 free of y are pulled out, including q^c from q^{y+c} when q ≠ 0 or both y and c are
 ≥ 0; powers of one base are combined only under the same condition; sums and products
-with at most 16 terms are written out. Sums, products, limits and sequence elements are
+with at most 16 terms are written out; a product over a range shown not to be
+reversed gives up its factors free of y as powers (Π a f = a^m Π f); bound variables
+are finally named by their depth in the result. Sums, products, limits and sequence elements are
 then opaque, and the difference must reduce to 0 as a rational function whose
 denominators are proved non-zero.
 
@@ -59,6 +61,7 @@ from sympy import (
     Symbol,
     Tuple,
     expand,
+    factor_terms,
     oo,
     together,
 )
@@ -336,7 +339,25 @@ def canonical(expr: Expr, facts: Facts | None = None) -> Expr:
 
 @lru_cache(maxsize=4096)
 def _canonical_cached(expr: Expr, facts: Facts) -> Expr:
-    return _top(_canon(expr, 0, (), facts), (), facts)
+    return _renumber(_top(_canon(expr, 0, (), facts), (), facts), 0)
+
+
+def _renumber(expr: Expr, depth: int) -> Expr:
+    """Name each kernel bound variable by its depth in ``expr`` (a factor pulled out of a
+    sum keeps the names of the depth it came from until here)."""
+    if isinstance(expr, (Sum, Product)):
+        var, lower, upper, body = outer_limit(expr)
+        pool = _NONNEG if var in _NONNEG_SET else _INTEGER
+        new = pool[depth]
+        inner = _renumber(body.xreplace({var: new}), depth + 1)
+        return expr.func(inner, (new, _renumber(lower, depth), _renumber(upper, depth)))
+    if isinstance(expr, Limit):
+        body, var, point = expr.args[0], expr.args[1], expr.args[2]
+        new = _INTEGER[depth]
+        return Limit(_renumber(body.xreplace({var: new}), depth + 1), new, point)
+    if not expr.args or not expr.has(Sum, Product, Limit):
+        return expr
+    return expr.func(*[_renumber(arg, depth) for arg in expr.args])
 
 
 def _opaque_map(expr: Expr) -> tuple[Expr, dict]:
@@ -417,7 +438,7 @@ def _canon_range(node: Sum | Product, depth: int, scope: Scope, facts: Facts) ->
     inner = (*scope, (new, S.Zero, top))
     body = _canon(shifted, depth + 1, inner, facts)
     if isinstance(node, Product):
-        return Product(_top(body, inner, facts), (new, 0, top))
+        return _canon_product(body, new, top, count, inner, scope, facts)
     total = []
     for term in Add.make_args(_expand(body)):
         free, bound = [], []
@@ -430,6 +451,19 @@ def _canon_range(node: Sum | Product, depth: int, scope: Scope, facts: Facts) ->
             free.append(out)
         total.append(Mul(*free) * Sum(Mul(*bound), (new, 0, top)))
     return Add(*total)
+
+
+def _canon_product(body, new, top, count, inner, scope, facts) -> Expr:
+    """Π_{y=0}^{m−1} a·f(y) = a^m · Π_{y=0}^{m−1} f(y) for factors a free of y, when the
+    range is shown not to be reversed (m ≥ 0, so a^m is defined)."""
+    factored = factor_terms(_top(body, inner, facts))
+    if not (new in _NONNEG_SET and nonneg(count, facts, scope)):
+        return Product(_top(factored, inner, facts), (new, 0, top))
+    outside, kept = [], []
+    for factor in Mul.make_args(factored):
+        (kept if factor.has(new) else outside).append(factor)
+    rest = Product(_top(Mul(*kept), inner, facts), (new, 0, top)) if kept else S.One
+    return Mul(*[Pow(a, count) for a in outside]) * rest
 
 
 def _written_out(node, shifted, new, count, depth, scope, facts) -> Expr:

@@ -306,6 +306,38 @@ class SplitLast(_SumRule):
 
 
 @dataclass(frozen=True)
+class SplitAt(_SumRule):
+    """Σ_{x=a}^{b} f = Σ_{x=a}^{m−1} f + Σ_{x=m}^{b} f for any integer m (Karr's sums are
+    additive over adjacent ranges for all bounds); Π likewise, as a product, only when
+    a ≤ m ≤ b + 1 is shown (a zero factor breaks Karr's quotient on reversed ranges)."""
+
+    at: Any = None
+    name = "split-at"
+
+    def apply(self, previous: Expr, claimed: Expr, ctx: Context) -> Expr:
+        point = S(self.at)
+        if point.is_integer is not True:
+            raise RuleError(f"a sum can only be split at an integer, not {point}")
+
+        def change(node, scope):
+            var, body, lower, upper = _open(node)
+            if _is_infinite(lower):
+                raise RuleError("the lower limit is infinite")
+            if point.has(var):
+                raise RuleError(f"the split point {point} mentions the index")
+            if isinstance(node, Product) and not (
+                nonneg(point - lower, ctx.facts, scope)
+                and (_is_infinite(upper) or nonneg(upper - point + 1, ctx.facts, scope))
+            ):
+                raise RuleError(f"cannot show {lower} <= {point} <= {upper} + 1 for the product")
+            first = node.func(body, (var, lower, point - 1))
+            second = node.func(body, (var, point, upper))
+            return first * second if isinstance(node, Product) else first + second
+
+        return _rewrite(previous, self._name(), self.select, change, (Sum, Product))
+
+
+@dataclass(frozen=True)
 class ShiftIndex(_SumRule):
     """Σ_{x=a}^{b} f(x) = Σ_{x=a+k}^{b+k} f(x − k) for an integer k (any bounds)."""
 
@@ -758,6 +790,7 @@ ENGINE_RULES = (
     PartialSums,
     ShiftIndex,
     SolveRecursion,
+    SplitAt,
     SplitFirst,
     SplitLast,
     Substitute,
@@ -779,6 +812,7 @@ __all__ = [
     "RuleError",
     "ShiftIndex",
     "SolveRecursion",
+    "SplitAt",
     "SplitFirst",
     "SplitLast",
     "Substitute",
