@@ -50,6 +50,8 @@ GENERATED_FILES = (
     "kernels/numpy_kernels.py",
     "kernels/torch_kernels.py",
     "kernels/numba_kernels.py",
+    "kernels/jax_kernels.py",
+    "kernels/torch_chunked_kernels.py",
 )
 """The files ``gae-sym codegen`` writes, relative to the ``numeric`` package."""
 
@@ -310,6 +312,12 @@ def generate_modules() -> dict[str, str]:
         "kernels/torch_kernels.py": _module_text(torch_printer, "PyTorch"),
         "kernels/numba_kernels.py": kernelgen.render(
             "numba_kernels.py.tmpl", kernelgen.numba_expressions()
+        ),
+        "kernels/jax_kernels.py": kernelgen.render(
+            "jax_kernels.py.tmpl", kernelgen.jax_expressions()
+        ),
+        "kernels/torch_chunked_kernels.py": kernelgen.render(
+            "torch_chunked_kernels.py.tmpl", kernelgen.torch_chunked_expressions()
         ),
     }
 

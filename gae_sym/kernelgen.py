@@ -106,7 +106,7 @@ class LoopPrinter(PythonCodePrinter):
         return f"{printed}, {self.column}"
 
     def _print_Indexed(self, expr: Indexed) -> str:
-        if expr.base == done:
+        if expr.base == done and done not in self.arrays:
             term, trunc = self.arrays["done"]
             if not self.arrays.get("index", True):
                 return f"({term} | {trunc})"
@@ -259,6 +259,71 @@ def _bare(text: str) -> str:
     return text[1:-1]
 
 
+def jax_expressions() -> dict[str, str]:
+    """The placeholders of ``jax_kernels.py.tmpl``: whole arrays, selects by ``jnp.where``."""
+    check_scan_pieces()
+    t = Symbol("t", integer=True)
+    names = {
+        r: "rewards",
+        V: "values",
+        V_next: "next_values",
+        terminated: "terminated",
+        "done": ("terminated", "truncated"),
+        "index": False,
+    }
+    printer = LoopPrinter(names, scalars={gamma: "gamma", lam: "lam"}, select="jax")
+
+    def p(expr: Expr) -> str:
+        return printer.doprint(select_flags(expr))
+
+    a1, c1, a2, c2 = (Symbol(name) for name in ("a1", "c1", "a2", "c2"))
+    combine_a, combine_c = scan_combine((a1, c1), (a2, c2))
+    d, link, carry = Symbol("d"), Symbol("link"), Symbol("carry")
+    acc, weight = Symbol("acc"), Symbol("weight")
+    # The window's running sum read forwards: (sum, weight) o (delta_(t+l), c_(t+l)).
+    window_acc, window_weight = scan_combine((acc, weight), (d, link))
+    return {
+        "delta": p(td_error_flagged(t)),
+        "coefficient": p(scan_coefficient(t)),
+        "combine_a": printer.doprint(combine_a),
+        "combine_c": printer.doprint(combine_c),
+        "step": printer.doprint(
+            gae_recursion(t).subs({delta[t]: d, A[t + 1]: carry}).subs(scan_coefficient(t), link)
+        ),
+        "window_acc": printer.doprint(window_acc),
+        "window_weight": printer.doprint(window_weight),
+    }
+
+
+def torch_chunked_expressions() -> dict[str, str]:
+    """The placeholders of ``torch_chunked_kernels.py.tmpl``: float masks, whole tensors."""
+    check_scan_pieces()
+    t = Symbol("t", integer=True)
+    names = {
+        r: "rewards",
+        V: "values",
+        V_next: "next_values",
+        terminated: "terminated_f",
+        done: "done_f",
+        "index": False,
+    }
+    printer = LoopPrinter(names, scalars={gamma: "gamma", lam: "lam"}, select="torch")
+    d, link, acc, weight = (Symbol(name) for name in ("d", "link", "acc", "weight"))
+    combine_a, combine_c = scan_combine((d, link), (acc, weight))
+    zero_carry, reach, carries, carry = (
+        Symbol(name) for name in ("zero_carry", "reach", "carries", "carry")
+    )
+    start_value, start_reach = Symbol("zero_carry[k, 0]"), Symbol("reach[k, 0]")
+    return {
+        "delta": printer.doprint(td_error_flagged(t)),
+        "coefficient": printer.doprint(scan_coefficient(t)),
+        "combine_a": printer.doprint(combine_a),
+        "combine_c": printer.doprint(combine_c),
+        "carry_join": printer.doprint(scan_join(start_value, start_reach, carry)),
+        "join": printer.doprint(scan_join(zero_carry, reach, carries)),
+    }
+
+
 def render(template_name: str, expressions: dict[str, str]) -> str:
     """``gae_sym/kernel_templates/NAME.tmpl`` with its ``$placeholders`` filled."""
     text = (TEMPLATES / template_name).read_text(encoding="utf-8")
@@ -269,7 +334,9 @@ __all__ = [
     "LoopPrinter",
     "Select",
     "check_scan_pieces",
+    "jax_expressions",
     "numba_expressions",
     "render",
     "select_flags",
+    "torch_chunked_expressions",
 ]

@@ -1,8 +1,15 @@
 """Input checks shared by every estimator: refuse bad input with a message that says how to fix it.
 
-The numeric functions never broadcast silently, never modify their inputs and never
-guess: a shape mismatch, a flag that is not 0/1, a NaN or a γ outside [0, 1] is a
-``ValueError`` naming the argument.
+The numeric functions never modify their inputs and never guess: a shape mismatch between
+rewards, values and next_values, a flag that is not 0/1, a NaN or a γ outside [0, 1] is a
+``ValueError`` naming the argument. What they do accept, on purpose:
+
+* integer rewards/values (``np.zeros(T, int)``, a list of ints): computed in float64 (or in
+  the float dtype of the other arrays when some are floats);
+* ``truncated=None``: no step is truncated (a task with no time limit);
+* flags with fewer axes than the values, aligned on the time axis: a ``(T,)`` flag array
+  against ``(T, B)`` values applies to every column (``(T, 1)`` too); the flags are
+  broadcast as views, never copied.
 """
 
 from __future__ import annotations
@@ -20,6 +27,48 @@ ARRAY_NAMES = ("rewards", "values", "next_values", "terminated", "truncated")
 def is_torch_tensor(x: Any) -> bool:
     """True for a torch.Tensor, without importing torch."""
     return type(x).__module__.startswith("torch") and hasattr(x, "detach")
+
+
+def is_jax_array(x: Any) -> bool:
+    """True for a jax.Array or a JAX tracer (inside jit/vmap), without importing jax."""
+    return type(x).__module__.split(".")[0] in ("jax", "jaxlib") and hasattr(x, "shape")
+
+
+def _is_python_number(x: Any) -> bool:
+    return isinstance(x, Real) and not isinstance(x, (bool, np.bool_, np.ndarray))
+
+
+def check_flag_argument(name: str, x: Any) -> None:
+    """A γ-looking number passed where a flag array goes (``gae(r, v, nv, term, 0.99, ...)``)."""
+    if _is_python_number(x):
+        raise TypeError(
+            f"{name}={x!r} is a number, not a flag array; gamma, lam and n are keyword-only: "
+            f"numeric.gae(rewards, values, next_values, terminated, truncated, gamma=0.99, "
+            "lam=0.95)"
+        )
+
+
+def _time_major_broadcast(name: str, flag_shape: tuple, shape: tuple) -> tuple[int, ...] | None:
+    """The shape to view a flag array as so it broadcasts against ``shape`` on the time axis.
+
+    ``(T,)`` against ``(T, B)`` becomes ``(T, 1)``; None when the shapes cannot align.
+    """
+    if len(flag_shape) == 0 or len(flag_shape) > len(shape):
+        return None
+    padded = tuple(flag_shape) + (1,) * (len(shape) - len(flag_shape))
+    if all(f in (1, s) for f, s in zip(padded, shape, strict=True)) and padded[0] == shape[0]:
+        return padded
+    return None
+
+
+def _flag_shape_error(name: str, flag_shape: tuple, shape: tuple) -> ValueError:
+    if len(flag_shape) == 0:
+        return ValueError(f"{name} must have shape (T, *batch) with T >= 1, got a scalar")
+    return ValueError(
+        f"shape mismatch: rewards has shape {tuple(shape)} but {name} has shape "
+        f"{tuple(flag_shape)}; flags must have the shape of the values, or fewer axes aligned "
+        f"on time (e.g. ({shape[0]},) for every column)"
+    )
 
 
 def check_unit_interval(name: str, x: Any) -> float:
@@ -50,6 +99,8 @@ def _all_finite(a: np.ndarray) -> bool:
 
 
 def _check_float_array(name: str, a: np.ndarray) -> None:
+    if a.dtype.kind in "iu":
+        return  # integers are exact and finite; computed in a float dtype
     if not np.issubdtype(a.dtype, np.floating):
         raise ValueError(
             f"{name} must be a floating-point array, got dtype {a.dtype}; "
@@ -83,12 +134,19 @@ def check_torch_inputs(
 ) -> tuple[Any, Any, Any, Any, Any, Any]:
     """Validate torch tensors; return (r, v, nv, term, trunc, dtype) the way the numpy check does.
 
-    All five must be tensors on one device with the same shape; rewards, values and
-    next_values floating point and finite (the widest of their dtypes is used); the flags
-    bool, or 0/1 integers or floats. Nothing is modified; only narrower floats are cast.
+    All must be tensors on one device; rewards, values and next_values of one shape, floating
+    point (or integer: float64) and finite (the widest float dtype is used); the flags bool,
+    or 0/1 integers or floats, of that shape or fewer axes aligned on time (expanded as views).
+    ``truncated`` None: never truncated. Nothing is modified; only narrower floats are cast.
     """
     import torch
 
+    no_truncation = truncated is None
+    if no_truncation:
+        device = next(
+            x.device for x in (rewards, values, next_values, terminated) if is_torch_tensor(x)
+        )
+        truncated = torch.zeros((), dtype=torch.bool, device=device)
     tensors = (rewards, values, next_values, terminated, truncated)
     for name, x in zip(ARRAY_NAMES, tensors, strict=True):
         if not is_torch_tensor(x):
@@ -99,35 +157,44 @@ def check_torch_inputs(
             )
     shape = tuple(rewards.shape)
     for name, x in zip(ARRAY_NAMES, tensors, strict=True):
-        if x.dim() == 0:
-            raise ValueError(f"{name} must have shape (T, *batch) with T >= 1, got a scalar")
-        if tuple(x.shape) != shape:
-            raise ValueError(
-                f"shape mismatch: rewards has shape {shape} but {name} has shape "
-                f"{tuple(x.shape)}; all five arrays must have the same (T, *batch) shape "
-                "(no broadcasting)"
-            )
         if x.device != rewards.device:
             raise ValueError(
                 f"{name} is on {x.device} but rewards on {rewards.device}; move every tensor "
                 f"to one device, e.g. {name}.to(rewards.device)"
             )
+    for name, x in zip(ARRAY_NAMES[:3], tensors[:3], strict=True):
+        if x.dim() == 0:
+            raise ValueError(f"{name} must have shape (T, *batch) with T >= 1, got a scalar")
+        if tuple(x.shape) != shape:
+            raise ValueError(
+                f"shape mismatch: rewards has shape {shape} but {name} has shape "
+                f"{tuple(x.shape)}; rewards, values and next_values must have the same "
+                "(T, *batch) shape (no broadcasting)"
+            )
     if 0 in shape:
         raise ValueError(f"empty input: arrays have shape {shape}; need T >= 1 steps")
     floats = list(tensors[:3])
     for name, x in zip(ARRAY_NAMES[:3], floats, strict=True):
-        if not x.is_floating_point():
+        if x.is_floating_point():
+            if not _torch_all_finite(torch, x):
+                bad = tuple(int(i) for i in torch.nonzero(~torch.isfinite(x))[0])
+                raise ValueError(f"{name} contains NaN or inf (first at index {bad})")
+        elif x.dtype == torch.bool or x.is_complex():
             raise ValueError(
                 f"{name} must be a floating-point tensor, got dtype {x.dtype}; convert with "
                 f"{name}.float() or {name}.double()"
             )
-        if not _torch_all_finite(torch, x):
-            bad = tuple(int(i) for i in torch.nonzero(~torch.isfinite(x))[0])
-            raise ValueError(f"{name} contains NaN or inf (first at index {bad})")
-    dtype = functools.reduce(torch.promote_types, (x.dtype for x in floats))
+    float_dtypes = [x.dtype for x in floats if x.is_floating_point()]
+    dtype = functools.reduce(torch.promote_types, float_dtypes) if float_dtypes else torch.float64
     floats = [x if x.dtype == dtype else x.to(dtype) for x in floats]
     flags = []
     for name, x in zip(ARRAY_NAMES[3:], tensors[3:], strict=True):
+        if name == "truncated" and no_truncation:
+            flags.append(x.expand(shape))
+            continue
+        view = _time_major_broadcast(name, tuple(x.shape), shape)
+        if view is None:
+            raise _flag_shape_error(name, tuple(x.shape), shape)
         if x.dtype != torch.bool:
             if x.is_complex():
                 raise ValueError(f"{name} must hold booleans or 0/1, got dtype {x.dtype}")
@@ -139,7 +206,7 @@ def check_torch_inputs(
                     f"at index {bad}"
                 )
             x = x != 0
-        flags.append(x)
+        flags.append(x if tuple(x.shape) == shape else x.reshape(view).expand(shape))
     return (*floats, *flags, dtype)
 
 
@@ -161,25 +228,100 @@ def check_numpy_inputs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.dtype]:
     """Validate numpy-like inputs; return (r, v, nv, term, trunc, dtype) without copying floats.
 
-    Float arrays of different precision are brought to the wider one (that is the only
-    copy made, and only of the narrower arrays).
+    Float arrays of different precision are brought to the wider one, integer arrays to the
+    float dtype of the others (float64 when none is a float): those are the only copies.
+    Flags with fewer axes are broadcast on the time axis as views; ``truncated`` None is a
+    view of False.
     """
     arrays = [np.asarray(x) for x in (rewards, values, next_values)]
-    flags = [np.asarray(x) for x in (terminated, truncated)]
     shape = arrays[0].shape
-    for name, a in zip(ARRAY_NAMES, arrays + flags, strict=True):
+    for name, a in zip(ARRAY_NAMES[:3], arrays, strict=True):
         if a.ndim == 0:
             raise ValueError(f"{name} must have shape (T, *batch) with T >= 1, got a scalar")
         if a.shape != shape:
             raise ValueError(
                 f"shape mismatch: rewards has shape {shape} but {name} has shape {a.shape}; "
-                "all five arrays must have the same (T, *batch) shape (no broadcasting)"
+                "rewards, values and next_values must have the same (T, *batch) shape "
+                "(no broadcasting)"
             )
-    if shape[0] == 0 or 0 in shape:
+    if 0 in shape:
         raise ValueError(f"empty input: arrays have shape {shape}; need T >= 1 steps")
     for name, a in zip(ARRAY_NAMES[:3], arrays, strict=True):
         _check_float_array(name, a)
-    dtype = np.result_type(*arrays)
+    float_arrays = [a for a in arrays if a.dtype.kind == "f"]
+    dtype = np.result_type(*float_arrays) if float_arrays else np.dtype(np.float64)
     arrays = [a if a.dtype == dtype else a.astype(dtype) for a in arrays]
-    term, trunc = (_check_flag_array(n, f) for n, f in zip(ARRAY_NAMES[3:], flags, strict=True))
-    return (*arrays, term, trunc, dtype)
+    flags = []
+    for name, x in zip(ARRAY_NAMES[3:], (terminated, truncated), strict=True):
+        if x is None and name == "truncated":
+            flags.append(np.broadcast_to(np.False_, shape))
+            continue
+        a = _check_flag_array(name, np.asarray(x))
+        if a.shape != shape:
+            view = _time_major_broadcast(name, a.shape, shape)
+            if view is None:
+                raise _flag_shape_error(name, a.shape, shape)
+            a = np.broadcast_to(a.reshape(view), shape)
+        flags.append(a)
+    return (*arrays, *flags, dtype)
+
+
+def check_jax_inputs(
+    rewards: Any, values: Any, next_values: Any, terminated: Any, truncated: Any
+) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """Validate JAX arrays (or tracers); return (r, v, nv, term, trunc, dtype) as jax arrays.
+
+    Shapes and dtypes are checked always (they are static under ``jax.jit``); values (finite
+    floats, 0/1 flags) only on concrete arrays, since a tracer has none to look at. Integers
+    become the default JAX float dtype (float64 when ``jax_enable_x64`` is on).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    arrays = [jnp.asarray(x) for x in (rewards, values, next_values)]
+    shape = tuple(arrays[0].shape)
+    for name, a in zip(ARRAY_NAMES[:3], arrays, strict=True):
+        if a.ndim == 0:
+            raise ValueError(f"{name} must have shape (T, *batch) with T >= 1, got a scalar")
+        if tuple(a.shape) != shape:
+            raise ValueError(
+                f"shape mismatch: rewards has shape {shape} but {name} has shape "
+                f"{tuple(a.shape)}; rewards, values and next_values must have the same "
+                "(T, *batch) shape (no broadcasting)"
+            )
+        if not (jnp.issubdtype(a.dtype, jnp.floating) or jnp.issubdtype(a.dtype, jnp.integer)):
+            raise ValueError(
+                f"{name} must be a floating-point array, got dtype {a.dtype}; convert with "
+                f"{name}.astype(jnp.float32)"
+            )
+    if 0 in shape:
+        raise ValueError(f"empty input: arrays have shape {shape}; need T >= 1 steps")
+    float_dtypes = [a.dtype for a in arrays if jnp.issubdtype(a.dtype, jnp.floating)]
+    dtype = jnp.result_type(*float_dtypes) if float_dtypes else jnp.result_type(float)
+    arrays = [a if a.dtype == dtype else a.astype(dtype) for a in arrays]
+    concrete = not any(isinstance(a, jax.core.Tracer) for a in arrays)
+    if concrete:
+        for name, a in zip(ARRAY_NAMES[:3], arrays, strict=True):
+            if not bool(jnp.isfinite(a).all()):
+                bad = tuple(int(i) for i in jnp.argwhere(~jnp.isfinite(a))[0])
+                raise ValueError(f"{name} contains NaN or inf (first at index {bad})")
+    flags = []
+    for name, x in zip(ARRAY_NAMES[3:], (terminated, truncated), strict=True):
+        if x is None and name == "truncated":
+            flags.append(jnp.zeros(shape, dtype=bool))
+            continue
+        a = jnp.asarray(x)
+        view = _time_major_broadcast(name, tuple(a.shape), shape)
+        if view is None:
+            raise _flag_shape_error(name, tuple(a.shape), shape)
+        if a.dtype != jnp.bool_:
+            if not isinstance(a, jax.core.Tracer) and not bool(((a == 0) | (a == 1)).all()):
+                ok = (a == 0) | (a == 1)
+                bad = tuple(int(i) for i in jnp.argwhere(~ok)[0])
+                raise ValueError(
+                    f"{name} must hold only 0/1 (or booleans); found {a[bad].item()!r} "
+                    f"at index {bad}"
+                )
+            a = a != 0
+        flags.append(jnp.broadcast_to(a.reshape(view), shape))
+    return (*arrays, *flags, dtype)

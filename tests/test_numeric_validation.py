@@ -28,11 +28,24 @@ IDS = [f.__name__ for f, _ in ALL]
 
 
 @pytest.mark.parametrize(("function", "kwargs"), ALL, ids=IDS)
-@pytest.mark.parametrize("position", range(5))
+@pytest.mark.parametrize("position", range(3))
 def test_shape_mismatch_is_refused_not_broadcast(function, kwargs, position):
     arrays = trajectory()
     arrays[position] = arrays[position][:, :1]  # (5, 1) would broadcast against (5, 2)
     with pytest.raises(ValueError, match=r"shape mismatch.*no broadcasting"):
+        function(*arrays, **kwargs)
+
+
+@pytest.mark.parametrize(("function", "kwargs"), ALL, ids=IDS)
+@pytest.mark.parametrize("position", [3, 4])
+@pytest.mark.parametrize("shape", [(4,), (5, 3), (2, 2), (5, 2, 1, 1), (1, 2)])
+def test_flags_that_do_not_align_on_time_are_refused(function, kwargs, position, shape):
+    # Flags may have fewer axes aligned on time ((5,) or (5, 1) against (5, 2)); anything else
+    # (another T, another batch size, more axes, a flag broadcast over time) is refused.
+    arrays = trajectory()
+    arrays[position] = np.zeros(shape, dtype=bool)
+    name = ["terminated", "truncated"][position - 3]
+    with pytest.raises(ValueError, match=rf"shape mismatch.*{name} has shape.*aligned on time"):
         function(*arrays, **kwargs)
 
 
@@ -77,7 +90,7 @@ def test_n_accepts_numpy_integers():
 
 @pytest.mark.parametrize(("function", "kwargs"), ALL, ids=IDS)
 @pytest.mark.parametrize("position", range(3))
-@pytest.mark.parametrize("dtype", [np.int64, np.int32, bool, object])
+@pytest.mark.parametrize("dtype", [bool, object, np.complex128, "U3"])
 def test_non_float_rewards_and_values_are_refused(function, kwargs, position, dtype):
     arrays = trajectory()
     arrays[position] = np.ones((5, 2), dtype=dtype)
@@ -120,6 +133,10 @@ def test_torch_shape_mismatch_is_refused():
     arrays[1] = arrays[1][:, :1]
     with pytest.raises(ValueError, match=r"shape mismatch.*no broadcasting"):
         numeric.gae(*arrays, gamma=0.9, lam=0.9)
+    arrays = torch_trajectory()
+    arrays[3] = torch.zeros(4, dtype=torch.bool)
+    with pytest.raises(ValueError, match=r"terminated has shape \(4,\).*aligned on time"):
+        numeric.gae(*arrays, gamma=0.9, lam=0.9)
 
 
 def test_torch_and_numpy_cannot_be_mixed():
@@ -131,7 +148,7 @@ def test_torch_and_numpy_cannot_be_mixed():
 
 def test_torch_non_float_nan_and_empty_are_refused():
     arrays = torch_trajectory()
-    arrays[0] = torch.ones((5, 2), dtype=torch.int64)
+    arrays[0] = torch.ones((5, 2), dtype=torch.bool)
     with pytest.raises(ValueError, match="rewards must be a floating-point tensor"):
         numeric.td_error(*arrays, gamma=0.9)
     arrays = torch_trajectory()
