@@ -236,3 +236,120 @@ def test_stuck_in_c_code_still_ends_with_status_1():
     assert done.stdout == ""
     assert done.stderr.startswith("Timeout (0:00:02.3")
     assert 'hanging.py", line' in done.stderr and "in stuck_in_c" in done.stderr
+
+
+def test_reported_time_includes_importing_the_module(capsys, tmp_path, monkeypatch):
+    slow = tmp_path / "slow_import.py"
+    slow.write_text("import time\ntime.sleep(1.0)\nfrom impls.lecture import compute_gae\n")
+    status, out, _ = _run(capsys, str(slow) + ":compute_gae", "--json", "--max-examples", "5")
+    document = json.loads(out)
+    assert status == 0
+    assert document["import_seconds"] >= 1.0
+    assert document["seconds"] >= document["import_seconds"]
+
+
+def test_progress_line_only_on_a_terminal_after_a_few_seconds(monkeypatch):
+    from gae_sym.cli import verify_impl
+
+    quiet = verify_impl._Progress(enabled=False)
+    quiet(1, 10)
+    assert quiet.bar is None
+    shown = verify_impl._Progress(enabled=True)
+    shown(1, 10)
+    assert shown.bar is None  # not yet: short runs print no progress
+    shown.started -= verify_impl.PROGRESS_AFTER_S + 1
+    shown(2, 10)
+    assert shown.bar is not None and shown.bar.n == 2
+    shown.close()
+
+
+def test_help_examples_have_no_stray_spaces():
+    from gae_sym.cli import verify_impl
+
+    for example in verify_impl.EXAMPLES:
+        assert "  " not in example and example in verify_impl.DESCRIPTION
+
+
+def test_json_has_the_precision_fields(capsys):
+    status, out, _ = _run(
+        capsys, "impls.layouts:gamma_rounded_to_float32", "--convention", "canonical", "--json"
+    )
+    document = json.loads(out)
+    assert status == 0 and document["passed"]
+    assert document["precision_warning"].startswith("returns float64 numbers")
+    assert document["precision"]["source"] == "gamma-rounded-to-float32"
+    status, out, _ = _run(
+        capsys,
+        "impls.layouts:gamma_rounded_to_float32",
+        "--convention",
+        "canonical",
+        "--json",
+        "--strict-precision",
+    )
+    assert status == 1 and json.loads(out)["strict_precision"] is True
+
+
+def test_text_report_has_the_precision_warning(capsys):
+    status, out, _ = _run(
+        capsys,
+        "impls.layouts:torch_int_mask",
+        "--convention",
+        "canonical",
+        "--input-type",
+        "torch",
+        "--max-examples",
+        "20",
+    )
+    assert status == 0
+    assert out.startswith("PASS") and "precision warning:" in out and "torch" in out
+
+
+def _fresh_copy(tmp_path):
+    examples = TESTS.parent / "docs" / "examples" / "engineer"
+    for name in ("my_gae.py", "test_my_gae.py"):
+        (tmp_path / name).write_text((examples / name).read_text())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPOTHESIS")}
+    env["PYTHONPATH"] = str(TESTS.parent)
+    return env
+
+
+def test_example_test_passes_when_run_alone(tmp_path):
+    # issue 18: run alone, its first numeric.gae call paid the numba warm-up and exceeded
+    # hypothesis's 200 ms deadline; trajectories() now warms the kernels when it is built.
+    env = _fresh_copy(tmp_path)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "test_my_gae.py::test_gae_at_lambda_zero_is_the_td_error",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_assert_gae_matches_leaves_no_hypothesis_folder(tmp_path):
+    env = _fresh_copy(tmp_path)
+    script = (
+        "from my_gae import compute_gae\n"
+        "from gae_sym.testing import assert_gae_matches\n"
+        "assert_gae_matches(compute_gae, 'lecture', max_examples=20)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not (tmp_path / ".hypothesis").exists()
