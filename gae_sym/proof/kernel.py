@@ -262,6 +262,11 @@ def _least(var: Symbol) -> Expr:
 
 def nonneg(expr: Expr, facts: Facts, scope: Scope = ()) -> bool:
     """expr ≥ 0 for every value the facts and the enclosing ranges allow."""
+    return _nonneg(S(expr), facts, tuple(scope))
+
+
+@lru_cache(maxsize=8192)
+def _nonneg(expr: Expr, facts: Facts, scope: Scope) -> bool:
     return any(
         form.is_nonnegative or facts.nonnegative(form) for form in _offsets(S(expr), scope, facts)
     )
@@ -269,7 +274,11 @@ def nonneg(expr: Expr, facts: Facts, scope: Scope = ()) -> bool:
 
 def nonzero(expr: Expr, facts: Facts, scope: Scope = ()) -> bool:
     """expr ≠ 0 for every value the facts and the enclosing ranges allow."""
-    expr = S(expr)
+    return _nonzero(S(expr), facts, tuple(scope))
+
+
+@lru_cache(maxsize=8192)
+def _nonzero(expr: Expr, facts: Facts, scope: Scope) -> bool:
     if isinstance(expr, Number):
         return expr != 0
     if expr.is_zero is False:
@@ -685,10 +694,23 @@ def check_limits(expr: Expr, facts: Facts, where: str = "the line") -> None:
 
 def check_line(expr: Expr, facts: Facts, where: str = "the line") -> None:
     """Raise :class:`KernelError` unless ``expr`` may stand in a proof under ``facts``."""
-    check_language(expr, where)
-    check_defined(expr, facts, where)
-    check_convergence(expr, facts, where)
-    check_limits(expr, facts, where)
+    problem = _line_problem(S(expr), facts)
+    if problem is not None:
+        raise KernelError(f"{where}{problem}")
+
+
+@lru_cache(maxsize=4096)
+def _line_problem(expr: Expr, facts: Facts) -> str | None:
+    """Why ``expr`` may not stand in a proof (the message after "where"), else None."""
+    marker = "\x00"
+    try:
+        check_language(expr, marker)
+        check_defined(expr, facts, marker)
+        check_convergence(expr, facts, marker)
+        check_limits(expr, facts, marker)
+    except KernelError as error:
+        return str(error).replace(marker, "", 1)
+    return None
 
 
 def is_zero(expr: Expr, facts: Facts | None = None) -> bool:
