@@ -8,6 +8,7 @@ one by its id (``KeyError`` for an unknown id). Each derivation has ``id``, ``ti
 from __future__ import annotations
 
 from derivations import (
+    baseline_unbiased,
     gae_infinite,
     gae_lambda0,
     gae_lambda1,
@@ -15,7 +16,10 @@ from derivations import (
     gae_scan,
     gae_weighted_average,
     lambda_return,
+    llm_terminal_reward,
     nstep_telescoping,
+    rloo,
+    token_gae_masked,
 )
 from gae_sym.proof import Derivation
 
@@ -28,6 +32,11 @@ ALL: tuple[Derivation, ...] = (
     gae_recursion.DERIVATION,
     lambda_return.DERIVATION,
     gae_scan.DERIVATION,
+    # RL on language models (issue 17)
+    token_gae_masked.DERIVATION,
+    llm_terminal_reward.DERIVATION,
+    rloo.DERIVATION,
+    baseline_unbiased.DERIVATION,
 )
 
 _BY_ID = {derivation.id: derivation for derivation in ALL}

@@ -20,6 +20,10 @@ CONTRACT_IDS = [
     "gae-recursion",
     "lambda-return",
     "gae-scan",
+    "token-gae-masked",
+    "llm-terminal-reward",
+    "rloo",
+    "baseline-unbiased",
 ]
 
 
