@@ -111,9 +111,11 @@ def test_usage_errors_with_json_are_one_json_document(command, capsys):
     assert "usage:" not in captured.out
 
 
-def test_unknown_command_with_json(capsys):
+def test_unknown_or_missing_command_with_json(capsys):
     assert main(["no-such-command", "--json"]) == 2
     assert json.loads(capsys.readouterr().out)["error"]["kind"] == "usage"
+    assert main(["--json"]) == 2
+    assert json.loads(capsys.readouterr().out)["error"]["command"] is None
 
 
 @pytest.mark.parametrize(
@@ -329,3 +331,15 @@ def test_grade_shows_a_bar_on_a_terminal(tmp_path):
         os.close(leader)
     output = b"".join(chunks).decode(errors="replace")
     assert "checking" in output and "answer" in output
+
+
+def test_every_progress_bar_goes_through_the_shared_helper():
+    """tqdm straight to stderr writes \\r-joined redraws into a redirected log: only
+    ``progress_bar`` (a bar on a terminal, whole lines or nothing elsewhere) may use it."""
+    sources = [*(ROOT / "gae_sym").rglob("*.py"), *(ROOT / "numeric").rglob("*.py")]
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in sources
+        if path.name != "_common.py" and "tqdm" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []

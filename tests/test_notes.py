@@ -235,6 +235,7 @@ def test_check_names_stale_and_missing_files(tmp_path):
 def test_cli_check_exit_codes(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(notes_cli, "_load_derivations", fake_derivations)
     data = tmp_path / "data"
+    data.mkdir()  # a folder with no data files yet (a missing folder is an error)
     out = tmp_path / "notes"
     assert main(["notes", "--out", str(out), "--data", str(data)]) == 0
     assert (out / "figures" / "lambda-weights.png").stat().st_size > 0
@@ -250,6 +251,7 @@ def test_cli_check_exit_codes(tmp_path, monkeypatch, capsys):
 def test_cli_pdf_without_tex_says_how_to_install(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(notes_cli, "_load_derivations", fake_derivations)
     monkeypatch.setattr(shutil, "which", lambda name: None)
+    (tmp_path / "none").mkdir()
     code = main(["notes", "--pdf", "--out", str(tmp_path), "--data", str(tmp_path / "none")])
     err = capsys.readouterr().err
     assert code == 1

@@ -111,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             error.parser.print_usage(sys.stderr)
         return _fail(command, prog, str(error), "usage", 2, json_mode)
     if args.command is None:
+        if json_mode:
+            return _fail(None, "gae-sym", "give a COMMAND (gae-sym --help)", "usage", 2, True)
         parser.print_help()
         return 2
     command, prog = args.command, f"gae-sym {args.command}"
