@@ -17,12 +17,25 @@ All theorems hold for symbolic n, N and t; no instance is evaluated.
 Prints one row per theorem: id, status (proved/failed), seconds, assumptions. A failed
 theorem shows the step that failed and why.
 
+With FILE arguments (.tex or .md): check the derivations written in them instead. Every
+align*/align/aligned/eqnarray* block (in Markdown also $$...$$ and ```math) holding a
+chain of equalities is read line by line, and the engine finds the justification of each
+line itself (algebra, one rule, or two rules in a row, ~2 s per line): each line is
+justified (with the rule found, in words), false (with a counterexample), unjustified
+(true where tried, no rule found: not a proof) or unreadable (reason and column). Before a
+block, "% gae-sym: assume n-ge-1, segment" names the assumptions in force (the ids of
+the table above) and "% gae-sym: claim ID" the theorem it must establish.
+
 examples:
   gae-sym prove
   gae-sym prove --only gae-recursion
   gae-sym prove --json | python -m json.tool
+  gae-sym prove docs/examples/derivations/nstep_telescoping.tex
+  gae-sym prove docs/examples/derivations/*.tex --json
 
-exit status: 0 all proved, 1 a theorem failed, 2 an unknown --only id or bad command line."""
+exit status: 0 all proved, 1 a theorem failed (FILE: a line is false or unjustified, or a
+claim is not established), 2 an unknown --only id, a file or line that cannot be read, or
+a bad command line."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,11 +46,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         help="check only this derivation (repeatable), e.g. nstep-telescoping",
     )
+    parser.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="LaTeX (.tex) or Markdown (.md) files whose derivation blocks are checked",
+    )
     add_json_flag(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "files", None):
+        if args.only:
+            raise UserError("--only selects built-in theorems; it cannot be used with FILE")
+        return _run_files(args.files, args.json)
     import derivations
 
     selected = list(derivations.ALL)
@@ -55,6 +78,25 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_table(results)
     return 0 if all(result.status == "proved" for result in results) else 1
+
+
+def _run_files(paths: list[str], as_json: bool) -> int:
+    """Check the derivation blocks of each file in a time-limited worker process."""
+    from gae_sym.derivation_check import check_isolated
+    from gae_sym.derivation_check.report import exit_status, render_text
+
+    reports = []
+    for path in paths:
+        status, payload = check_isolated(path)
+        if status == "ok":
+            reports.append(payload)
+        else:
+            reports.append({"file": path, "status": "unreadable", "error": payload, "blocks": []})
+    if as_json:
+        print_json({"files": reports})
+    else:
+        sys.stdout.write(render_text(reports))
+    return exit_status(reports)
 
 
 def _print_table(results) -> None:

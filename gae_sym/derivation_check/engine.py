@@ -1,0 +1,316 @@
+"""Check every derivation block of a file, line by line: the report behind ``prove FILE``.
+
+For each block: the assumptions and the claim of its directives are resolved (an unknown
+id makes the block unreadable), every line is read (:mod:`.reading`), and each pair of
+consecutive lines gets one of four verdicts:
+
+- **justified**: the search (:mod:`.search`) found a rule chain that ``Proof.check()``
+  accepts under the declared assumptions;
+- **false**: the two lines differ at an instance inside the declared assumptions
+  (:func:`gae_sym.proof.refute.counterexample`), both values shown;
+- **unjustified**: equal at every instance tried, but no rule chain was found (or the
+  kernel refuses the line, e.g. a series it cannot show to converge): not a proof;
+- **unreadable**: the reader refused the line (reason and column).
+
+A claim (``% gae-sym: claim ID``) is established when every line is justified, the first
+left side and the last line are the two sides of one part of that theorem (kernel
+equality), the values set on the way (λ = 0) are the part's, and the block assumes
+nothing the part does not. The claimed theorem itself is never cited inside its block.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from sympy import Expr
+
+from gae_sym.derivation_check.blocks import Block, BlockError, find_blocks
+from gae_sym.derivation_check.search import BUDGET_S, justify
+from gae_sym.homework.build import AnswerError
+
+LINE_STATUSES = ("justified", "false", "unjustified", "unreadable")
+BLOCK_STATUSES = ("proved", "false", "unjustified", "unreadable")
+
+
+class FileError(ValueError):
+    """A file cannot be read at all (missing, not text, too long)."""
+
+
+def check_path(path: Path, budget: float = BUDGET_S) -> dict:
+    """The report of one file (``.tex`` or ``.md``/``.markdown``), see :func:`check_text`."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileError(f"{path}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise FileError(f"{path}: not UTF-8 text") from None
+    except OSError as error:
+        raise FileError(f"{path}: cannot read it ({error.strerror})") from None
+    markdown = path.suffix.lower() in (".md", ".markdown")
+    return check_text(text, markdown=markdown, name=str(path), budget=budget)
+
+
+def check_text(
+    text: str, markdown: bool = False, name: str = "-", budget: float = BUDGET_S
+) -> dict:
+    """``{"file", "status", "seconds", "blocks": [...]}`` (the JSON of ``prove FILE``)."""
+    started = time.perf_counter()
+    try:
+        blocks = find_blocks(text, markdown)
+    except BlockError as error:
+        raise FileError(f"{name}: {error}") from None
+    reports = [check_block(block, budget) for block in blocks]
+    statuses = [r["status"] for r in reports]
+    return {
+        "file": name,
+        "status": _worst(statuses, "proved") if reports else "no-derivation",
+        "seconds": round(time.perf_counter() - started, 3),
+        "blocks": reports,
+    }
+
+
+def _worst(statuses: Sequence[str], ok: str) -> str:
+    for status in ("unreadable", "false", "unjustified"):
+        if status in statuses:
+            return status
+    return ok
+
+
+def _line_entry(line, status, **fields) -> dict:
+    entry = {
+        "source_line": line.source_line,
+        "column": line.column,
+        "latex": line.latex,
+        "status": status,
+        "rule": None,
+        "reason": line.reason,
+        "why": None,
+        "counterexample": None,
+        "search": None,
+        "seconds": 0.0,
+    }
+    entry.update(fields)
+    return entry
+
+
+def check_block(block: Block, budget: float = BUDGET_S) -> dict:
+    """The report of one block: its status, its first wrong line and every line's verdict."""
+    import derivations
+    from gae_sym.proof import context_for
+    from gae_sym.proof.assumptions import STANDARD
+
+    report = {
+        "start_line": block.start_line,
+        "environment": block.environment,
+        "claim": block.claim,
+        "claim_established": None,
+        "claim_why": None,
+        "assumptions": list(block.assumptions),
+        "status": "proved",
+        "first_wrong_line": None,
+        "lines": [],
+    }
+    unknown = [a for a in block.assumptions if a not in STANDARD or a == "convention"]
+    problem = None
+    if unknown:
+        known = ", ".join(k for k in STANDARD if k != "convention")
+        problem = f"unknown assumption id(s) {', '.join(unknown)}; known: {known}"
+    derivation = None
+    if block.claim and problem is None:
+        try:
+            derivation = derivations.get(block.claim)
+        except KeyError as error:
+            problem = str(error).strip("'\"")
+    if problem is None and block.error and not block.lines:
+        problem = block.error[2]
+    if problem is not None:
+        report["status"] = "unreadable"
+        report["first_wrong_line"] = block.start_line
+        report["why"] = problem
+        return report
+    ctx = context_for(block.assumptions)
+    lemmas = [p for d in derivations.ALL if d is not derivation for p in d.proofs]
+    exprs, entries = _read(block)
+    at: dict = {}
+    previous: Expr | None = exprs[0]
+    for index, line in enumerate(block.lines):
+        entry = entries[index]
+        current = exprs[index + 1]
+        if entry is None and (current is None or previous is None):
+            entry = _line_entry(
+                line, "unjustified", why="the line before it could not be read: nothing to compare"
+            )
+        elif entry is None:
+            entry = _check_step(line, previous, current, ctx, block.assumptions, lemmas, at, budget)
+            at.update(entry.pop("_at", {}))
+        entries[index] = entry
+        if current is not None:
+            previous = current
+    report["lines"] = entries
+    statuses = [e["status"] for e in entries]
+    report["status"] = _worst(statuses, "proved")
+    wrong = [e["source_line"] for e in entries if e["status"] != "justified"]
+    report["first_wrong_line"] = wrong[0] if wrong else None
+    if derivation is not None:
+        established, why = _claim(derivation, exprs, at, block.assumptions, ctx, report["status"])
+        report["claim_established"], report["claim_why"] = established, why
+        if not established and report["status"] == "proved":
+            report["status"] = "unjustified"
+            report["first_wrong_line"] = entries[-1]["source_line"] if entries else block.start_line
+    return report
+
+
+def _read(block: Block) -> tuple[list[Expr | None], list[dict | None]]:
+    """The expressions (the first left side, then each line's right side) and the entries
+    of the lines that cannot be read."""
+    from gae_sym.derivation_check.reading import read_line
+
+    exprs: list[Expr | None] = []
+    entries: list[dict | None] = []
+    for index, line in enumerate(block.lines):
+        if block.error and block.error[0] == line.source_line and index == len(block.lines) - 1:
+            if index == 0:
+                exprs.append(None)
+            exprs.append(None)
+            entries.append(_line_entry(line, "unreadable", why=block.error[2]))
+            continue
+        sides = [line.lhs, line.rhs] if index == 0 else [line.rhs]
+        why = None
+        for side in sides:
+            try:
+                exprs.append(read_line(side).expr)
+            except AnswerError as error:
+                exprs.append(None)
+                where = "the left side" if side is line.lhs and index == 0 else "the line"
+                why = why or f"{where}: {error}"
+            except RecursionError:
+                exprs.append(None)
+                why = why or "nested too deeply: too complex to check"
+        entries.append(_line_entry(line, "unreadable", why=why) if why else None)
+    return exprs, entries
+
+
+def _check_step(line, before, after, ctx, declared, lemmas, at, budget) -> dict:
+    from gae_sym.proof.kernel import substitute
+    from gae_sym.proof.refute import counterexample
+
+    started = time.perf_counter()
+    before_at = substitute(before, at) if at else before
+    example = _counterexample(before_at, after, ctx, counterexample)
+    could_substitute = any(
+        before.has(s) and not after.has(s)
+        for s in before.free_symbols
+        if s.name in ("gamma", "lambda")
+    )
+    found, stats = (None, {"search": None})
+    if example is None or could_substitute:
+        found, stats = justify(before, after, ctx, declared, lemmas, budget=budget, at=at)
+    seconds = round(time.perf_counter() - started, 3)
+    if found is not None:
+        return _line_entry(
+            line,
+            "justified",
+            rule=" + ".join(found.rules),
+            why=found.words,
+            search=stats.get("search"),
+            seconds=seconds,
+            _at=found.at,
+        )
+    if example is not None:
+        values = ", ".join(f"{k} = {_num(v)}" for k, v in example["values"].items())
+        sequences = "; ".join(
+            f"{label}: " + ", ".join(f"[{i}] = {v:.3g}" for i, v in sorted(entries.items()))
+            for label, entries in sorted(example["sequences"].items())
+        )
+        why = (
+            f"false under the declared assumptions: at {values}"
+            + (f" ({sequences})" if sequences else "")
+            + f", the previous line is {example['left']:.6g}"
+            + f" and this line is {example['right']:.6g}"
+        )
+        return _line_entry(
+            line,
+            "false",
+            why=why,
+            counterexample={
+                "values": example["values"],
+                "sequences": {
+                    k: {str(i): v for i, v in e.items()} for k, e in example["sequences"].items()
+                },
+                "previous": example["left"],
+                "this_line": example["right"],
+            },
+            seconds=seconds,
+        )
+    why = _kernel_refusal(after, ctx) or (
+        f"equal at every instance tried, but no rule or pair of rules found within "
+        f"{budget:g} s ({stats.get('tried', 0)} proposals): not a proof"
+    )
+    return _line_entry(line, "unjustified", why=why, search=stats.get("search"), seconds=seconds)
+
+
+def _counterexample(before, after, ctx, counterexample):
+    try:
+        return counterexample(before, after, ctx)
+    except Exception:  # an instance that cannot be evaluated refutes nothing
+        return None
+
+
+def _kernel_refusal(expr, ctx) -> str | None:
+    from gae_sym.proof.kernel import KernelError, check_line
+
+    try:
+        check_line(expr, ctx.facts, "the line")
+    except KernelError as error:
+        return f"the kernel cannot vouch for this line: {error}"
+    return None
+
+
+def _num(value) -> str:
+    value = float(value)
+    return str(int(value)) if value.is_integer() else f"{value:.3g}"
+
+
+def _claim(derivation, exprs, at, declared, ctx, status) -> tuple[bool, str]:
+    from gae_sym.proof.kernel import equivalent
+
+    if status != "proved":
+        return False, "not every line is justified"
+    first, last = exprs[0], exprs[-1]
+    reasons = []
+    for part in derivation.proofs:
+        statement = part.statement
+        names = set(part.assumption_names()) | {"n-ge-1", "horizon-ge-1"}
+        extra = [a for a in declared if a not in names]
+        if dict(statement.at) != at:
+            reasons.append(
+                f"{part.title}: sets {dict(statement.at) or 'no values'}, the block {at or 'none'}"
+            )
+            continue
+        try:
+            same = equivalent(first, statement.lhs, ctx.facts) and equivalent(
+                last, statement.rhs, ctx.facts
+            )
+        except Exception:
+            same = False
+        if not same:
+            reasons.append(f"{part.title}: the first and last lines are not its two sides")
+            continue
+        if extra:
+            reasons.append(f"{part.title}: the block also assumes {', '.join(extra)}")
+            continue
+        return True, f"establishes '{part.title}' of {derivation.id}"
+    return False, "; ".join(reasons)
+
+
+__all__ = [
+    "BLOCK_STATUSES",
+    "LINE_STATUSES",
+    "FileError",
+    "check_block",
+    "check_path",
+    "check_text",
+]

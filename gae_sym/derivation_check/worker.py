@@ -1,0 +1,88 @@
+"""Check a derivation file in a child process that is killed past a hard time limit.
+
+A derivation file is untrusted text like a homework answer: the reader's screen refuses
+long or deeply nested lines, each line's search stops at its budget, and the whole file is
+checked in a forked worker (the pattern of :mod:`gae_sym.homework.worker`) so that no input
+can hold the caller past ``limit_for(...)`` seconds, even inside SymPy's C-level arithmetic.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+from pathlib import Path
+
+from gae_sym.derivation_check.search import BUDGET_S
+
+FIXED_S = 20.0
+"""Start-up allowance of a file (the LaTeX parser's first load, the cited theorems' checks)."""
+PER_LINE_S = 3 * BUDGET_S
+"""Allowance per line: the search budget, the refutation and the final proof checks."""
+
+
+def limit_for(lines: int, budget: float = BUDGET_S) -> float:
+    """The hard limit for a file of ``lines`` derivation lines."""
+    return FIXED_S + lines * max(PER_LINE_S, 3 * budget)
+
+
+def _serve(connection, path: str, budget: float) -> None:
+    from gae_sym.derivation_check.engine import FileError, check_path
+
+    try:
+        reply = ("ok", check_path(Path(path), budget))
+    except FileError as error:
+        reply = ("error", str(error))
+    except RecursionError:
+        reply = ("error", f"{path}: nested too deeply: too complex to check")
+    except Exception as error:  # a bug must not take the whole run down
+        reply = (
+            "error",
+            f"{path}: the checker failed on this file ({type(error).__name__}: {error})",
+        )
+    try:
+        connection.send(reply)
+    finally:
+        connection.close()
+
+
+def _context():
+    methods = mp.get_all_start_methods()
+    return mp.get_context("fork" if "fork" in methods else "spawn")
+
+
+def check_isolated(path: Path, budget: float = BUDGET_S, timeout: float | None = None) -> tuple:
+    """("ok", report) or ("error", message); the file is read in the parent only to size
+    the time limit (string work), and checked in a worker."""
+    from gae_sym.derivation_check.blocks import BlockError, find_blocks
+
+    path = Path(path)
+    if timeout is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+            markdown = path.suffix.lower() in (".md", ".markdown")
+            count = sum(len(b.lines) for b in find_blocks(text, markdown))
+        except (OSError, UnicodeDecodeError, BlockError):
+            count = 0  # the worker reports why the file cannot be read
+        timeout = limit_for(count, budget)
+    context = _context()
+    parent, child = context.Pipe(duplex=False)
+    process = context.Process(target=_serve, args=(child, str(path), budget), daemon=True)
+    started = time.monotonic()
+    process.start()
+    child.close()
+    try:
+        if parent.poll(timeout):
+            try:
+                return parent.recv()
+            except EOFError:
+                return ("error", f"{path}: the checker process failed on this file")
+        elapsed = time.monotonic() - started
+        return ("error", f"{path}: too complex to check: no result within {elapsed:.0f} s")
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join(timeout=5)
+        parent.close()
+
+
+__all__ = ["check_isolated", "limit_for"]
