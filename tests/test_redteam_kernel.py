@@ -442,3 +442,18 @@ def test_split_at_splits_sums_anywhere_and_products_only_inside_their_range():
     assert refused(mask, split, SplitAt(j, at=m), "for the product")
     wrong = Sum(x[l], (l, 0, m - 1)) + Sum(x[l], (l, m + 1, n - 1))
     assert refused(whole, wrong, SplitAt(l, at=m), "does not give")
+
+
+def test_contradictory_assumptions_prove_nothing():
+    # λ ∈ [2, 3] against the convention λ ∈ [0, 1]: from that, anything would follow
+    impossible = Assumption("big-lambda", "λ large", "λ ≥ 2", ranges=((lam, Interval(2, 3)),))
+    proof = Proof("p", Statement(S.One, S.Zero), [Step(S.Zero, "", Canonicalise())], [impossible])
+    assert "contradict each other" in proof.check(refresh=True)[1]
+
+
+def test_indices_must_be_plain_integer_symbols():
+    from sympy import Idx
+
+    i = Idx("i", (0, 3))
+    line = Sum(x[i], (i, 0, 3))
+    assert refused(line, line, Canonicalise(), "Idx, which the kernel does not reason about")

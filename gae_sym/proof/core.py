@@ -135,6 +135,13 @@ class Proof:
         facts = CONVENTION.facts
         for name in names:
             facts = facts | table[name].facts
+        for key, _ in facts.ranges:
+            interval = facts.interval(key)
+            if interval.lo > interval.hi or (
+                interval.lo == interval.hi and (interval.lo_open or interval.hi_open)
+            ):
+                # From contradictory facts everything would follow, vacuously.
+                raise RuleError(f"the assumptions in force contradict each other about {key}")
         return Context(table, names, facts)
 
     def check(

@@ -130,12 +130,12 @@ def _language(expr: Expr, where: str) -> None:
                 _language(bound, where)
                 if bound.is_integer is not True:
                     raise KernelError(f"{where}: the bound {bound} of {expr} is not an integer")
-            if var.is_integer is not True:
-                raise KernelError(f"{where}: the index {var} of {expr} is not an integer")
+            if not isinstance(var, Symbol) or var.is_integer is not True:
+                raise KernelError(f"{where}: the index {var} of {expr} is not an integer symbol")
         return
     if isinstance(expr, Limit):
         body, var, point = expr.args[0], expr.args[1], expr.args[2]
-        if point != oo or var.is_integer is not True:
+        if point != oo or not isinstance(var, Symbol) or var.is_integer is not True:
             raise KernelError(f"{where}: only limits of integers M → ∞ are supported")
         _language(body, where)
         return
