@@ -11,6 +11,9 @@ DESIGN.md): arrays of shape ``(T, *batch)``, time-major::
 
 numpy in, numpy out; torch in, torch out on the same device. ``compute_gae`` keeps the
 lecture's signature. This package never imports SymPy.
+
+For RL on language models (``numeric.llm``): ``token_gae``, ``whiten``, ``grpo_advantage``,
+``drgrpo_advantage``, ``rloo_advantage``, ``reinforce_pp_returns``, ``broadcast``.
 """
 
 from numeric._threads import set_threads
@@ -22,13 +25,29 @@ from numeric.estimators import (
     nstep_advantage,
     td_error,
 )
+from numeric.llm import (
+    broadcast,
+    drgrpo_advantage,
+    grpo_advantage,
+    reinforce_pp_returns,
+    rloo_advantage,
+    token_gae,
+    whiten,
+)
 
 __all__ = [
+    "broadcast",
     "compute_gae",
+    "drgrpo_advantage",
     "gae",
+    "grpo_advantage",
     "lambda_return",
     "mc_advantage",
     "nstep_advantage",
+    "reinforce_pp_returns",
+    "rloo_advantage",
     "set_threads",
     "td_error",
+    "token_gae",
+    "whiten",
 ]
