@@ -24,7 +24,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from sympy import Expr
+from sympy import Expr, Indexed
 
 from gae_sym.derivation_check.blocks import Block, BlockError, find_blocks
 from gae_sym.derivation_check.search import BUDGET_S, justify
@@ -133,6 +133,15 @@ def check_block(block: Block, budget: float = BUDGET_S) -> dict:
         return report
     ctx = context_for(block.assumptions)
     lemmas = [p for d in derivations.ALL if d is not derivation for p in d.proofs]
+    # A line may set a parameter (λ = 0) only to the values the claimed theorem sets.
+    substitutions = sorted(
+        {
+            (k, v)
+            for p in (derivation.proofs if derivation else ())
+            for k, v in p.statement.at.items()
+        },
+        key=str,
+    )
     exprs, entries = _read(block)
     at: dict = {}
     previous: Expr | None = exprs[0]
@@ -144,7 +153,9 @@ def check_block(block: Block, budget: float = BUDGET_S) -> dict:
                 line, "unjustified", why="the line before it could not be read: nothing to compare"
             )
         elif entry is None:
-            entry = _check_step(line, previous, current, ctx, block.assumptions, lemmas, at, budget)
+            entry = _check_step(
+                line, previous, current, ctx, block.assumptions, lemmas, at, budget, substitutions
+            )
             at.update(entry.pop("_at", {}))
         entries[index] = entry
         if current is not None:
@@ -193,21 +204,42 @@ def _read(block: Block) -> tuple[list[Expr | None], list[dict | None]]:
     return exprs, entries
 
 
-def _check_step(line, before, after, ctx, declared, lemmas, at, budget) -> dict:
+_VERDICTS: dict = {}
+"""Verdicts of steps already checked in this process, by (before, after, assumptions, values
+set, budget): a file checked again, or a variant of it, re-checks only the changed lines."""
+_MAX_VERDICTS = 2000
+
+
+def _check_step(line, before, after, ctx, declared, lemmas, at, budget, substitutions) -> dict:
+    key = (str(before), str(after), tuple(declared), str(sorted(at.items(), key=str)), budget)
+    key = (*key, str(substitutions))
+    key = (*key, tuple(id(lemma) for lemma in lemmas))
+    cached = _VERDICTS.get(key)
+    if cached is None:
+        cached = _check_step_uncached(
+            line, before, after, ctx, declared, lemmas, at, budget, substitutions
+        )
+        if len(_VERDICTS) < _MAX_VERDICTS:
+            _VERDICTS[key] = cached
+    fields = {
+        k: v for k, v in cached.items() if k not in ("source_line", "column", "latex", "reason")
+    }
+    return {**_line_entry(line, fields.pop("status")), **fields}
+
+
+def _check_step_uncached(
+    line, before, after, ctx, declared, lemmas, at, budget, substitutions
+) -> dict:
     from gae_sym.proof.kernel import substitute
     from gae_sym.proof.refute import counterexample
 
     started = time.perf_counter()
     before_at = substitute(before, at) if at else before
     example = _counterexample(before_at, after, ctx, counterexample)
-    could_substitute = any(
-        before.has(s) and not after.has(s)
-        for s in before.free_symbols
-        if s.name in ("gamma", "lambda")
-    )
+    could_substitute = any(before.has(s) and not after.has(s) for s, _ in substitutions)
     found, stats = (None, {"search": None})
     if example is None or could_substitute:
-        found, stats = justify(before, after, ctx, declared, lemmas, budget=budget, at=at)
+        found, stats = justify(before, after, ctx, declared, lemmas, budget, at, substitutions)
     seconds = round(time.perf_counter() - started, 3)
     if found is not None:
         return _line_entry(
@@ -220,6 +252,11 @@ def _check_step(line, before, after, ctx, declared, lemmas, at, budget) -> dict:
             _at=found.at,
         )
     if example is not None:
+        labels = {str(e.base.label) for e in (before.atoms(Indexed) | after.atoms(Indexed))}
+        example = {
+            **example,
+            "values": {k: v for k, v in example["values"].items() if k not in labels},
+        }
         values = ", ".join(f"{k} = {_num(v)}" for k, v in example["values"].items())
         sequences = "; ".join(
             f"{label}: " + ", ".join(f"[{i}] = {v:.3g}" for i, v in sorted(entries.items()))

@@ -46,10 +46,11 @@ from gae_sym.proof import (
     Unfold,
 )
 from gae_sym.proof.kernel import KernelError, canonical, check_line, equivalent
-from gae_sym.symbols import N, delta, gamma, lam, n
+from gae_sym.symbols import N, delta, n
 
 BUDGET_S = 2.0
-"""Search time per line (a proposal started before the budget ends is finished)."""
+"""Search time per line, in CPU seconds of this process (a proposal started before the
+budget ends is finished)."""
 SHIFTS = (1, -1, 2, -2)
 
 _ERRORS = (RuleError, KernelError, ValueError, TypeError, NotImplementedError, AttributeError)
@@ -102,9 +103,16 @@ def _range_words(node: Expr) -> str:
 
 
 def proposals(
-    expr: Expr, other: Expr, declared: Sequence[str], lemmas: Sequence[Proof]
+    expr: Expr,
+    other: Expr,
+    declared: Sequence[str],
+    lemmas: Sequence[Proof],
+    substitutions: Sequence[tuple] = (),
 ) -> Iterator[Proposal]:
-    """Rules to try on ``expr`` (towards ``other``), cheapest and likeliest first."""
+    """Rules to try on ``expr`` (towards ``other``), cheapest and likeliest first.
+
+    ``substitutions`` are the (symbol, value) pairs a line may set: only those the claimed
+    theorem sets (λ = 0 for gae-lambda0), so that a dropped γ is never "γ = 1"."""
     if expr.has(delta) or other.has(delta):
         from gae_sym.estimators import td_error, td_error_flagged
 
@@ -152,14 +160,13 @@ def proposals(
                 SwapTriangle(var, inner),
                 f"swap the order of summation over the triangle of ({var}, {inner})",
             )
-    for symbol in (lam, gamma):
+    for symbol, value in substitutions:
         if expr.has(symbol) and not other.has(symbol):
-            for value in (0, 1):
-                yield Proposal(
-                    Substitute({symbol: value}),
-                    f"set {symbol} = {value}",
-                    at=((symbol, S(value)),),
-                )
+            yield Proposal(
+                Substitute({symbol: value}),
+                f"set {symbol} = {value}",
+                at=((symbol, S(value)),),
+            )
     free = (S(expr).free_symbols | S(other).free_symbols) & {n, N}
     for var in sorted(free, key=str):
         if not _has_infinite(expr) and not _has_infinite(other):
@@ -260,20 +267,26 @@ def justify(
     lemmas: Sequence[Proof],
     budget: float = BUDGET_S,
     at: dict | None = None,
+    substitutions: Sequence[tuple] = (),
 ) -> tuple[Justification | None, dict]:
     """The justification of ``before = after`` (None when none is found) and statistics.
 
     ``at`` holds the values set by earlier lines (λ = 0 after "set λ = 0"): the step is
     checked as a statement at those values.
     """
-    started = time.perf_counter()
+    for lemma in lemmas:
+        # Cited theorems are checked once per process (cached), outside the line's budget.
+        lemma.check(known=ctx.known)
+    # The budget is CPU time: on a loaded machine wall time would cut the search short
+    # for reasons that have nothing to do with the line (the worker's hard limit is wall time).
+    started = time.process_time()
     deadline = started + budget
     at = dict(at or {})
     declared = list(declared)
     stats = {"tried": 0, "search": "one"}
 
     def done() -> bool:
-        return time.perf_counter() > deadline
+        return time.process_time() > deadline
 
     # 1. algebra.
     algebra = Proposal(Canonicalise(), "equal by algebra (expand, collect, linearity)")
@@ -284,7 +297,7 @@ def justify(
             return Justification(algebra.words, ["canonicalise"], [proof], False, {}), stats
     # 2. one rule, forward then backward; the results are kept for the two-rule search.
     forward: list[tuple[Proposal, Expr]] = []
-    for proposal in proposals(before, after, declared, lemmas):
+    for proposal in proposals(before, after, declared, lemmas, substitutions):
         if done():
             break
         stats["tried"] += 1
