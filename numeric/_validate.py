@@ -268,17 +268,23 @@ def check_numpy_inputs(
 
 def check_jax_inputs(
     rewards: Any, values: Any, next_values: Any, terminated: Any, truncated: Any
-) -> tuple[Any, Any, Any, Any, Any, Any]:
-    """Validate JAX arrays (or tracers); return (r, v, nv, term, trunc, dtype) as jax arrays.
+) -> tuple[tuple[Any, ...], Any, tuple[int, ...], tuple[tuple[int, ...] | None, ...]]:
+    """Validate JAX arrays (or tracers) without running a JAX operation.
 
-    Shapes and dtypes are checked always (they are static under ``jax.jit``); values (finite
-    floats, 0/1 flags) only on concrete arrays, since a tracer has none to look at. Integers
-    become the default JAX float dtype (float64 when ``jax_enable_x64`` is on).
+    Returns ``(arrays, dtype, shape, flag_views)``: the five inputs as given (numpy lists
+    converted), the float dtype to compute in, the values' shape and, per flag, the shape to
+    view it as before broadcasting (None: ``truncated`` not given). Shapes and dtypes are
+    checked always (they are static under ``jax.jit``); values (finite floats, 0/1 flags) only
+    on concrete arrays, through numpy, since a tracer has none to look at. Integers become the
+    default JAX float dtype (float64 when ``jax_enable_x64`` is on).
     """
     import jax
     import jax.numpy as jnp
 
-    arrays = [jnp.asarray(x) for x in (rewards, values, next_values)]
+    def as_array(x: Any) -> Any:
+        return x if is_jax_array(x) or isinstance(x, np.ndarray) else np.asarray(x)
+
+    arrays = [as_array(x) for x in (rewards, values, next_values)]
     shape = tuple(arrays[0].shape)
     for name, a in zip(ARRAY_NAMES[:3], arrays, strict=True):
         if a.ndim == 0:
@@ -298,30 +304,21 @@ def check_jax_inputs(
         raise ValueError(f"empty input: arrays have shape {shape}; need T >= 1 steps")
     float_dtypes = [a.dtype for a in arrays if jnp.issubdtype(a.dtype, jnp.floating)]
     dtype = jnp.result_type(*float_dtypes) if float_dtypes else jnp.result_type(float)
-    arrays = [a if a.dtype == dtype else a.astype(dtype) for a in arrays]
-    concrete = not any(isinstance(a, jax.core.Tracer) for a in arrays)
-    if concrete:
-        for name, a in zip(ARRAY_NAMES[:3], arrays, strict=True):
-            if not bool(jnp.isfinite(a).all()):
-                bad = tuple(int(i) for i in jnp.argwhere(~jnp.isfinite(a))[0])
-                raise ValueError(f"{name} contains NaN or inf (first at index {bad})")
-    flags = []
+    for name, a in zip(ARRAY_NAMES[:3], arrays, strict=True):
+        if not isinstance(a, jax.core.Tracer) and jnp.issubdtype(a.dtype, jnp.floating):
+            _check_float_array(name, np.asarray(a))
+    flags, views = [], []
     for name, x in zip(ARRAY_NAMES[3:], (terminated, truncated), strict=True):
         if x is None and name == "truncated":
-            flags.append(jnp.zeros(shape, dtype=bool))
+            flags.append(None)
+            views.append(None)
             continue
-        a = jnp.asarray(x)
+        a = as_array(x)
         view = _time_major_broadcast(name, tuple(a.shape), shape)
         if view is None:
             raise _flag_shape_error(name, tuple(a.shape), shape)
-        if a.dtype != jnp.bool_:
-            if not isinstance(a, jax.core.Tracer) and not bool(((a == 0) | (a == 1)).all()):
-                ok = (a == 0) | (a == 1)
-                bad = tuple(int(i) for i in jnp.argwhere(~ok)[0])
-                raise ValueError(
-                    f"{name} must hold only 0/1 (or booleans); found {a[bad].item()!r} "
-                    f"at index {bad}"
-                )
-            a = a != 0
-        flags.append(jnp.broadcast_to(a.reshape(view), shape))
-    return (*arrays, *flags, dtype)
+        if not isinstance(a, jax.core.Tracer):
+            _check_flag_array(name, np.asarray(a))
+        flags.append(a)
+        views.append(view)
+    return (*arrays, *flags), dtype, shape, tuple(views)

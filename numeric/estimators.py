@@ -98,8 +98,8 @@ class _Batch(NamedTuple):
     terminated: Any
     truncated: Any
     shape: tuple[int, ...]
-    kernels: Mapping[str, Kernel] | None
-    empty: Callable[[], Any] | None
+    kernels: Mapping[str, Kernel] | None  # None: JAX
+    empty: Any  # allocates the output; for JAX (dtype, flag views) for the jitted entry
     library: str
 
     def unflatten(self, out: Any) -> Any:
@@ -152,10 +152,9 @@ def _batch(rewards, values, next_values, terminated, truncated, backend) -> _Bat
 
         return _Batch(*flat, shape, _torch_kernels(backend), empty, library)
     if library == "jax":
-        *checked, _ = check_jax_inputs(*arrays)
-        shape = tuple(checked[0].shape)
-        flat = [_flatten(a, shape[0]) for a in checked]
-        return _Batch(*flat, shape, None, None, backend or "jax")
+        checked, dtype, shape, views = check_jax_inputs(*arrays)
+        # The conversion happens inside the jitted entry point (one compile per shape).
+        return _Batch(*checked, shape, None, (dtype, views), backend or "jax")
     *checked, dtype = check_numpy_inputs(*arrays)
     shape = checked[0].shape
     flat = [_flatten(a, shape[0]) for a in checked]
@@ -164,19 +163,49 @@ def _batch(rewards, values, next_values, terminated, truncated, backend) -> _Bat
     )
 
 
-def _run_jax(batch: _Batch, name: str, *args: Any) -> Any:
+@functools.cache
+def _jax_entry(name: str) -> Callable[..., Any]:
+    """One jitted function per kernel: dtype conversion, flags as bool, time-major broadcast,
+    the (T, B) flattening, the generated kernel, and the reshape back, all in one trace."""
+    import jax
+    import jax.numpy as jnp
+
     from numeric.kernels import jax_kernels
 
+    kernel = {
+        "td": jax_kernels.td_errors,
+        "nstep": jax_kernels.nstep,
+        "gae": jax_kernels.gae_scan,
+        "gae-associative": jax_kernels.gae_associative,
+    }[name]
+
+    def entry(r, v, nv, term, trunc, *params, dtype, shape, views, n=None):
+        floats = [jnp.asarray(x).astype(dtype).reshape(shape[0], -1) for x in (r, v, nv)]
+        flags = []
+        for flag, view in zip((term, trunc), views, strict=True):
+            flag = jnp.zeros(shape, dtype=bool) if view is None else jnp.asarray(flag)
+            flag = flag if flag.dtype == jnp.bool_ else flag != 0
+            flags.append(jnp.broadcast_to(flag.reshape(view or shape), shape).reshape(shape[0], -1))
+        if name == "td":
+            out = kernel(*floats, flags[0], *params)
+        elif name == "nstep":
+            out = kernel(*floats, *flags, *params, n=n)
+        else:
+            out = kernel(*floats, *flags, *params)
+        return out.reshape(shape)
+
+    return jax.jit(entry, static_argnames=("dtype", "shape", "views", "n"))
+
+
+def _run_jax(batch: _Batch, name: str, *args: Any) -> Any:
+    dtype, views = batch.empty
+    if name == "gae" and batch.library == "jax-associative":
+        name = "gae-associative"
     arrays = (batch.rewards, batch.values, batch.next_values, batch.terminated, batch.truncated)
-    if name == "td":
-        out = jax_kernels.td_errors(*arrays[:4], *args)
-    elif name == "nstep":
-        out = jax_kernels.nstep(*arrays, args[0], n=args[1])
-    elif batch.library == "jax-associative":
-        out = jax_kernels.gae_associative(*arrays, *args)
-    else:
-        out = jax_kernels.gae_scan(*arrays, *args)
-    return batch.unflatten(out)
+    static = {"dtype": dtype, "shape": batch.shape, "views": views}
+    if name == "nstep":
+        return _jax_entry(name)(*arrays, args[0], **static, n=args[1])
+    return _jax_entry(name)(*arrays, *args, **static)
 
 
 def _run(batch: _Batch, name: str, *args: Any) -> Any:

@@ -62,6 +62,44 @@ def test_batched_short_run_agrees_on_every_rollout(batched_run):
     assert checker.steps_checked >= sum(log.lengths)
 
 
+def test_every_installed_backend_is_checked_on_every_rollout(batched_run):
+    import importlib.util
+
+    checker, _, _ = batched_run
+    backends = {b["name"]: b for b in checker.summary()["backends_checked"]}
+    expected = {"numpy-generated"}
+    for module, names in [
+        ("numba", {"numba-generated"}),
+        ("torch", {"torch-generated"}),
+        ("jax", {"jax-generated", "jax-associative-generated"}),
+    ]:
+        if importlib.util.find_spec(module) is not None:
+            expected |= names
+    assert expected <= set(backends)
+    for backend in backends.values():
+        assert backend["agree"] and 0 <= backend["max_abs_diff"] <= backend["tolerance"], backend
+
+
+def test_a_wrong_backend_makes_the_run_disagree_and_is_named(batched_run):
+    # A backend that drops the done cut (A_t = delta_t + gamma lam A_(t+1) everywhere) must be
+    # caught on rollouts with episode ends, and the report must name it.
+    checker, _, _ = batched_run
+    import numeric
+
+    def no_done_cut(inputs, g, lam):
+        never = np.zeros_like(inputs[3])
+        return numeric.gae(*inputs[:3], inputs[3] & never, never, gamma=g, lam=lam)
+
+    broken = RolloutChecker(backends=[("no-done-cut", no_done_cut)])
+    for rollout in checker.kept:
+        broken.add(rollout)
+    (entry,) = broken.summary()["backends_checked"]
+    assert entry["name"] == "no-done-cut" and not entry["agree"]
+    assert entry["max_abs_diff"] > 10 * entry["tolerance"]
+    assert not broken.agree
+    assert all(c["agree"] for c in broken.summary()["checks"])  # only the backend failed
+
+
 def test_batched_run_truncates_and_masks_the_autoreset_step(batched_run):
     checker, log, _ = batched_run
     kept = checker.kept

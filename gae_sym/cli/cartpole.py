@@ -257,6 +257,12 @@ def _print_summary(report: dict[str, Any]) -> None:
             f"  {mark} {check['name']:32s} max |diff| {check['max_abs_diff']:.2e}"
             f"  (tol {check['tolerance']:.1e}, worst {check['max_diff_over_tolerance']:.2f} of it)"
         )
+    for backend in report.get("backends_checked", []):
+        mark = "ok  " if backend["agree"] else "FAIL"
+        print(
+            f"  {mark} backend {backend['name']:24s} max |diff| {backend['max_abs_diff']:.2e}"
+            f"  (tol {backend['tolerance']:.1e})"
+        )
     print("all checks agree" if report["agree"] else "CHECKS DISAGREE")
     print(
         f"wrote {report['files']['metrics']}, {report['files']['learning_curve']}, "

@@ -37,6 +37,24 @@ discounted rewards compare separately written code. ``mc_advantage`` is ``gae(λ
 ``lambda_return`` is ``gae + values`` by construction in ``numeric.estimators``, so those two
 identities (asked for by issue 7) only guard the wiring; they are reported as such.
 
+Every installed backend, through the public ``numeric.gae`` (``backend=...``): on every rollout
+each generated kernel family that can run here is compared with the loop's advantages, within
+the same float32 bound, and reported in ``backends_checked``:
+
+==============================  =================================================================
+``numpy-generated``             ``numeric.gae(..., backend="numpy")`` on float64 numpy arrays
+``numba-generated``             ``backend="numba"`` (numba installed): what numpy inputs get
+``torch-generated``             ``backend="torch"`` on float64 CPU tensors (the printed torch loop)
+``torch-cuda-generated``        CUDA tensors (a GPU present): the chunked torch scan
+``jax-generated``               JAX arrays (jax installed), ``lax.scan``; float32 unless x64 is on
+``jax-associative-generated``   JAX arrays, ``lax.associative_scan`` with ``scan_combine``
+==============================  =================================================================
+
+JAX compiles once per shape, so its inputs are padded at the end to a power-of-two length (at
+least 64) with
+zero rewards and values (exact: the padded steps have δ = 0, so A = 0 there and the carry into
+the real last step is 0).
+
 Only ``valid`` steps are compared: with gymnasium 1.x NEXT_STEP autoreset the step after an
 episode end is a dummy (reward 0, action ignored) that enters neither the advantages of real steps
 (the λ-chain is cut at ``done``) nor the loss.
@@ -187,12 +205,81 @@ def tolerances(r: Rollout) -> dict[str, float]:
     }
 
 
+def _pad_to_power_of_two(arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    steps = arrays[0].shape[0]
+    padded = max(512, 1 << max(0, (steps - 1).bit_length()))
+    if padded == steps:
+        return arrays
+    return tuple(
+        np.concatenate([a, np.zeros((padded - steps, *a.shape[1:]), a.dtype)]) for a in arrays
+    )
+
+
+def installed_backends() -> list[tuple[str, Callable[..., np.ndarray]]]:
+    """(name, run) for each generated backend that can run here; ``run(inputs64, g, lam)``."""
+    import importlib.util
+
+    def numpy_backend(backend: str) -> Callable[..., np.ndarray]:
+        return lambda inputs, g, lam: numeric.gae(*inputs, gamma=g, lam=lam, backend=backend)
+
+    found = [("numpy-generated", numpy_backend("numpy"))]
+    if importlib.util.find_spec("numba") is not None:
+        found.append(("numba-generated", numpy_backend("numba")))
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        def torch_backend(device: str) -> Callable[..., np.ndarray]:
+            def run(inputs, g, lam):
+                tensors = [torch.from_numpy(np.ascontiguousarray(x)).to(device) for x in inputs]
+                out = numeric.gae(*tensors, gamma=g, lam=lam, backend="torch")
+                return out.cpu().numpy()
+
+            return run
+
+        found.append(("torch-generated", torch_backend("cpu")))
+        if torch.cuda.is_available():
+            found.append(("torch-cuda-generated", torch_backend("cuda")))
+    if importlib.util.find_spec("jax") is not None:
+
+        def jax_backend(backend: str) -> Callable[..., np.ndarray]:
+            def run(inputs, g, lam):
+                import jax.numpy as jnp
+
+                steps = inputs[0].shape[0]
+                arrays = [jnp.asarray(x) for x in _pad_to_power_of_two(inputs)]
+                out = numeric.gae(*arrays, gamma=g, lam=lam, backend=backend)
+                return np.asarray(out)[:steps]
+
+            return run
+
+        found.append(("jax-generated", jax_backend("jax")))
+        found.append(("jax-associative-generated", jax_backend("jax-associative")))
+    return found
+
+
 def _max_abs(a: Any, b: Any, mask: np.ndarray) -> float:
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if not mask.any():
         return 0.0
     return float(np.max(np.abs(a[mask] - b[mask])))
+
+
+def check_backends(
+    rollout: Rollout, backends: list[tuple[str, Callable[..., np.ndarray]]]
+) -> dict[str, float]:
+    """Each backend's ``numeric.gae`` against the loop's advantages: ``{name: max_abs_diff}``."""
+    inputs64 = (
+        rollout.rewards.astype(np.float64),
+        rollout.values.astype(np.float64),
+        rollout.next_values.astype(np.float64),
+        rollout.terminated,
+        rollout.truncated,
+    )
+    return {
+        name: _max_abs(run(inputs64, rollout.gamma, rollout.lam), rollout.advantages, rollout.valid)
+        for name, run in backends
+    }
 
 
 def check_rollout(rollout: Rollout) -> dict[str, tuple[float, int]]:
@@ -264,6 +351,11 @@ class RolloutChecker:
     worst_ratio: dict[str, float] = field(default_factory=lambda: {c.name: 0.0 for c in CHECKS})
     steps_compared: dict[str, int] = field(default_factory=lambda: {c.name: 0 for c in CHECKS})
     kept: list[Rollout] = field(default_factory=list)
+    # The generated backends run on every rollout (None: every installed one, found on first use).
+    backends: list[tuple[str, Callable[..., np.ndarray]]] | None = None
+    backend_diff: dict[str, float] = field(default_factory=dict)
+    backend_tolerance: dict[str, float] = field(default_factory=dict)
+    backend_ratio: dict[str, float] = field(default_factory=dict)
 
     def __call__(self, rollout: Rollout) -> None:
         self.add(rollout)
@@ -277,6 +369,14 @@ class RolloutChecker:
             ratio = diff / bounds[name] if diff == diff else np.inf
             self.worst_ratio[name] = max(self.worst_ratio[name], ratio)
             self.steps_compared[name] += steps
+        if self.backends is None:
+            self.backends = installed_backends()
+        bound = bounds["gae-torch-vs-loop"]  # float32 loop against a kernel: the same bound
+        for name, diff in check_backends(rollout, self.backends).items():
+            self.backend_diff[name] = max(self.backend_diff.get(name, 0.0), diff)
+            self.backend_tolerance[name] = max(self.backend_tolerance.get(name, 0.0), bound)
+            ratio = diff / bound if diff == diff else np.inf
+            self.backend_ratio[name] = max(self.backend_ratio.get(name, 0.0), ratio)
         self.rollouts_checked += 1
         self.steps_checked += rollout.steps
         if self.keep:
@@ -287,8 +387,22 @@ class RolloutChecker:
 
     @property
     def agree(self) -> bool:
-        """Every check within its bound on every rollout, and at least one rollout checked."""
-        return all(self._agrees(c.name) for c in CHECKS)
+        """Every check and every backend within its bound on every rollout (one at least)."""
+        backends_agree = all(ratio <= 1.0 for ratio in self.backend_ratio.values())
+        return all(self._agrees(c.name) for c in CHECKS) and backends_agree
+
+    def backends_checked(self) -> list[dict[str, Any]]:
+        """One entry per backend that ran: name, max_abs_diff, tolerance, agree."""
+        return [
+            {
+                "name": name,
+                "max_abs_diff": self.backend_diff[name],
+                "tolerance": self.backend_tolerance[name],
+                "max_diff_over_tolerance": self.backend_ratio[name],
+                "agree": self.rollouts_checked > 0 and self.backend_ratio[name] <= 1.0,
+            }
+            for name in self.backend_diff
+        ]
 
     def summary(self) -> dict[str, Any]:
         """The JSON-ready part of a report: counts, worst difference, tolerance, each check."""
@@ -318,6 +432,7 @@ class RolloutChecker:
             ),
             "agree": self.agree,
             "checks": checks,
+            "backends_checked": self.backends_checked(),
         }
 
 
