@@ -364,3 +364,19 @@ def test_grade_report_csv_end_to_end(tmp_path):
     students = {row["student"] for row in rows}
     # Names are read stripped ("\tx" is x); what a spreadsheet would run gets a quote.
     assert students == {"'" + n.strip() for n in names if n.strip()[0] in "=+-@"} | {"x", "Ada"}
+
+
+def test_the_workers_start_up_is_not_counted_in_an_answers_time_limit(monkeypatch):
+    import gae_sym.homework.latex_reader as latex_reader
+
+    slow_start = latex_reader.warm_up
+
+    def warm_up_slowly():  # a busy machine: the parser takes 1.5 s to load
+        time.sleep(1.5)
+        slow_start()
+
+    monkeypatch.setattr(latex_reader, "warm_up", warm_up_slowly)
+    with CheckWorker(timeout=1.0) as worker:  # the fork inherits the slow warm-up
+        assert not worker._connection.poll(0)  # its "ready" was read before any answer
+        status, result = worker.check(r"r_t + \gamma V(s_{t+1}) - V(s_t)", "td-error")
+    assert status == "ok" and result["verdict"] == "correct"

@@ -106,10 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except UsageError as error:
+        # One line, as for every other mistake; the usage is one --help away.
         prog = error.parser.prog
-        if not json_mode:
-            error.parser.print_usage(sys.stderr)
-        return _fail(command, prog, str(error), "usage", 2, json_mode)
+        message = f"{error} (see '{prog} --help')"
+        return _fail(command, prog, message, "usage", 2, json_mode)
     if args.command is None:
         if json_mode:
             return _fail(None, "gae-sym", "give a COMMAND (gae-sym --help)", "usage", 2, True)

@@ -376,7 +376,7 @@ def _static_questions() -> dict[str, Question]:
         ),
         Question(
             "gae",
-            "The GAE(γ, λ) advantage A^GAE_t, as an infinite-horizon sum.",
+            "The GAE(γ, λ) advantage A^GAE_t, as an infinite-horizon sum (0 ≤ γλ < 1).",
             gae_forms,
             ("advantage",),
             None,
@@ -416,7 +416,7 @@ def _static_questions() -> dict[str, Question]:
         ),
         Question(
             "lambda-return",
-            "The λ-return G^λ_t.",
+            "The λ-return G^λ_t (infinite horizon, 0 ≤ γλ < 1).",
             (
                 Form("GAE plus V(s_t)", est.lambda_return(), "definition", _INFINITE),
                 Form(
@@ -446,7 +446,7 @@ MAX_STEPS = 100
 
 
 def question(question_id: str) -> Question:
-    """The question with this id (``nstep-K`` for any K >= 1); unknown ids raise AnswerError."""
+    """The question with this id (``nstep-K`` for K = 1 to 100); unknown ids raise AnswerError."""
     static = _static_questions()
     if question_id in static:
         return static[question_id]
@@ -476,7 +476,9 @@ def question_list() -> list[tuple[str, str]]:
     """(id, question text) for ``gae-sym check --list``, in teaching order."""
     static = _static_questions()
     rows = [("td-error", static["td-error"].text)]
-    rows.append(("nstep-K", "The K-step advantage A^(K)_t for a given K >= 1 (e.g. nstep-3)."))
+    rows.append(
+        ("nstep-K", f"The K-step advantage A^(K)_t for a given K, 1 to {MAX_STEPS} (e.g. nstep-3).")
+    )
     rows += [(qid, q.text) for qid, q in static.items() if qid != "td-error"]
     return rows
 

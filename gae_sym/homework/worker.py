@@ -15,14 +15,21 @@ import time
 from multiprocessing.connection import Connection
 
 TIME_LIMIT_S = 5.0
-"""Hard limit per check, on any input."""
+"""Hard limit per check, on any input (the worker's own start-up is not counted)."""
+STARTUP_LIMIT_S = 120.0
+"""How long a fresh worker may take to import and load the parser before it is used."""
 
 
 def _serve(connection: Connection) -> None:
     """Worker loop: receive (answer, question_id, expected), send the result dict."""
     from gae_sym.homework.build import AnswerError
     from gae_sym.homework.checker import check
+    from gae_sym.homework.latex_reader import warm_up
 
+    # Start-up (imports, the LaTeX parser) before the clock of any answer starts: on a busy
+    # machine it takes seconds, and a plain r_t must not be "too complex" because of it.
+    warm_up()
+    connection.send(("ready", None))
     while True:
         try:
             request = connection.recv()
@@ -78,6 +85,13 @@ class CheckWorker:
         process.start()
         child.close()
         self._process, self._connection = process, parent
+        # Wait for the worker's "ready" (its start-up is not any answer's time); a worker
+        # that never gets ready is found dead by the next check, which restarts it.
+        try:
+            if parent.poll(STARTUP_LIMIT_S):
+                parent.recv()
+        except (EOFError, OSError):
+            pass
 
     def _kill(self) -> None:
         if self._process is not None:
