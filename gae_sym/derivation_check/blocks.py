@@ -255,6 +255,7 @@ def _split_lines(block: Block, text: str, body_start: int, body: str) -> None:
 def _equation(math: str, first: bool) -> tuple[str | None, str, str | None]:
     """(lhs, rhs, why-unreadable) of one row; why is "continuation" for a ``+ …`` row."""
     body = math.replace("&", " ").strip()
+    body = re.sub(r"^(?:\\q?quad|\\[,;:! ]|~|\s)+", "", body)
     cuts = _top_level_equals(body)
     if not cuts:
         if body[:1] in "+-" or body.startswith("\\cdot"):

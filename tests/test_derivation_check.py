@@ -1,0 +1,276 @@
+"""LaTeX derivations checked line by line: blocks, reasons, verdicts, claims, hostile input,
+and the `gae-sym prove FILE` contract (JSON fields, exit codes)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gae_sym.cli import main
+from gae_sym.derivation_check import FileError, check_isolated, check_text
+from gae_sym.derivation_check.blocks import MAX_FILE_CHARS, find_blocks
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples" / "derivations"
+LINE_FIELDS = {"source_line", "latex", "status", "rule", "reason", "why", "counterexample"}
+BLOCK_FIELDS = {"start_line", "claim", "assumptions", "status", "first_wrong_line", "lines"}
+
+TELESCOPING = r"""
+% gae-sym: assume n-ge-1, segment
+\begin{align*}
+\hat{A}^{(n)}_t &= \sum_{l=0}^{n-1} \gamma^l \delta_{t+l} \label{eq:a} \\
+  &= \sum_{l=0}^{n-1} \gamma^l \left(r_{t+l} + \gamma V(s_{t+l+1}) - V(s_{t+l})\right) \nonumber \\
+  &= \sum_{l=0}^{n-1} \gamma^l r_{t+l} + \sum_{l=1}^{n} \gamma^l V(s_{t+l})
+     - \sum_{l=0}^{n-1} \gamma^l V(s_{t+l}) \\
+  &= -V(s_t) + \sum_{l=0}^{n-1} \gamma^l r_{t+l} + \gamma^n V(s_{t+n})
+\end{align*}
+"""
+
+
+def _lines(report, block=0):
+    return report["blocks"][block]["lines"]
+
+
+def test_lines_reasons_and_directives_are_split_as_written():
+    text = r"""
+% gae-sym: assume n-ge-1,segment
+% gae-sym: claim nstep-telescoping
+\begin{align}
+a &= b + c && \text{first reason} \\
+  = & d \quad \text{(second reason)} \\
+  &= e \tag{3} \\
+  &= f % a comment is a reason
+     + g \\
+  &\qquad - h
+\end{align}
+"""
+    (block,) = find_blocks(text, markdown=False)
+    assert block.assumptions == ["n-ge-1", "segment"]
+    assert block.claim == "nstep-telescoping"
+    assert [line.source_line for line in block.lines] == [5, 6, 7, 8]
+    assert [line.rhs for line in block.lines] == ["b + c", "d", "e", "f + g - h"]
+    assert block.lines[0].lhs == "a"
+    assert [line.reason for line in block.lines] == [
+        "first reason",
+        "second reason",
+        "3",
+        "a comment is a reason",
+    ]
+
+
+def test_markdown_displays_and_math_fences_with_html_directives():
+    text = (
+        "Some prose with $x = 1$ inline.\n\n"
+        "<!-- gae-sym: assume segment -->\n"
+        "$$\n\\delta_t = r_t + \\gamma V(s_{t+1}) - V(s_t)\n$$\n\n"
+        "$$ a = b $$\n\n"
+        "```math\nx &= y \\\\\n &= z\n```\n"
+    )
+    blocks = find_blocks(text, markdown=True)
+    # The single equation without a directive is not a derivation block.
+    assert [b.start_line for b in blocks] == [4, 10]
+    assert blocks[0].assumptions == ["segment"]
+    assert [line.rhs for line in blocks[1].lines] == ["y", "z"]
+
+
+def test_a_correct_derivation_is_proved_and_every_line_names_its_rule():
+    report = check_text(TELESCOPING)
+    block = report["blocks"][0]
+    assert block["status"] == "proved"
+    assert block["first_wrong_line"] is None
+    assert set(block) >= BLOCK_FIELDS
+    for line in block["lines"]:
+        assert set(line) >= LINE_FIELDS
+        assert line["status"] == "justified"
+        assert line["rule"] and line["why"]
+    assert _lines(report)[1]["rule"] == "unfold"
+
+
+def test_a_different_valid_order_of_steps_is_proved_too():
+    text = r"""
+% gae-sym: assume n-ge-1, segment
+% gae-sym: claim nstep-telescoping
+\begin{align*}
+\hat{A}^{(n)}_t &= \sum_{l=0}^{n-1} \gamma^l \delta_{t+l} \\
+  &= \delta_t + \sum_{l=1}^{n-1} \gamma^l \delta_{t+l} \\
+  &= r_t + \gamma V(s_{t+1}) - V(s_t) + \sum_{l=1}^{n-1} \gamma^l \delta_{t+l} \\
+  &= -V(s_t) + \sum_{l=0}^{n-1} \gamma^l r_{t+l} + \gamma^n V(s_{t+n})
+\end{align*}
+"""
+    block = check_text(text)["blocks"][0]
+    assert block["status"] == "proved", block["lines"]
+    assert block["claim_established"] is True
+    assert "split off the first term l = 0" in block["lines"][1]["why"]
+
+
+def test_a_wrong_line_is_false_with_a_counterexample_and_the_next_line_too():
+    text = TELESCOPING.replace(r"\gamma^n V(s_{t+n})", r"\gamma^{n-1} V(s_{t+n})")
+    block = check_text(text)["blocks"][0]
+    assert block["status"] == "false"
+    assert block["first_wrong_line"] == 8
+    wrong = block["lines"][3]
+    assert wrong["status"] == "false"
+    example = wrong["counterexample"]
+    assert set(example["values"]) >= {"n", "gamma", "t"}
+    assert abs(example["previous"] - example["this_line"]) > 1e-6
+    assert "gamma = " in wrong["why"] and "this line is" in wrong["why"]
+
+
+def test_false_is_under_the_declared_assumptions_only():
+    # Without "segment", V(s'_t) need not be V(s_{t+1}): the definition step is false.
+    text = TELESCOPING.replace("% gae-sym: assume n-ge-1, segment", "% gae-sym: assume n-ge-1")
+    block = check_text(text)["blocks"][0]
+    assert block["lines"][1]["status"] == "false"
+    assert block["first_wrong_line"] == 5
+
+
+def test_a_true_line_no_rule_pair_reaches_is_unjustified_not_proved():
+    # Three rules at once: telescoping, the weights' geometric series and gae-infinite
+    # (the claim keeps the search from citing the lambda-return theorem itself).
+    text = r"""
+% gae-sym: claim lambda-return
+% gae-sym: assume lambda-lt-1, bounded-delta, bounded-r-V, n-ge-1, segment
+\begin{align*}
+(1-\lambda) \sum_{n=1}^{\infty} \lambda^{n-1} G^{(n)}_t &= G^{\lambda}_t \\
+  &= V(s_t) + \sum_{l=0}^{\infty} (\gamma\lambda)^{l} \delta_{t+l}
+\end{align*}
+"""
+    block = check_text(text, budget=0.5)["blocks"][0]
+    first = block["lines"][0]
+    assert first["status"] == "unjustified"
+    assert "not a proof" in first["why"]
+    assert first["counterexample"] is None
+    assert block["status"] == "unjustified"
+    assert block["first_wrong_line"] == 5
+    assert block["lines"][1]["status"] == "justified"
+    # Without the claim, the proved lambda-return theorem is one rule that justifies it.
+    cited = check_text(text.replace("% gae-sym: claim lambda-return\n", ""), budget=0.5)
+    assert cited["blocks"][0]["lines"][0]["rule"] == "apply-theorem"
+
+
+def test_a_claim_must_be_the_theorem_named():
+    text = TELESCOPING.replace(
+        "% gae-sym: assume", "% gae-sym: claim gae-infinite\n% gae-sym: assume"
+    )
+    block = check_text(text)["blocks"][0]
+    assert all(line["status"] == "justified" for line in block["lines"])
+    assert block["claim_established"] is False
+    assert block["status"] == "unjustified"
+    assert "not its two sides" in block["claim_why"]
+
+
+def test_a_claim_under_more_assumptions_than_the_theorem_is_not_established():
+    text = TELESCOPING.replace(
+        "% gae-sym: assume n-ge-1, segment",
+        "% gae-sym: claim nstep-telescoping\n% gae-sym: assume n-ge-1, segment, gamma-lt-1",
+    )
+    block = check_text(text)["blocks"][0]
+    assert block["claim_established"] is False
+    assert "also assumes gamma-lt-1" in block["claim_why"]
+
+
+def test_the_claimed_theorem_is_never_cited_in_its_own_block():
+    text = r"""
+% gae-sym: assume n-ge-1, segment
+% gae-sym: claim nstep-telescoping
+\begin{align*}
+\hat{A}^{(n)}_t &= -V(s_t) + \sum_{l=0}^{n-1} \gamma^l r_{t+l} + \gamma^n V(s_{t+n})
+\end{align*}
+"""
+    line = check_text(text)["blocks"][0]["lines"][0]
+    assert "n-step telescoping" not in (line["why"] or "")
+
+
+def test_a_parameter_is_set_only_to_a_value_the_claimed_theorem_sets():
+    text = r"""
+% gae-sym: assume horizon-ge-1, segment
+\begin{align*}
+\hat{A}^{\mathrm{GAE},N}_t &= \sum_{l=0}^{N-1} (\gamma\lambda)^{l} \delta_{t+l} \\
+  &= \delta_t + \gamma\lambda \sum_{l=0}^{N-2} (\gamma\lambda)^{l} \delta_{t+l+1} \\
+  &= \delta_t
+\end{align*}
+"""
+    block = check_text(text)["blocks"][0]
+    assert block["lines"][2]["status"] == "false"
+    claimed = text.replace("% gae-sym: assume", "% gae-sym: claim gae-lambda0\n% gae-sym: assume")
+    claimed = claimed.replace(
+        r"&= \delta_t" + "\n", r"&= \delta_t \\ &= r_t + \gamma V(s_{t+1}) - V(s_t)" + "\n"
+    )
+    block = check_text(claimed)["blocks"][0]
+    assert block["lines"][2]["why"] == "set lambda = 0"
+    assert block["status"] == "proved" and block["claim_established"] is True
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (r"&= \alpha_t", "unrecognised notation"),
+        (r"&= \input{/etc/passwd}", "unrecognised notation"),
+        (r"&= __import__('os').system('true')", ""),
+        (r"&= x_t + 1", "unknown symbol"),
+        (r"&= \hat{B}^{(n)}_t", ""),
+        ("&= " + "(" * 40 + "r_t" + ")" * 40, "nest"),
+        (r"&= 10^{10^{10}}", "too"),
+    ],
+)
+def test_hostile_or_unknown_notation_is_unreadable_with_reason_and_column(line, reason):
+    text = "\\begin{align*}\nr_t &= r_t \\\\\n  " + line + "\n\\end{align*}\n"
+    block = check_text(text)["blocks"][0]
+    bad = block["lines"][1]
+    assert bad["status"] == "unreadable"
+    assert bad["source_line"] == 3 and bad["column"] == 3
+    assert reason in bad["why"]
+    assert block["status"] == "unreadable"
+    assert block["first_wrong_line"] == 3
+
+
+def test_unknown_ids_and_broken_chains_are_unreadable():
+    unknown = check_text("% gae-sym: assume no-such-id\n\\begin{align*}a &= b\n\\end{align*}")
+    assert unknown["blocks"][0]["status"] == "unreadable"
+    assert "no-such-id" in unknown["blocks"][0]["why"]
+    chain = check_text("\\begin{align*}\nr_t &= r_t \\\\\nr_t &= r_t\n\\end{align*}")
+    assert chain["blocks"][0]["lines"][1]["status"] == "unreadable"
+    assert "no new left side" in chain["blocks"][0]["lines"][1]["why"]
+
+
+def test_size_limits_refuse_before_anything_is_parsed():
+    with pytest.raises(FileError, match="characters"):
+        check_text("x" * (MAX_FILE_CHARS + 1))
+    rows = " \\\\\n".join(["&= r_t"] * 50)
+    report = check_text("\\begin{align*}\nr_t " + rows + "\n\\end{align*}")
+    assert report["blocks"][0]["status"] == "unreadable"
+    assert "at most" in report["blocks"][0]["why"]
+
+
+def test_the_worker_is_killed_past_its_time_limit(tmp_path):
+    path = tmp_path / "slow.tex"
+    path.write_text(TELESCOPING)
+    status, message = check_isolated(path, timeout=0.05)
+    assert status == "error" and "too complex to check" in message
+
+
+def test_prove_file_json_contract_and_exit_codes(capsys, tmp_path):
+    good = tmp_path / "good.tex"
+    good.write_text(TELESCOPING)
+    assert main(["prove", str(good), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    (entry,) = doc["files"]
+    assert entry["file"] == str(good)
+    assert set(entry["blocks"][0]) >= BLOCK_FIELDS
+    homework = EXAMPLES / "homework" / "student_nstep.tex"
+    assert main(["prove", str(homework), "--json"]) == 1
+    block = json.loads(capsys.readouterr().out)["files"][0]["blocks"][0]
+    assert block["status"] == "false" and block["first_wrong_line"] == 18
+    assert main(["prove", str(tmp_path / "missing.tex"), "--json"]) == 2
+    missing = json.loads(capsys.readouterr().out)["files"][0]
+    assert missing["status"] == "unreadable" and "no such file" in missing["error"]
+    assert main(["prove", str(good), "--only", "gae-recursion"]) == 2
+    capsys.readouterr()
+
+
+def test_prove_file_text_report_names_the_first_wrong_line(capsys):
+    homework = EXAMPLES / "homework" / "student_nstep.tex"
+    assert main(["prove", str(homework)]) == 1
+    out = capsys.readouterr().out
+    assert "line   18  FALSE" in out and "first wrong line: 18" in out
