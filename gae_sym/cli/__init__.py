@@ -39,6 +39,7 @@ COMMAND_MODULES = (
     "bench",
     "study",
     "sweep",
+    "llm_toy",
 )
 
 DESCRIPTION = """\
