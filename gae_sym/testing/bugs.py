@@ -124,9 +124,10 @@ class KnownBug:
     outputs: tuple[str, ...] = ("advantages", "returns")  # shows where one of these is returned
 
     def in_convention(self, convention: str) -> KnownBug:
-        """This bug with its fix written in ``convention``'s names (:data:`FIXES_BY_CONVENTION`)."""
-        fix = FIXES_BY_CONVENTION.get(convention, {}).get(self.name)
-        return self if fix is None else dataclasses.replace(self, fix=fix)
+        """This bug told in ``convention``'s names (:data:`FIXES_BY_CONVENTION`)."""
+        fix = FIXES_BY_CONVENTION.get(convention, {}).get(self.name, self.fix)
+        summary = SUMMARIES_BY_CONVENTION.get(convention, {}).get(self.name, self.summary)
+        return dataclasses.replace(self, fix=fix, summary=summary)
 
     def as_dict(self) -> dict[str, str]:
         return {"name": self.name, "summary": self.summary, "fix": self.fix}
@@ -396,5 +397,13 @@ FIXES_BY_CONVENTION: dict[str, dict[str, str]] = {
         "bootstrap and the carry",
         "segment-end-not-bootstrapped": "the last step bootstraps from values[T], the (T + 1)-th "
         "value",
+    },
+}
+
+SUMMARIES_BY_CONVENTION: dict[str, dict[str, str]] = {
+    "episode-start": {
+        "mask-read-one-step-early": "reads dones[t] (s_t began an episode) where dones[t + 1] "
+        "(step t ended one) belongs",
+        "mask-read-one-step-late": "reads dones[t + 2] where dones[t + 1] belongs",
     },
 }

@@ -482,8 +482,8 @@ def _bind_by_name(
     if not any(set(group) <= used for group in convention.essentials):
         missing = min((set(g) - used for g in convention.essentials), key=len)
         return (
-            f"it takes none of the parameters for {', '.join(sorted(missing))}; "
-            "map them with --args INPUT=PARAM"
+            f"it has no parameter for {', '.join(sorted(missing))}; if it has one under "
+            "another name, map it with --args INPUT=PARAM"
         )
     return tuple(positional), tuple(keywords)
 
