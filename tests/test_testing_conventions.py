@@ -278,3 +278,24 @@ def test_assert_gae_matches_takes_the_new_options():
     assert result.passed and result.plan.layout == "N,T,1"
     with pytest.raises(AssertionError, match="advantages-instead-of-returns"):
         assert_gae_matches(lecture.compute_gae, "lecture", output="returns", max_examples=10)
+
+
+def test_episode_start_by_torch_acs_mask_names():
+    def torch_ac_style(rewards, values, masks, next_value, next_mask, gamma, lam):
+        dones = 1 - np.asarray(masks)
+        return episode_start.correct(rewards, values, dones, next_value, 1 - next_mask, gamma, lam)
+
+    assert verify(torch_ac_style, "episode-start", layout="T,N", max_examples=20).passed
+
+
+def test_untraceable_jax_code_runs_unjitted_and_says_so():
+    pytest.importorskip("jax")
+
+    def python_branch(rewards, discounts, lam, values):
+        if lam == 0:  # needs a concrete λ: cannot be traced
+            return discount.correct(rewards, discounts, 0.0, values)
+        return discount.correct(np.asarray(rewards), np.asarray(discounts), lam, values)
+
+    result = verify(python_branch, "discount", input_type="jax", max_examples=10)
+    assert result.passed, result.report()
+    assert any("un-jitted" in note for note in result.notes)

@@ -12,7 +12,8 @@ the call below is the positional order used when the parameter names do not matc
 |                 | (``numeric.gae``; by name also ``done`` and ``bootstrap_values``)      |
 | ``episode-start``| ``f(rewards, values, dones, next_value, next_done, gamma, lam)``:     |
 |                 | ``dones[t]`` = s_t began an episode (CleanRL, SB3 ``episode_starts``,  |
-|                 | baselines, rl_games); ``next_done``/``next_value`` for the step after  |
+|                 | baselines, rl_games); ``next_done``/``next_value`` for the step after; |
+|                 | by name also ``masks = 1 - dones``, ``next_mask`` (torch-ac)           |
 | ``discount``    | ``f(rewards, discounts, lam, values)``: ``discounts[t] = γ(1 −          |
 |                 | terminated_t)``, ``values`` has T + 1 entries (rlax)                   |
 
@@ -113,6 +114,9 @@ def _episode_start(traj: Trajectory) -> dict[str, Any]:
         "next_done": ended[-1],
         "gamma": traj.gamma,
         "lam": traj.lam,
+        # torch-ac's names: masks[t] = 1 - dones[t] (s_t continues an episode)
+        "masks": 1 - starts,
+        "next_mask": 1 - ended[-1],
     }
 
 
@@ -153,6 +157,7 @@ class Convention:
         extra = {
             "masked": ("dones",),
             "canonical": ("done", "bootstrap_values"),
+            "episode-start": ("masks", "next_mask"),
         }.get(self.name, ())
         return (*self.call, *extra)
 
@@ -198,7 +203,11 @@ TABLE: dict[str, Convention] = {
             (),
             _episode_start,
             {**_COMMON, "next_value": ENV, "next_done": ENV},
-            (("rewards", "values", "dones", "next_value", "next_done", "gamma", "lam"),),
+            tuple(
+                ("rewards", "values", starts, "next_value", after, "gamma", "lam")
+                for starts in ("dones", "masks")
+                for after in ("next_done", "next_mask")
+            ),
         ),
         Convention(
             "discount",

@@ -882,13 +882,27 @@ class _Jitted:
         if self.traceable:
             import jax
 
+            untraceable = tuple(
+                getattr(jax.errors, name)
+                for name in _TRACING_ERRORS
+                if isinstance(getattr(jax.errors, name, None), type)
+            )
             try:
                 return jax.block_until_ready(self.jitted(*args, **kwargs))
-            except (jax.errors.ConcretizationTypeError, jax.errors.TracerBoolConversionError):
-                self.traceable = False
-            except jax.errors.TracerIntegerConversionError:
-                self.traceable = False
+            except untraceable:
+                self.traceable = False  # from now on as it is: its own errors count
         return self.func(*args, **kwargs)
+
+
+# What jax.jit raises for Python code that needs concrete values (``if gamma == 0:``,
+# ``np.asarray(x)``, ``int(x)``, boolean indexing): not the function's fault.
+_TRACING_ERRORS = (
+    "ConcretizationTypeError",
+    "TracerBoolConversionError",
+    "TracerIntegerConversionError",
+    "TracerArrayConversionError",
+    "NonConcreteBooleanIndexError",
+)
 
 
 def _enable_jax_float64(dtype: np.dtype) -> None:
