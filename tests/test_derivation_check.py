@@ -274,3 +274,38 @@ def test_prove_file_text_report_names_the_first_wrong_line(capsys):
     assert main(["prove", str(homework)]) == 1
     out = capsys.readouterr().out
     assert "line   18  FALSE" in out and "first wrong line: 18" in out
+
+
+STUDENT_CORRECT = r"""
+\begin{align*}
+\hat{A}^{(n)}_t &= \sum_{l=0}^{n-1} \gamma^{l} \delta_{t+l} \\
+  &= \sum_{l=0}^{n-1} \gamma^{l} r_{t+l} + \sum_{l=1}^{n} \gamma^{l} V(s_{t+l})
+     - \sum_{l=0}^{n-1} \gamma^{l} V(s_{t+l}) && \text{definition of } \delta \\
+  &= \sum_{l=0}^{n-1} \gamma^{l} r_{t+l} + \gamma^{n} V(s_{t+n}) - V(s_t)
+\end{align*}
+"""
+
+
+def test_check_derivation_correct_incorrect_and_unreadable(capsys, tmp_path):
+    good = tmp_path / "good.tex"
+    good.write_text(STUDENT_CORRECT)
+    assert main(["check", "--question", "nstep", "--derivation", str(good), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["verdict"] == "correct" and doc["first_wrong_line"] is None
+    wrong = EXAMPLES / "homework" / "student_nstep.tex"
+    assert main(["check", "--question", "nstep", "--derivation", str(wrong), "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["verdict"] == "incorrect" and doc["first_wrong_line"] == 18
+    assert doc["counterexample"] is not None
+    assert doc["mistake"]["id"] == "bootstrap-gamma-n-minus-1"
+    # Every line justified, but the derivation answers another question.
+    assert main(["check", "--question", "td-error", "--derivation", str(good), "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert "the last line is not the answer" in doc["feedback"]
+    bad = tmp_path / "bad.tex"
+    bad.write_text("\\begin{align*}\nr_t &= r_t \\\\\n &= \\alpha\n\\end{align*}\n")
+    assert main(["check", "--question", "nstep", "--derivation", str(bad), "--json"]) == 2
+    assert json.loads(capsys.readouterr().out)["verdict"] == "unreadable"
+    assert main(["check", "--question", "no-such", "--derivation", str(good)]) == 2
+    assert main(["check", "--derivation", str(good)]) == 2
+    capsys.readouterr()

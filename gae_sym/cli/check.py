@@ -21,6 +21,12 @@ examples:
   gae-sym check --question nstep-2 '\hat{A}_t^{(2)} = \delta_t + \gamma \delta_{t+1}'
   gae-sym check --question gae 'sum(l=0..inf, (gamma*lambda)^l * delta[t+l])'
   gae-sym check --expected 'r[t] + gamma*r[t+1]' 'r_t + \gamma r_{t+1}' --json
+  gae-sym check --question nstep --derivation docs/examples/derivations/homework/student_nstep.tex
+
+derivations: --derivation FILE (.tex or .md) checks a whole derivation instead of one answer:
+its last align* block, line by line (as gae-sym prove FILE does), must justify every line
+and end at the question's reference; the first wrong line is named, with a counterexample
+and the hint of a known mistake it matches.
 
 notation: LaTeX (r_t, V(s_{t+1}), V_{t+1}, \hat{V}(s_{t+1}), V_{s_{t+1}}, \delta_{t+l},
 \gamma, \lambda, \sum_{l=0}^{n-1}, \sum_{l=0}^{\infty}, \sum_{l \geq 0}, \sum_{0 \le k < n},
@@ -50,6 +56,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     target.add_argument("--list", action="store_true", help="list the question ids and exit")
     parser.add_argument("answer", nargs="?", metavar="ANSWER", help="the answer to check")
     parser.add_argument(
+        "--derivation",
+        metavar="FILE",
+        help="a .tex/.md file whose last align* block derives the answer (needs --question)",
+    )
+    parser.add_argument(
         "--time-limit",
         type=float_flag(0, 60, min_open=True),
         default=5.0,
@@ -76,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.question is None and args.expected is None:
         raise UserError("give --question ID or --expected EXPR (or --list)")
+    if getattr(args, "derivation", None) is not None:
+        return _run_derivation(args)
     if args.answer is None:
         raise UserError("give the ANSWER to check (quote it: 'r_t + \\gamma V(s_{t+1}) - V(s_t)')")
     try:
@@ -89,6 +102,43 @@ def run(args: argparse.Namespace) -> int:
     else:
         _print_human(result)
     return EXIT[result["verdict"]]
+
+
+def _run_derivation(args: argparse.Namespace) -> int:
+    """A derivation answer: checked line by line in a time-limited worker process."""
+    from gae_sym.derivation_check.worker import check_homework_isolated
+    from gae_sym.homework import AnswerError
+    from gae_sym.homework.questions import question
+
+    if args.question is None:
+        raise UserError("--derivation needs --question ID (the question it answers)")
+    if args.answer is not None:
+        raise UserError("give either an ANSWER or --derivation FILE, not both")
+    try:
+        question(args.question)
+    except AnswerError as error:
+        raise UserError(str(error)) from None
+    status, result = check_homework_isolated(args.derivation, args.question)
+    if status != "ok":
+        raise UserError(result)
+    if args.json:
+        print_json(result)
+    else:
+        out = sys.stdout
+        out.write(f"verdict: {result['verdict']}\n{result['feedback']}\n")
+        if result.get("mistake"):
+            out.write(f"mistake: {result['mistake']['id']}\nhint: {result['mistake']['hint']}\n")
+        if result.get("derivation"):
+            from gae_sym.derivation_check.report import render_text
+
+            out.write(render_text([{"file": args.derivation, **_one(result)}]))
+    return EXIT[result["verdict"]]
+
+
+def _one(result: dict) -> dict:
+    block = result["derivation"]
+    seconds = sum(line.get("seconds", 0.0) for line in block["lines"])
+    return {"blocks": [block], "seconds": seconds}
 
 
 def _print_human(result: dict) -> None:

@@ -142,7 +142,7 @@ def check_block(block: Block, budget: float = BUDGET_S) -> dict:
         },
         key=str,
     )
-    exprs, entries = _read(block)
+    exprs, entries = read_block(block)
     at: dict = {}
     previous: Expr | None = exprs[0]
     for index, line in enumerate(block.lines):
@@ -174,7 +174,7 @@ def check_block(block: Block, budget: float = BUDGET_S) -> dict:
     return report
 
 
-def _read(block: Block) -> tuple[list[Expr | None], list[dict | None]]:
+def read_block(block: Block) -> tuple[list[Expr | None], list[dict | None]]:
     """The expressions (the first left side, then each line's right side) and the entries
     of the lines that cannot be read."""
     from gae_sym.derivation_check.reading import read_line

@@ -45,28 +45,68 @@ def _serve(connection, path: str, budget: float) -> None:
         connection.close()
 
 
+def _serve_homework(connection, path: str, question_id: str, budget: float) -> None:
+    from gae_sym.derivation_check.homework import check_derivation
+    from gae_sym.homework.build import AnswerError
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        markdown = Path(path).suffix.lower() in (".md", ".markdown")
+        reply = ("ok", check_derivation(text, question_id, markdown, budget))
+    except AnswerError as error:
+        reply = ("error", str(error))
+    except (OSError, UnicodeDecodeError) as error:
+        reply = ("error", f"{path}: cannot read it ({type(error).__name__})")
+    except RecursionError:
+        reply = ("error", f"{path}: nested too deeply: too complex to check")
+    except Exception as error:  # a bug must not take the whole run down
+        reply = ("error", f"{path}: the checker failed ({type(error).__name__}: {error})")
+    try:
+        connection.send(reply)
+    finally:
+        connection.close()
+
+
 def _context():
     methods = mp.get_all_start_methods()
     return mp.get_context("fork" if "fork" in methods else "spawn")
 
 
+def _lines_in(path: Path) -> int:
+    from gae_sym.derivation_check.blocks import BlockError, find_blocks
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        markdown = path.suffix.lower() in (".md", ".markdown")
+        return sum(len(b.lines) for b in find_blocks(text, markdown))
+    except (OSError, UnicodeDecodeError, BlockError):
+        return 0  # the worker reports why the file cannot be read
+
+
+def check_homework_isolated(
+    path: Path, question_id: str, budget: float = BUDGET_S, timeout: float | None = None
+) -> tuple:
+    """("ok", verdict document) or ("error", message) for a derivation answer file."""
+    path = Path(path)
+    if timeout is None:
+        timeout = limit_for(_lines_in(path), budget)
+    return _run(_serve_homework, (str(path), question_id, budget), timeout)
+
+
 def check_isolated(path: Path, budget: float = BUDGET_S, timeout: float | None = None) -> tuple:
     """("ok", report) or ("error", message); the file is read in the parent only to size
     the time limit (string work), and checked in a worker."""
-    from gae_sym.derivation_check.blocks import BlockError, find_blocks
-
     path = Path(path)
     if timeout is None:
-        try:
-            text = path.read_text(encoding="utf-8")
-            markdown = path.suffix.lower() in (".md", ".markdown")
-            count = sum(len(b.lines) for b in find_blocks(text, markdown))
-        except (OSError, UnicodeDecodeError, BlockError):
-            count = 0  # the worker reports why the file cannot be read
-        timeout = limit_for(count, budget)
+        timeout = limit_for(_lines_in(path), budget)
+    return _run(_serve, (str(path), budget), timeout)
+
+
+def _run(target, args: tuple, timeout: float) -> tuple:
+    path = args[0]
     context = _context()
     parent, child = context.Pipe(duplex=False)
-    process = context.Process(target=_serve, args=(child, str(path), budget), daemon=True)
+    process = context.Process(target=target, args=(child, *args), daemon=True)
     started = time.monotonic()
     process.start()
     child.close()
@@ -85,4 +125,4 @@ def check_isolated(path: Path, budget: float = BUDGET_S, timeout: float | None =
         parent.close()
 
 
-__all__ = ["check_isolated", "limit_for"]
+__all__ = ["check_homework_isolated", "check_isolated", "limit_for"]

@@ -1,0 +1,176 @@
+"""A student's derivation for a homework question (``check --question ID --derivation FILE``).
+
+The last derivation block of the file is the answer. It is **correct** when every line
+is justified (:mod:`.engine`) and its last line equals, in the kernel, the question's
+reference or one of its equivalent forms (each a proved theorem, e.g. the n-step
+advantage in rewards and values); **incorrect** when a line is false or unjustified, or
+the last line is not the reference (then the first wrong line, its counterexample, and
+the hint of a known mistake that the wrong line or the last line matches);
+**unreadable** when there is no block or a line cannot be read. A block without
+``% gae-sym: assume`` gets the question's assumptions (inside one segment; n >= 1;
+bounded TD errors with γλ < 1 for the infinite sums).
+"""
+
+from __future__ import annotations
+
+from sympy import Expr
+
+from gae_sym.derivation_check.blocks import BlockError, find_blocks
+from gae_sym.derivation_check.engine import check_block, read_block
+from gae_sym.derivation_check.search import BUDGET_S
+
+_QUESTION_ASSUMPTIONS = {
+    "0 <= gamma*lambda < 1": "bounded-delta",
+    "bounded TD errors": "bounded-delta",
+    "0 <= lambda < 1": "lambda-lt-1",
+    "0 <= gamma < 1": "gamma-lt-1",
+    "bounded rewards and values": "bounded-r-V",
+    "n >= 1": "n-ge-1",
+}
+
+
+def question_assumptions(q) -> list[str]:
+    """The assumption ids of a homework question's reference form (segment always)."""
+    ids = ["segment"]
+    if q.uses_n:
+        ids.append("n-ge-1")
+    for text in q.forms[0].assumptions:
+        name = _QUESTION_ASSUMPTIONS.get(text)
+        if name and name not in ids:
+            ids.append(name)
+    return ids
+
+
+def check_derivation(text: str, question_id: str, markdown: bool = False, budget=BUDGET_S) -> dict:
+    """The verdict document of a derivation answer (JSON of ``check --derivation``)."""
+    from gae_sym.homework.questions import question
+
+    q = question(question_id)  # AnswerError("unknown-question") for an unknown id
+    try:
+        blocks = find_blocks(text, markdown)
+    except BlockError as error:
+        return _verdict("unreadable", q, f"the file cannot be read: {error}")
+    if not blocks:
+        return _verdict(
+            "unreadable",
+            q,
+            "no derivation block: write the derivation in \\begin{align*} … \\end{align*}",
+        )
+    block = blocks[-1]
+    if not block.assumptions:
+        block.assumptions = question_assumptions(q)
+    report = check_block(block, budget)
+    exprs, _ = read_block(block)
+    by_line = {
+        entry["source_line"]: exprs[index + 1] for index, entry in enumerate(report["lines"])
+    }
+    if report["status"] == "unreadable":
+        line = report["first_wrong_line"]
+        why = report.get("why") or next(
+            (e["why"] for e in report["lines"] if e["status"] == "unreadable"), "unreadable"
+        )
+        return _verdict("unreadable", q, f"line {line}: {why}", report, line)
+    wrong = next((e for e in report["lines"] if e["status"] != "justified"), None)
+    if wrong is not None:
+        mistake = _mistake(q, wrong, report, by_line)
+        feedback = f"line {wrong['source_line']} is {wrong['status']}: {wrong['why']}"
+        return _verdict(
+            "incorrect",
+            q,
+            feedback,
+            report,
+            wrong["source_line"],
+            wrong["counterexample"],
+            mistake,
+        )
+    last_entry = report["lines"][-1]
+    last = by_line[last_entry["source_line"]]
+    verdict = _against_reference(q, last, block.assumptions)
+    if verdict is None:
+        return _verdict(
+            "correct",
+            q,
+            f"every line is justified and the last line is the answer to {q.id}",
+            report,
+        )
+    why, example = verdict
+    return _verdict(
+        "incorrect",
+        q,
+        f"line {last_entry['source_line']}: every line is justified, but {why}",
+        report,
+        last_entry["source_line"],
+        example,
+        _mistake(q, last_entry, report, by_line),
+    )
+
+
+def _against_reference(q, last: Expr | None, assumptions) -> tuple[str, dict | None] | None:
+    from gae_sym.proof import context_for
+    from gae_sym.proof.kernel import equivalent
+    from gae_sym.proof.refute import counterexample
+
+    if last is None:
+        return "its last line cannot be read again", None
+    ctx = context_for(assumptions)
+    reference = q.reference
+    for form in q.forms:
+        try:
+            if equivalent(last, form.expr, ctx.facts):
+                return None
+        except Exception:  # the kernel refuses the comparison: not shown equal
+            continue
+    example = counterexample(last, reference, ctx)
+    if example is not None:
+        shown = {
+            "values": example["values"],
+            "previous": example["left"],
+            "this_line": example["right"],
+        }
+        return (
+            f"the last line is not the answer: at {_values(example['values'])} it is "
+            f"{example['left']:.6g}, the reference {example['right']:.6g}",
+            shown,
+        )
+    return "the last line is not shown to equal the reference", None
+
+
+def _values(values: dict) -> str:
+    return ", ".join(f"{k} = {v:g}" for k, v in values.items() if k not in ("r", "V", "delta"))
+
+
+def _mistake(q, entry: dict, report: dict, by_line: dict) -> dict | None:
+    """The known mistake (with its hint) that the wrong line or the last line matches."""
+    from gae_sym.homework.questions import mistake_expr, question_steps
+    from gae_sym.proof.kernel import equivalent
+
+    candidates = [entry]
+    if report["lines"] and report["lines"][-1] is not entry:
+        candidates.append(report["lines"][-1])
+    steps = question_steps(q)
+    for line in candidates:
+        expr = by_line.get(line["source_line"])
+        if expr is None:
+            continue
+        for mistake in q.mistakes:
+            try:
+                if equivalent(expr, mistake_expr(mistake, steps)):
+                    return {"id": mistake.id, "hint": mistake.hint, "line": line["source_line"]}
+            except Exception:  # a mistake the kernel cannot compare is not matched
+                continue
+    return None
+
+
+def _verdict(verdict, q, feedback, report=None, line=None, example=None, mistake=None) -> dict:
+    return {
+        "verdict": verdict,
+        "question": q.id,
+        "feedback": feedback,
+        "first_wrong_line": line,
+        "counterexample": example,
+        "mistake": mistake,
+        "derivation": report,
+    }
+
+
+__all__ = ["check_derivation", "question_assumptions"]
