@@ -805,8 +805,9 @@ def _search(
     strategy: Any,
     max_examples: int,
     seed: int,
-) -> tuple[Outcome | None, int]:
-    """Hypothesis search; return (shrunk failing outcome or None, number of calls made).
+) -> tuple[Outcome | None, int, list[Outcome]]:
+    """Hypothesis search: (shrunk failing outcome or None, calls made, the passing cases
+    that were right to float32 precision only).
 
     A call that times out ends the search with that case as it is.
     """
@@ -840,15 +841,14 @@ def _search(
             print_blob=False,
         )(given(strategy)(check))
     )
-    _search.rounded = rounded  # type: ignore[attr-defined]
     with reporting.with_reporter(lambda *_: None), _hypothesis_home_elsewhere():
         try:
             test()
         except (_Failure, _Stop) as failure:
-            return failure.outcome, calls
+            return failure.outcome, calls, rounded
         except Exception:  # Flaky (a non-deterministic function) and the like
-            return (last_failure[0] if last_failure else None), calls
-    return None, calls
+            return (last_failure[0] if last_failure else None), calls, rounded
+    return None, calls, rounded
 
 
 def _framework(input_type: str, func: Callable[..., Any]) -> str:
@@ -1001,9 +1001,7 @@ def verify(
         traj = _as_dtype(traj, dtype)
         if chosen_layout.batched:
             traj = batched(traj, convention, EDGE_CASE_COLUMNS, seed)
-        elif batch_shape:
-            pass  # edge cases stay 1-D with an explicit batch_shape (generated cases only)
-        edges.append((label, traj))
+        edges.append((label, traj))  # 1-D in the T layout, even with a batch_shape
     total = len(edges) + max_examples
     outcomes: list[Outcome] = []
     for label, traj in edges:
@@ -1021,8 +1019,6 @@ def verify(
             batch_shape = st.sampled_from([(n,) for n in sizes])
         else:
             batch_shape = ()
-    elif chosen_layout.batched is False and batch_shape and plan.layout == "T":
-        pass  # the library's old use: canonical with extra batch dimensions, time-major
     # Short segments first (as QuickCheck grows its size parameter): most bugs show there,
     # and shrinking a short counterexample is cheap. Then the full length range.
     short = min(SHORT_LENGTH, max_length)
@@ -1045,8 +1041,8 @@ def verify(
             batch_shape=batch_shape,
             lengths=lengths,
         )
-        generated, stage_calls = _search(call, strategy, stage_examples, seed)
-        rounded += _search.rounded  # type: ignore[attr-defined]
+        generated, stage_calls, stage_rounded = _search(call, strategy, stage_examples, seed)
+        rounded += stage_rounded
         calls += stage_calls
     counterexample = generated
     if counterexample is None and failed:
