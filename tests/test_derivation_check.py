@@ -309,3 +309,12 @@ def test_check_derivation_correct_incorrect_and_unreadable(capsys, tmp_path):
     assert main(["check", "--question", "no-such", "--derivation", str(good)]) == 2
     assert main(["check", "--derivation", str(good)]) == 2
     capsys.readouterr()
+
+
+def test_the_derivation_vocabulary_never_reaches_homework_answers():
+    from gae_sym.homework.build import AnswerError
+    from gae_sym.homework.reader import read_answer
+
+    for answer in (r"\prod_{j=0}^{2} r_{t+j}", r"\delta_t + \gamma\lambda A_{t+1}", r"d_t"):
+        with pytest.raises(AnswerError):
+            read_answer(answer)

@@ -48,6 +48,11 @@ CORRUPTIONS = [
     ("lambda_return.tex", 17, r"\delta_{t+1+l}", r"\delta_{t+l}", "index off by one"),
     ("lambda_return.tex", 17, r"r_t + \gamma V", r"r_t - \gamma V", "sign"),
     ("lambda_return.tex", 19, r"(1-\lambda) V", r"V", "missing (1-lambda)"),
+    ("gae_recursion.tex", 13, r"\sum_{l=1}^{N-1}", r"\sum_{l=0}^{N-1}", "limit"),
+    ("gae_recursion.tex", 15, r"(\gamma\lambda)^{l+1}", r"(\gamma\lambda)^{l}", "power off by one"),
+    ("gae_recursion.tex", 17, r"(1 - d_t)", r"(1 + d_t)", "sign"),
+    ("gae_recursion.tex", 19, r"\gamma\lambda (1", r"\lambda (1", "dropped gamma"),
+    ("gae_recursion.tex", 20, r"\delta_{t+1+l}", r"\delta_{t+l}", "index off by one"),
 ]
 
 

@@ -145,6 +145,7 @@ def check_block(block: Block, budget: float = BUDGET_S) -> dict:
     exprs, entries = read_block(block)
     at: dict = {}
     previous: Expr | None = exprs[0]
+    chain: list | None = []  # the steps from the first left side, while all are forward
     for index, line in enumerate(block.lines):
         entry = entries[index]
         current = exprs[index + 1]
@@ -153,10 +154,23 @@ def check_block(block: Block, budget: float = BUDGET_S) -> dict:
                 line, "unjustified", why="the line before it could not be read: nothing to compare"
             )
         elif entry is None:
-            entry = _check_step(
-                line, previous, current, ctx, block.assumptions, lemmas, at, budget, substitutions
-            )
+            if chain and _recursion_target(current, block.assumptions):
+                entry = _recursion_step(line, exprs[0], chain, current, block.assumptions)
+            if entry is None:
+                entry = _check_step(
+                    line,
+                    previous,
+                    current,
+                    ctx,
+                    block.assumptions,
+                    lemmas,
+                    at,
+                    budget,
+                    substitutions,
+                )
             at.update(entry.pop("_at", {}))
+        steps = entry.pop("_steps", None) if entry else None
+        chain = chain + steps if (chain is not None and steps) else None
         entries[index] = entry
         if current is not None:
             previous = current
@@ -250,6 +264,7 @@ def _check_step_uncached(
             search=stats.get("search"),
             seconds=seconds,
             _at=found.at,
+            _steps=found.forward_steps(),
         )
     if example is not None:
         labels = {str(e.base.label) for e in (before.atoms(Indexed) | after.atoms(Indexed))}
@@ -287,6 +302,48 @@ def _check_step_uncached(
         f"{budget:g} s ({stats.get('tried', 0)} proposals): not a proof"
     )
     return _line_entry(line, "unjustified", why=why, search=stats.get("search"), seconds=seconds)
+
+
+def _recursion_target(expr: Expr, declared) -> bool:
+    from gae_sym.symbols import A, t
+
+    return "recursion" in declared and expr == A[t]
+
+
+def _recursion_step(line, first: Expr, chain: list, current: Expr, declared) -> dict | None:
+    """The line \\hat{A}_t that ends a chain from a closed form F(t, N): justified when
+    the whole chain, closed by the engine's SolveRecursion rule, is a proof ``Proof.check()``
+    accepts (the line before must be the recursion applied to F(t + 1, N − 1), F(t, 0) = 0)."""
+    from gae_sym.estimators import gae_recursion
+    from gae_sym.proof import Proof, SolveRecursion, Statement, Step
+    from gae_sym.proof.kernel import substitute
+    from gae_sym.symbols import A, N, t
+
+    def closed_form(time, steps):
+        return substitute(first, {t: time, N: steps})
+
+    started = time.perf_counter()
+    words = (
+        "the first line solves the backward recursion and is 0 with no steps left: by "
+        "induction on N it is the recursion's solution"
+    )
+    rule = SolveRecursion(A, gae_recursion, closed_form, t, N)
+    proof = Proof(
+        "derivation", Statement(first, current), [*chain, Step(current, words, rule)], declared
+    )
+    try:
+        if not set(proof.assumption_names()) <= set(declared) or proof.check() is not None:
+            return None
+    except Exception:  # the rule does not apply: the ordinary search decides the line
+        return None
+    return _line_entry(
+        line,
+        "justified",
+        rule="solve-recursion",
+        why=words,
+        search="one",
+        seconds=round(time.perf_counter() - started, 3),
+    )
 
 
 def _counterexample(before, after, ctx, counterexample):

@@ -11,6 +11,8 @@ derivation needs on top of an answer:
   ``\\hat{A}^{\\mathrm{GAE},N}_{Y}`` = Σ_{k=0}^{N−1} (γλ)^k δ_{Y+k},
   ``G^{(X)}_{Y}`` = Σ_{k=0}^{X−1} γ^k r_{Y+k} + γ^X V(s_{Y+X}),
   ``G^{\\lambda}_{Y}`` = \\hat{A}^{\\mathrm{GAE}}_{Y} + V(s_Y);
+- the sequence ``\\hat{A}_t`` of the backward recursion, the done flags ``d_t`` and
+  products ``\\prod`` (the reader's derivation vocabulary, never read in answers);
 - the segment length ``N`` (a positive integer, :data:`gae_sym.symbols.N`) besides t and n.
 """
 
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 
 from sympy import Expr, Indexed, Symbol, nan, zoo
 
-from gae_sym.homework.build import AnswerError
+from gae_sym.homework.build import AnswerError, derivation_vocabulary
 from gae_sym.symbols import N, gamma, lam, n, t
 
 FREE = {"t": t, "n": n, "N": N}
@@ -47,6 +49,7 @@ _GAE = re.compile(
 _STEPS = re.compile(r"^\s*\((?P<steps>[^()]+)\)\s*$")
 _LAMBDA = re.compile(r"^\s*\\lambda\s*$")
 _INDEX_LETTERS = "kjimpquwxyz"
+_HATTED_A = re.compile(r"\\(?:hat|widehat)\s*(?:\{\s*A\s*\}|A(?![A-Za-z]))(?=\s*_)")
 
 
 @dataclass(frozen=True)
@@ -117,10 +120,13 @@ def read_line(text: str) -> ReadLine:
     from gae_sym.homework.screen import screen
 
     unfolded_text, named = unfold_names(text)
-    screened = screen(unfolded_text)
-    if screened.lhs_text is not None:
-        raise AnswerError("more than one '=' in this line")
-    expr = parse_latex_answer(screened.rhs)
+    # \hat{A}_t with no superscript is the sequence of the backward recursion.
+    unfolded_text = _HATTED_A.sub("A", unfolded_text)
+    with derivation_vocabulary():
+        screened = screen(unfolded_text)
+        if screened.lhs_text is not None:
+            raise AnswerError("more than one '=' in this line")
+        expr = parse_latex_answer(screened.rhs)
     if not isinstance(expr, Expr):
         raise AnswerError("the line is not an expression")
     if expr.has(zoo, nan):

@@ -75,6 +75,12 @@ class Justification:
     two_rules: bool
     at: dict
 
+    def forward_steps(self) -> list | None:
+        """The steps of a chain from ``before`` to ``after`` (None for a backward proof)."""
+        if len(self.proofs) != 1 or self.words.endswith("read from right to left"):
+            return None
+        return list(self.proofs[0].steps)
+
 
 def _sum_nodes(expr: Expr) -> list[Expr]:
     """Every sum and product of ``expr`` by its outermost index, inner sums of a

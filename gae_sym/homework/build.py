@@ -9,10 +9,12 @@ minutes (``10^{10^{10}}`` is refused here, before anything evaluates it).
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
+from contextvars import ContextVar
 
-from sympy import Add, Expr, Indexed, Integer, Mul, Pow, Rational, Sum, Symbol, oo
+from sympy import Add, Expr, Indexed, Integer, Mul, Pow, Product, Rational, Sum, Symbol, oo
 
-from gae_sym.symbols import V, delta, gamma, lam, n, r, t
+from gae_sym.symbols import A, V, delta, done, gamma, lam, n, r, t
 
 MAX_INTEGER_DIGITS = 6
 """Integer literals longer than this are refused (no answer needs a million)."""
@@ -36,6 +38,31 @@ class AnswerError(ValueError):
 
 SEQUENCES = {"r": r, "V": V, "delta": delta}
 """Trajectory sequences an answer may index: rewards, values, TD errors."""
+DERIVATION_SEQUENCES = {"A": A, "d": done}
+"""Read only inside :func:`derivation_vocabulary` (the LaTeX derivation checker): the GAE
+sequence of the backward recursion and the done flags, and products over a range."""
+_DERIVATION = ContextVar("derivation_vocabulary", default=False)
+
+
+@contextmanager
+def derivation_vocabulary():
+    """Within this block the readers also accept A_t, d_t and \\prod (never in answers)."""
+    token = _DERIVATION.set(True)
+    try:
+        yield
+    finally:
+        _DERIVATION.reset(token)
+
+
+def sequences() -> dict:
+    """The sequences that may be indexed here (:data:`SEQUENCES`, plus the derivation ones)."""
+    return {**SEQUENCES, **DERIVATION_SEQUENCES} if _DERIVATION.get() else SEQUENCES
+
+
+def in_derivation() -> bool:
+    return _DERIVATION.get()
+
+
 PARAMETERS = {"gamma": gamma, "lambda": lam}
 FREE_INDEX_SYMBOLS = {"t": t, "n": n}
 """Integer symbols that may appear free: the time step t and the step count n."""
@@ -99,14 +126,14 @@ def name_symbol(name: str) -> Expr:
 
 def sequence(name: str, index: Expr) -> Indexed:
     """r[index], V[index] or delta[index]; the index must be an integer expression."""
-    if name not in SEQUENCES:
+    if name not in sequences():
         raise unknown_symbol(name)
     if not isinstance(index, Expr) or index.has(gamma, lam, oo) or index.atoms(Indexed):
         raise AnswerError(f"the index of {name} must be a time step such as t+1, not {index}")
     for atom in index.atoms():
         if atom.is_Number and not atom.is_Integer:
             raise AnswerError(f"the index of {name} must be an integer, not {index}")
-    return SEQUENCES[name][index]
+    return sequences()[name][index]
 
 
 def power(base: Expr, exponent: Expr) -> Expr:
@@ -163,6 +190,15 @@ def summation(body: Expr, index: Symbol, lower: Expr, upper: Expr) -> Expr:
     if sum_depth(body) + 1 > MAX_SUM_DEPTH:
         raise AnswerError("sums nested this deep are too complex to check", "too-complex")
     return Sum(body, (index, lower, upper))
+
+
+def product_range(body: Expr, index: Symbol, lower: Expr, upper: Expr) -> Expr:
+    """Π_{index=lower}^{upper} body, finite bounds only; read inside derivations only."""
+    if not _DERIVATION.get():
+        raise AnswerError("unrecognised notation '\\prod'", "unknown-symbol")
+    if upper == oo or lower == -oo or upper == -oo or lower == oo:
+        raise AnswerError("a product must run over a finite range")
+    return Product(summation(body, index, lower, upper).function, (index, lower, upper))
 
 
 def sum_depth(expr: Expr) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from sympy import Add, Expr, Float, Integer, Mul, Pow, Rational, Sum, Symbol, oo
+from sympy import Add, Expr, Float, Integer, Mul, Pow, Product, Rational, Sum, Symbol, oo
 from sympy.core.function import AppliedUndef
 from sympy.core.numbers import Infinity, NegativeInfinity
 
@@ -116,6 +116,11 @@ def _convert(node) -> Expr:
         return build.product([_convert(a) for a in node.args])
     if isinstance(node, Pow):
         return build.power(_convert(node.base), _convert(node.exp))
+    if isinstance(node, Product):
+        body = _convert(node.function)
+        for index, lower, upper in node.limits:
+            body = build.product_range(body, _convert(index), _convert(lower), _convert(upper))
+        return body
     if isinstance(node, Sum):
         body = _convert(node.function)
         for index, lower, upper in node.limits:
@@ -150,7 +155,7 @@ def _symbol(name: str) -> Expr:
         return build.name_symbol(name)
     head = match.group("head")
     index_text = match.group("braced") if match.group("braced") is not None else match.group("bare")
-    if head not in build.SEQUENCES:
+    if head not in build.sequences():
         if head in build.PARAMETERS:
             raise AnswerError(f"'{head}' takes no subscript ({name})", "unknown-symbol")
         raise build.unknown_symbol(head, name)
