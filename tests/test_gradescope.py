@@ -201,16 +201,22 @@ MARKDOWN = """# Homework 3
 """
 
 
-def test_tex_and_markdown_submissions(tmp_path, autograder_zip):
-    root = fake_autograder(tmp_path / "tex", autograder_zip, {"hw.tex": TEX})
+def test_a_tex_submission(tmp_path, autograder_zip):
+    root = fake_autograder(tmp_path, autograder_zip, {"hw.tex": TEX})
     _, results = run_autograder(root)
     validate_results(results)
     assert [t["score"] for t in results["tests"]] == [1.0, 2.0, 3.0, 1.0, 0.0]
     assert "verdict: missing" in results["tests"][4]["output"]
-    root = fake_autograder(tmp_path / "md", autograder_zip, {"hw.md": MARKDOWN})
-    _, results = run_autograder(root)
-    validate_results(results)
-    assert [t["score"] for t in results["tests"]] == [1.0, 2.0, 0.0, 0.0, 2.0]
+
+
+def test_a_markdown_submission_is_read():
+    answers, warnings = parse_submission(MARKDOWN, ".md", NAMES)
+    assert answers == {
+        "q1-td-error": "r[t] + gamma*V[t+1] - V[t]",
+        "q2-two-step": r"\delta_t + \gamma \delta_{t+1}",
+        "q5-three-step-return": r"r_t + \gamma r_{t+1} + \gamma^2 r_{t+2} + \gamma^3 V(s_{t+3})",
+    }
+    assert warnings == []
 
 
 @pytest.mark.parametrize(
@@ -219,15 +225,31 @@ def test_tex_and_markdown_submissions(tmp_path, autograder_zip):
         ({"notes.pdf": "%PDF"}, "No answer file found"),
         ({"hw.toml": "q1-td-error = 'unterminated"}, "the TOML cannot be read"),
         ({"hw.txt": "nothing here names a question"}, "answers to 0 of 5"),
+        ({"hw.txt": b"\xff\xfe q1-td-error: r_t"}, "is not UTF-8 text"),
     ],
 )
-def test_unusable_submissions_still_give_results(tmp_path, autograder_zip, files, says):
-    root = fake_autograder(tmp_path, autograder_zip, files)
-    done, results = run_autograder(root)
-    assert done.returncode == 0, done.stderr
+def test_unusable_submissions_still_give_results(tmp_path, files, says):
+    # In-process (the code run_autograder runs; no answer reaches a worker here).
+    from gae_sym.gradescope.autograder import grade_submission
+
+    (tmp_path / "submission").mkdir()
+    for name, content in files.items():
+        target = tmp_path / "submission" / name
+        target.write_bytes(content if isinstance(content, bytes) else content.encode())
+    results = grade_submission(tmp_path, HOMEWORK / "key.toml")
     validate_results(results)
     assert says in results["output"] and "Submit one .tex, .md, .txt or .toml" in results["output"]
     assert results["score"] == 0.0 and len(results["tests"]) == 5
+    assert all(t["status"] == "failed" for t in results["tests"])
+
+
+def test_run_autograder_writes_results_even_when_it_fails(tmp_path, autograder_zip):
+    root = fake_autograder(tmp_path, autograder_zip, {"hw.txt": "q1-td-error: r_t"})
+    (root / "source" / "key.toml").write_text("not a key")
+    done, results = run_autograder(root)
+    assert done.returncode == 1
+    validate_results(results)
+    assert "The autograder itself failed" in results["output"] and results["score"] == 0.0
 
 
 def test_hostile_submission_is_checked_safely(tmp_path, autograder_zip):
