@@ -318,3 +318,19 @@ def test_the_derivation_vocabulary_never_reaches_homework_answers():
     for answer in (r"\prod_{j=0}^{2} r_{t+j}", r"\delta_t + \gamma\lambda A_{t+1}", r"d_t"):
         with pytest.raises(AnswerError):
             read_answer(answer)
+
+
+def test_notes_extra_section_shows_every_line_with_its_justification_and_failures():
+    from gae_sym.cli.notes import _extra_sections
+    from gae_sym.notes.document import to_latex_section, to_markdown
+
+    homework = EXAMPLES / "homework" / "student_nstep.tex"
+    (section,), failing = _extra_sections([str(homework)])
+    assert section.id == "extra-student-nstep"
+    markdown = to_markdown(section)
+    assert "| 14 | justified | definition of δ (inside a segment) |" in markdown
+    assert "| 18 | **false** |" in markdown
+    assert "\\gamma^{n-1} V(s_{t+n})" in markdown
+    assert "seconds" not in markdown  # the same file gives the same notes
+    assert "Your derivations" in to_latex_section(section)
+    assert len(failing) == 1 and failing[0].startswith(f"{homework}:18: false")

@@ -33,7 +33,13 @@ examples:
   gae-sym notes --pdf                # ... and build docs/notes/notes.pdf (needs TeX)
   gae-sym notes --check              # exit 1 naming the stale files (figures not compared)
   gae-sym notes --out /tmp/notes
-exit status: 0 written / up to date; 1 stale files, a failed PDF build or no TeX engine"""
+  gae-sym notes --out /tmp/notes --extra docs/examples/derivations/gae_infinite.tex
+
+--extra FILE (repeatable) adds a lecturer's own .tex/.md derivations as a last section,
+each line with the justification the engine found (as 'gae-sym prove FILE' does), and the
+report of any line that fails.
+exit status: 0 written / up to date; 1 stale files, a failed PDF build, no TeX engine or
+an --extra line that is not justified; 2 an --extra file that cannot be read"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -64,6 +70,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="folder holding study/study.json and cartpole/runs.json (default: docs/data "
         "of this source tree)",
     )
+    parser.add_argument(
+        "--extra",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="a .tex/.md file of your own derivations to check and add to the notes (repeatable)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -92,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
         data = load_data(args.data)
     except ValueError as error:
         raise UserError(str(error), exit_code=1) from error
-    notes = render_notes(_load_derivations(), data)
+    extra, failing = _extra_sections(args.extra)
+    notes = render_notes(_load_derivations(), data, extra=extra)
     if args.check:
         stale = stale_files(notes, args.out)
         if stale:
@@ -117,7 +131,31 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: no study data ({data.study_path}); run 'gae-sym study --out DIR' first")
     if data.runs is None:
         print(f"note: no CartPole runs ({data.runs_path}); the notes say so")
-    return 0
+    for line in failing:
+        print(line)
+    return 1 if failing else 0
+
+
+def _extra_sections(paths: list[str]) -> tuple[list, list[str]]:
+    """The sections of the --extra files, and one line per derivation line that fails."""
+    if not paths:
+        return [], []
+    from gae_sym.derivation_check import check_isolated
+    from gae_sym.derivation_check.notes_section import extra_sections
+
+    reports, failing = [], []
+    for path in paths:
+        status, payload = check_isolated(Path(path))
+        if status != "ok":
+            raise UserError(f"--extra {payload}")
+        reports.append(payload)
+        for block in payload["blocks"]:
+            for line in block["lines"]:
+                if line["status"] != "justified":
+                    failing.append(f"{path}:{line['source_line']}: {line['status']}: {line['why']}")
+            if block.get("why") and not block["lines"]:
+                failing.append(f"{path}:{block['start_line']}: unreadable: {block['why']}")
+    return extra_sections(reports), failing
 
 
 def _out_flag(out: Path) -> str:

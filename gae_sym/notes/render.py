@@ -602,9 +602,13 @@ def index_markdown(sections: Sequence[Section]) -> str:
     return "\n".join(lines)
 
 
-def render_notes(derivations: Sequence[Any], data: NotesData, check: bool = True) -> Notes:
-    """The notes as text files (``index.md``, ``<id>.md`` per section, ``notes.tex``)."""
+def render_notes(
+    derivations: Sequence[Any], data: NotesData, check: bool = True, extra: Sequence = ()
+) -> Notes:
+    """The notes as text files (``index.md``, ``<id>.md`` per section, ``notes.tex``);
+    ``extra`` sections (a lecturer's own checked derivations, ``notes --extra``) go last."""
     sections, jobs = build_sections(derivations, data, check=check)
+    sections = [*sections, *extra]
     files = {INDEX_FILE: index_markdown(sections)}
     for i, section in enumerate(sections):
         files[f"{section.id}.md"] = to_markdown(section, nav=_nav(sections, i))
