@@ -19,6 +19,10 @@ from gae_sym.errors import UserError
 # The same tuples as gae_sym.testing's, spelled out so that building the parser (every
 # `gae-sym` call) does not import hypothesis; tests/test_verify_impl_cli.py keeps them equal.
 CONVENTIONS = ("lecture", "masked", "canonical", "episode-start", "discount")
+# RL on language models (gae_sym.testing.llm): token-level GAE and the group estimators.
+LLM_CONVENTIONS = ("token", "group")
+LLM_LAYOUTS = ("B,L", "L,B", "B")
+GROUP_ESTIMATORS = ("grpo", "grpo-biased", "drgrpo", "rloo")
 INPUT_TYPES = ("list", "numpy", "torch", "jax")
 LAYOUTS = ("T", "T,N", "T,N,1", "N,T", "N,T,1", "time-major", "batch-major")
 OUTPUTS = ("advantages", "returns", "advantages,returns", "returns,advantages")
@@ -46,6 +50,11 @@ Conventions (the positional order; parameters whose names match go by name):
                  baselines); next_done, next_value: the step after the segment
   discount       f(rewards, discounts, lam, values)   discounts[t] = gamma*(1 - terminated[t]),
                  values = V(s_0), ..., V(s_T): T + 1 entries (rlax)
+  token          f(token_level_rewards, values, response_mask, gamma, lam)  arrays (B, L)
+                 (--layout B,L) or (L, B); GAE skips masked tokens (prompt, padding, tool
+                 observations); compared on response tokens; --output advantages,returns
+  group          f(scores, group_ids[, eps])  scores (B,), one id per prompt's group;
+                 --estimator grpo (unbiased std), grpo-biased, drgrpo or rloo
 --args maps the convention's names onto the function's own parameters (keyword-only ones
 too): --args "rewards=reward,values=state_value,lam=lmbda". --layout sets the shapes:
 T (default), T,N or time-major, T,N,1, N,T or batch-major, N,T,1 (N environments, one done
@@ -80,6 +89,10 @@ EXAMPLES = (
     "--max-examples 50",
     "gae-sym verify-impl docs/examples/engineer/cleanrl_style.py:compute_advantages "
     "--convention episode-start --layout T,N --input-type torch",
+    "gae-sym verify-impl tests/impls/llm.py:verl_gae --convention token --input-type torch "
+    "--output advantages,returns",
+    "gae-sym verify-impl tests/impls/llm.py:verl_grpo --convention group --estimator grpo "
+    "--input-type torch",
 )
 # One example per line (a shell line continuation here would print as stray spaces).
 DESCRIPTION = DESCRIPTION.replace("{examples}", "\n".join("  " + e for e in EXAMPLES))
@@ -92,16 +105,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("target", metavar="MODULE:FUNC", help="the function to test")
     parser.add_argument(
         "--convention",
-        choices=CONVENTIONS,
+        choices=CONVENTIONS + LLM_CONVENTIONS,
         default="lecture",
         help="what the function is given (default: lecture)",
     )
     parser.add_argument(
         "--layout",
-        choices=LAYOUTS,
-        default="T",
+        choices=LAYOUTS + LLM_LAYOUTS,
+        default=None,
         help="shape of the arrays: T, T,N (time-major), T,N,1, N,T (batch-major), N,T,1 "
-        "(default: T)",
+        "(default: T); token convention B,L (default) or L,B; group convention B",
+    )
+    parser.add_argument(
+        "--estimator",
+        choices=GROUP_ESTIMATORS,
+        default="grpo",
+        help="group convention only: the estimator the function claims to compute "
+        "(default: grpo, unbiased std)",
     )
     parser.add_argument(
         "--output",
@@ -248,6 +268,12 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault(
         "HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "gae-sym-hypothesis")
     )
+    if args.convention in LLM_CONVENTIONS:
+        return _run_llm(func, args, started)
+    if args.layout is None:
+        args.layout = "T"
+    elif args.layout in LLM_LAYOUTS:
+        raise UserError(f"--layout {args.layout} is for the token and group conventions")
     from gae_sym.testing import plan_call, verify
 
     try:
@@ -282,6 +308,40 @@ def run(args: argparse.Namespace) -> int:
         )
     finally:
         progress.close()
+    if args.json:
+        print_json(result.as_dict())
+    else:
+        print(result.report())
+    return 0 if result.passed else 1
+
+
+def _run_llm(func: Any, args: argparse.Namespace, started: float) -> int:
+    """The token and group conventions (gae_sym.testing.llm)."""
+    if args.input_type == "jax":
+        raise UserError(f"the {args.convention} convention takes numpy, torch or list inputs")
+    from gae_sym.testing.llm import plan_llm_call, verify_llm
+
+    try:
+        plan_llm_call(
+            func, args.convention, args.input_type, args.args, args.layout, args.output, args.dtype
+        )
+    except (TypeError, ValueError) as error:
+        raise UserError(str(error)) from None
+    result = verify_llm(
+        func,
+        args.convention,
+        estimator=args.estimator,
+        input_type=args.input_type,
+        args=args.args,
+        layout=args.layout,
+        output=args.output,
+        dtype=args.dtype,
+        max_examples=args.max_examples,
+        seed=args.seed,
+        target=args.target,
+        started=started,
+        strict_precision=args.strict_precision,
+    )
     if args.json:
         print_json(result.as_dict())
     else:

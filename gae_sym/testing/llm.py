@@ -1,0 +1,974 @@
+"""verify-impl for RL on language models: the ``token`` and ``group`` conventions.
+
+| convention | call (positional order; parameters whose names match go by name)            |
+| ---------- | --------------------------------------------------------------------------- |
+| ``token``  | ``f(token_level_rewards, values, response_mask, gamma, lam)`` → advantages,  |
+|            | returns or a tuple (``--output``); arrays ``(B, L)`` (``--layout B,L``) or   |
+|            | ``(L, B)`` (``--layout L,B``)                                                |
+| ``group``  | ``f(scores, group_ids[, eps])`` → advantages ``(B,)``; the estimator is      |
+|            | ``--estimator grpo`` (unbiased std), ``grpo-biased``, ``drgrpo`` or ``rloo`` |
+
+The reference is ``numeric.llm`` (conventions: ``gae_sym.llm_estimators``): token GAE
+*skips* masked tokens (value and carry pass through them) and is compared on response tokens
+only (what a function leaves on masked tokens is its own business); returns are advantages
++ values before whitening. A group of one keeps its score (mean 0, std 1, as in verl).
+
+The run: fixed edge cases (prompt + response + padding with γ = λ = 1, a multi-turn gap,
+a response of one token, λ = 0, large values on padding, binary rewards, a constant group,
+a group of one, interleaved group ids), then hypothesis cases (seeded), shrunk to a minimal
+counterexample; the diagnosis is the mistake of :func:`token_mistakes` /
+:func:`group_mistakes` whose outputs reproduce the function's on every case run.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+LLM_CONVENTIONS = ("token", "group")
+GROUP_ESTIMATORS = ("grpo", "grpo-biased", "drgrpo", "rloo")
+TOKEN_LAYOUTS = ("B,L", "L,B")
+INPUT_TYPES = ("numpy", "torch", "list")
+TOKEN_INPUTS = ("token_level_rewards", "values", "response_mask", "gamma", "lam")
+GROUP_INPUTS = ("scores", "group_ids", "eps")
+ALIASES = {
+    "rewards": "token_level_rewards",
+    "token_rewards": "token_level_rewards",
+    "mask": "response_mask",
+    "eos_mask": "response_mask",
+    "lmbda": "lam",
+    "lambd": "lam",
+    "lambda_": "lam",
+    "index": "group_ids",
+    "epsilon": "eps",
+}
+EPS = 1e-6
+
+
+# --- cases ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenCase:
+    label: str
+    rewards: np.ndarray  # (B, L)
+    values: np.ndarray
+    mask: np.ndarray
+    gamma: float
+    lam: float
+
+    def inputs(self) -> dict[str, Any]:
+        return {
+            "token_level_rewards": self.rewards.tolist(),
+            "values": self.values.tolist(),
+            "response_mask": self.mask.astype(int).tolist(),
+            "gamma": self.gamma,
+            "lam": self.lam,
+        }
+
+
+@dataclass(frozen=True)
+class GroupCase:
+    label: str
+    scores: np.ndarray  # (B,)
+    group_ids: np.ndarray
+
+    def inputs(self) -> dict[str, Any]:
+        return {"scores": self.scores.tolist(), "group_ids": self.group_ids.tolist()}
+
+
+def _row(prompt: int, pieces: list[tuple[int, int]], padding: int) -> list[int]:
+    mask = [0] * prompt
+    for response, gap in pieces:
+        mask += [1] * response + [0] * gap
+    return mask + [0] * padding
+
+
+def _token_case(label, masks, gamma, lam, rng, terminal=True, pad_value=None) -> TokenCase:
+    length = max(len(m) for m in masks)
+    mask = np.array([m + [0] * (length - len(m)) for m in masks], dtype=np.float64)
+    values = np.round(rng.uniform(-1, 1, mask.shape), 3)
+    if pad_value is not None:
+        values = np.where(mask == 1, values, pad_value)
+    rewards = np.zeros_like(mask)
+    for b in range(mask.shape[0]):
+        where = np.flatnonzero(mask[b])
+        if terminal:
+            rewards[b, where[-1]] = float(rng.choice([1.0, 0.0, -0.5, 2.0]))
+        else:
+            rewards[b, where] = np.round(rng.uniform(-0.2, 0.2, len(where)), 3)
+            rewards[b, where[-1]] += 1.0
+    return TokenCase(label, rewards, values, mask, gamma, lam)
+
+
+def token_edge_cases() -> list[TokenCase]:
+    rng = np.random.default_rng(17)
+    return [
+        _token_case(
+            "prompt+response+padding, gamma=lambda=1", [_row(2, [(3, 0)], 2)], 1.0, 1.0, rng
+        ),
+        _token_case(
+            "padding values 5 (must not bootstrap)",
+            [_row(1, [(3, 0)], 3)],
+            1.0,
+            0.95,
+            rng,
+            pad_value=5.0,
+        ),
+        _token_case(
+            "multi-turn: an observation inside the response",
+            [_row(1, [(2, 2), (2, 0)], 1)],
+            0.9,
+            0.8,
+            rng,
+            terminal=False,
+        ),
+        _token_case("a response of one token", [_row(2, [(1, 0)], 2)], 1.0, 0.95, rng),
+        _token_case("lambda=0, multi-turn", [_row(1, [(2, 1), (2, 1), (1, 0)], 0)], 0.9, 0.0, rng),
+        _token_case(
+            "a batch of three, different padding",
+            [_row(1, [(4, 0)], 0), _row(1, [(2, 0)], 2), _row(2, [(1, 1), (1, 0)], 0)],
+            0.95,
+            0.9,
+            rng,
+            terminal=False,
+        ),
+        _token_case("all tokens generated", [[1] * 5, [1] * 5], 0.5, 0.5, rng, terminal=False),
+        _token_case(
+            "64 positions, three turns",
+            [_row(4, [(12, 8), (10, 8), (14, 0)], 8), _row(2, [(30, 0)], 32)],
+            1.0,
+            0.95,
+            rng,
+            terminal=False,
+        ),
+    ]
+
+
+def group_edge_cases() -> list[GroupCase]:
+    def case(label, scores, ids):
+        return GroupCase(label, np.array(scores, dtype=np.float64), np.array(ids, dtype=np.int64))
+
+    return [
+        case(
+            "binary rewards, two groups of four", [1, 0, 0, 1, 1, 1, 0, 1], [0, 0, 0, 0, 1, 1, 1, 1]
+        ),
+        case("a constant group (std 0)", [1, 1, 1, 0.5, -0.5], [3, 3, 3, 9, 9]),
+        case("K = 2", [0.25, 1.5], [7, 7]),
+        case("a group of one", [0.7, 0.2, 0.4, 1.0], [5, 1, 1, 1]),
+        case(
+            "interleaved ids, unequal sizes",
+            [0.1, 2.0, -1.0, 0.5, 0.3, 1.2, 0.0],
+            [4, 2, 4, 2, 2, 8, 8],
+        ),
+        case("one group of six", [3.0, -1.0, 0.5, 0.5, 2.0, 0.0], [0] * 6),
+    ]
+
+
+def token_strategy():
+    from hypothesis import strategies as st
+
+    values = st.floats(-2, 2, allow_nan=False, allow_infinity=False)
+
+    @st.composite
+    def build(draw):
+        rows = []
+        for _ in range(draw(st.integers(1, 3))):
+            prompt = draw(st.integers(0, 2))
+            pieces = [
+                (draw(st.integers(1, 3)), draw(st.integers(0, 2)))
+                for _ in range(draw(st.integers(1, 3)))
+            ]
+            rows.append(_row(prompt, pieces, draw(st.integers(0, 2))))
+        length = max(len(r) for r in rows)
+        mask = np.array([r + [0] * (length - len(r)) for r in rows], dtype=np.float64)
+        size = mask.size
+        v = np.array(draw(st.lists(values, min_size=size, max_size=size))).reshape(mask.shape)
+        dense = draw(st.booleans())
+        r = np.zeros_like(mask)
+        for b in range(mask.shape[0]):
+            where = np.flatnonzero(mask[b])
+            if dense:
+                r[b, where] = draw(st.lists(values, min_size=len(where), max_size=len(where)))
+            else:
+                r[b, where[-1]] = draw(values)
+        gamma = draw(st.sampled_from([0.9, 1.0, 0.5, 0.0, 0.99]))
+        lam = draw(st.sampled_from([0.95, 1.0, 0.5, 0.0]))
+        return TokenCase("generated", r, v, mask, gamma, lam)
+
+    return build()
+
+
+def group_strategy():
+    from hypothesis import strategies as st
+
+    @st.composite
+    def build(draw):
+        binary = draw(st.booleans())
+        score = st.sampled_from([0.0, 1.0]) if binary else st.floats(-3, 3, allow_nan=False)
+        scores, ids = [], []
+        for g in range(draw(st.integers(1, 4))):
+            size = draw(st.integers(1, 6))
+            ids += [draw(st.integers(0, 1000)) * 10 + g] * size
+            scores += draw(st.lists(score, min_size=size, max_size=size))
+        order = draw(st.permutations(range(len(ids))))
+        return GroupCase(
+            "generated",
+            np.array(scores, dtype=np.float64)[order],
+            np.array(ids, dtype=np.int64)[order],
+        )
+
+    return build()
+
+
+# --- the reference and the mistakes ----------------------------------------------------------
+
+
+def _skip_gae(r, v, m, gamma, lam, pass_value=True, pass_carry=True):
+    """The skip-masked scan, with either pass-through optionally broken (for the mistakes)."""
+    adv = np.zeros_like(r)
+    next_value = np.zeros(r.shape[0])
+    next_adv = np.zeros(r.shape[0])
+    for t in range(r.shape[1] - 1, -1, -1):
+        delta = r[:, t] + gamma * next_value - v[:, t]
+        a = delta + gamma * lam * next_adv
+        keep = m[:, t]
+        next_value = keep * v[:, t] + (1 - keep) * next_value if pass_value else v[:, t]
+        next_adv = keep * a + (1 - keep) * next_adv if pass_carry else a
+        adv[:, t] = a
+    return adv
+
+
+def _plain_gae(r, v, gamma, lam, cut=None):
+    adv = np.zeros_like(r)
+    running = np.zeros(r.shape[0])
+    for t in range(r.shape[1] - 1, -1, -1):
+        nxt = v[:, t + 1] if t + 1 < r.shape[1] else 0.0
+        keep = 1.0 if cut is None else (cut[:, t + 1] if t + 1 < r.shape[1] else 0.0)
+        delta = r[:, t] + gamma * nxt - v[:, t]
+        running = delta + gamma * lam * keep * running
+        adv[:, t] = running
+    return adv
+
+
+def _whiten(x, m, over_all=False):
+    w = np.ones_like(m) if over_all else m
+    n = w.sum()
+    mean = (x * w).sum() / n
+    with np.errstate(all="ignore"):  # one response token: NaN, as verl's masked_whiten
+        var = (((x - mean) ** 2) * w).sum() / (n - 1)
+        return (x - mean) / np.sqrt(var + 1e-8)
+
+
+def token_reference(case: TokenCase) -> tuple[np.ndarray, np.ndarray]:
+    import numeric
+
+    adv, ret = numeric.token_gae(
+        case.rewards, case.values, case.mask, gamma=case.gamma, lam=case.lam
+    )
+    return np.asarray(adv), np.asarray(ret)
+
+
+@dataclass(frozen=True)
+class Mistake:
+    name: str
+    explanation: str
+    fix: str
+    predict: Callable[[Any], tuple[np.ndarray, ...]]
+
+
+def token_mistakes() -> list[Mistake]:
+    def with_returns(adv):
+        return lambda c: (adv(c), adv(c) + c.values)
+
+    def span_mask(c):
+        # Old single-turn code: everything between the first and the last response token
+        # counts as response.
+        span = np.zeros_like(c.mask)
+        for b in range(c.mask.shape[0]):
+            where = np.flatnonzero(c.mask[b])
+            span[b, where[0] : where[-1] + 1] = 1
+        return span
+
+    return [
+        Mistake(
+            "value-not-passed-through",
+            "the mask is applied to the carried advantage but not to the value: a response "
+            "token before a masked token bootstraps from the masked token's V",
+            "carry the value too: "
+            "nextvalues = values[:, t] * mask[:, t] + (1 - mask[:, t]) * nextvalues",
+            with_returns(
+                lambda c: _skip_gae(c.rewards, c.values, c.mask, c.gamma, c.lam, pass_value=False)
+            ),
+        ),
+        Mistake(
+            "carry-not-passed-through",
+            "the mask is applied to the value but not to the carried advantage: the TD errors "
+            "of masked tokens enter the lambda-chain",
+            "carry the advantage too: "
+            "lastgaelam = lastgaelam_ * mask[:, t] + (1 - mask[:, t]) * lastgaelam",
+            with_returns(
+                lambda c: _skip_gae(c.rewards, c.values, c.mask, c.gamma, c.lam, pass_carry=False)
+            ),
+        ),
+        Mistake(
+            "no-mask",
+            "padding and observation tokens are inside the chain: plain GAE over all L positions",
+            "skip masked tokens (pass the value and the advantage through them)",
+            with_returns(lambda c: _plain_gae(c.rewards, c.values, c.gamma, c.lam)),
+        ),
+        Mistake(
+            "bootstrap-from-next-position",
+            "each token bootstraps from the value of the next position, so the last response "
+            "token bootstraps from a padding (or observation) value; the chain is cut at the mask",
+            "zero the values of masked positions before the scan, or carry the next response "
+            "token's value through masked tokens",
+            with_returns(lambda c: _plain_gae(c.rewards, c.values, c.gamma, c.lam, cut=c.mask)),
+        ),
+        Mistake(
+            "observation-tokens-in-chain",
+            "only padding at the end is handled: tool/observation tokens between response tokens "
+            "are treated as response tokens (their TD errors enter the chain)",
+            "use the response mask inside the scan, not only the end of the response",
+            with_returns(lambda c: _skip_gae(c.rewards, c.values, span_mask(c), c.gamma, c.lam)),
+        ),
+        Mistake(
+            "whitened",
+            "the advantages are whitened (over the response tokens); the convention asks for them "
+            "before whitening",
+            "return the raw advantages and whiten as a separate step",
+            lambda c: (
+                _whiten(token_reference(c)[0], c.mask),
+                token_reference(c)[1],
+            ),
+        ),
+        Mistake(
+            "whitened-over-padding",
+            "the advantages are whitened over all B x L tokens, padding and prompt included",
+            "whiten over the response tokens only (masked mean and variance), as a separate step",
+            lambda c: (
+                _whiten(token_reference(c)[0], c.mask, over_all=True),
+                token_reference(c)[1],
+            ),
+        ),
+        Mistake(
+            "returns-after-whitening",
+            "returns are computed from whitened advantages; returns = advantages + values before "
+            "any whitening",
+            "compute returns = advantages + values first, then whiten the advantages",
+            lambda c: (
+                token_reference(c)[0],
+                _whiten(token_reference(c)[0], c.mask) + c.values,
+            ),
+        ),
+    ]
+
+
+def _group_stats(scores, ids):
+    count = np.zeros_like(scores)
+    mean = np.zeros_like(scores)
+    sq = np.zeros_like(scores)
+    for g in np.unique(ids):
+        where = ids == g
+        count[where] = where.sum()
+        mean[where] = scores[where].mean()
+        sq[where] = ((scores[where] - scores[where].mean()) ** 2).sum()
+    return count, mean, sq
+
+
+def group_reference(case: GroupCase, estimator: str, eps: float = EPS) -> np.ndarray:
+    import numeric
+
+    s, g = case.scores, case.group_ids
+    if estimator == "grpo":
+        return np.asarray(numeric.grpo_advantage(s, g, eps=eps, std="unbiased"))
+    if estimator == "grpo-biased":
+        return np.asarray(numeric.grpo_advantage(s, g, eps=eps, std="biased"))
+    if estimator == "drgrpo":
+        return np.asarray(numeric.drgrpo_advantage(s, g))
+    return np.asarray(numeric.rloo_advantage(s, g))
+
+
+def group_mistakes(estimator: str, eps: float = EPS) -> list[Mistake]:
+    def grpo_like(std_fn, centre_fn):
+        def predict(c):
+            count, mean, sq = _group_stats(c.scores, c.group_ids)
+            single = count == 1
+            centre = centre_fn(c, mean)
+            spread = std_fn(c, count, sq)
+            out = (c.scores - centre) / (spread + eps)
+            return (np.where(single, c.scores / (1 + eps), out),)
+
+        return predict
+
+    def unbiased(c, count, sq):
+        with np.errstate(all="ignore"):
+            return np.sqrt(sq / np.maximum(count - 1, 1))
+
+    def biased(c, count, sq):
+        return np.sqrt(sq / count)
+
+    def batch_std(c, count, sq):
+        return np.full_like(c.scores, c.scores.std(ddof=1) if len(c.scores) > 1 else 1.0)
+
+    def group_centre(c, mean):
+        return mean
+
+    def batch_centre(c, mean):
+        return np.full_like(c.scores, c.scores.mean())
+
+    def reference_of(name):
+        return lambda c: (group_reference(c, name, eps),)
+
+    def rloo_over_k(c):
+        count, mean, _ = _group_stats(c.scores, c.group_ids)
+        out = c.scores - (mean * count - c.scores) / count
+        return (np.where(count == 1, c.scores, out),)
+
+    def singleton(value):
+        def predict(c):
+            count, _, _ = _group_stats(c.scores, c.group_ids)
+            ref = group_reference(c, estimator, eps)
+            return (np.where(count == 1, value, ref),)
+
+        return predict
+
+    grpo = estimator in ("grpo", "grpo-biased")
+    catalogue = []
+    if estimator == "grpo":
+        catalogue.append(
+            Mistake(
+                "biased-std",
+                "divides by the biased group std (squared deviations / K); the reference uses "
+                "the unbiased one (/ (K - 1), torch.std's default)",
+                "use torch.std(x) (unbiased) or numpy std(ddof=1); "
+                "or test with --estimator grpo-biased",
+                grpo_like(biased, group_centre),
+            )
+        )
+    if estimator == "grpo-biased":
+        catalogue.append(
+            Mistake(
+                "unbiased-std",
+                "divides by the unbiased group std (/ (K - 1)); "
+                "the reference uses the biased one (/ K)",
+                "use std(unbiased=False) / numpy std(ddof=0); or test with --estimator grpo",
+                grpo_like(unbiased, group_centre),
+            )
+        )
+    if grpo:
+        catalogue += [
+            Mistake(
+                "batch-std",
+                "divides by the std of the whole batch instead of the group's",
+                "compute the std per group (per prompt id)",
+                grpo_like(batch_std, group_centre),
+            ),
+            Mistake(
+                "batch-mean-std",
+                "subtracts the batch mean and divides by the batch std: no grouping at all",
+                "group the scores by prompt id before taking mean and std",
+                grpo_like(batch_std, batch_centre),
+            ),
+            Mistake(
+                "no-std",
+                "does not divide by the std: this is Dr. GRPO (r - mean_g)",
+                "divide by (std_g + eps), or test with --estimator drgrpo",
+                reference_of("drgrpo"),
+            ),
+        ]
+    if estimator == "drgrpo":
+        catalogue.append(
+            Mistake(
+                "divides-by-std",
+                "divides by the group std: this is GRPO, not Dr. GRPO",
+                "return r - mean_g, or test with --estimator grpo",
+                reference_of("grpo"),
+            )
+        )
+    if estimator == "rloo":
+        catalogue += [
+            Mistake(
+                "rloo-over-k",
+                "divides the sum of the other rewards by K instead of K - 1",
+                "the leave-one-out mean is sum_{j != i} r_j / (K - 1)",
+                rloo_over_k,
+            ),
+            Mistake(
+                "mean-baseline",
+                "subtracts the group mean (r - mean_g, Dr. GRPO): RLOO is K/(K-1) times that",
+                "subtract the mean of the other K - 1 rewards",
+                reference_of("drgrpo"),
+            ),
+        ]
+    catalogue += [
+        Mistake(
+            "singleton-zero",
+            "a group of one response gets advantage 0; the convention (verl's) keeps its score "
+            "(mean 0, std 1)",
+            "for a group of one, use mean 0 and std 1",
+            singleton(0.0),
+        ),
+        Mistake(
+            "singleton-nan",
+            "a group of one response gets NaN (the std of one sample is undefined)",
+            "for a group of one, use mean 0 and std 1",
+            singleton(np.nan),
+        ),
+    ]
+    return catalogue
+
+
+# --- calling the function ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plan:
+    convention: str
+    by_name: dict[str, str]  # convention input -> parameter name (empty: positional)
+    positional: tuple[str, ...]
+    pass_eps: bool
+    input_type: str
+    layout: str
+    outputs: tuple[str, ...]
+    dtype: str
+
+
+def plan_llm_call(
+    func: Callable[..., Any],
+    convention: str,
+    input_type: str = "numpy",
+    args: str | dict | None = None,
+    layout: str | None = None,
+    outputs: str = "advantages",
+    dtype: str = "float64",
+) -> Plan:
+    """How ``func`` is called under ``convention``; ``ValueError`` when it cannot be."""
+    if convention not in LLM_CONVENTIONS:
+        raise ValueError(
+            f"unknown convention {convention!r}; use one of {', '.join(LLM_CONVENTIONS)}"
+        )
+    if input_type not in INPUT_TYPES:
+        raise ValueError(
+            f"--input-type {input_type} is not supported by the {convention} convention; "
+            f"use one of {', '.join(INPUT_TYPES)}"
+        )
+    offered = TOKEN_INPUTS if convention == "token" else GROUP_INPUTS
+    layouts = TOKEN_LAYOUTS if convention == "token" else ("B",)
+    layout = layout or layouts[0]
+    if layout not in layouts:
+        raise ValueError(
+            f"the {convention} convention takes --layout {' or '.join(layouts)}, not {layout}"
+        )
+    names = tuple(s.strip() for s in outputs.split(","))
+    allowed = ("advantages", "returns") if convention == "token" else ("advantages",)
+    if not names or any(n not in allowed for n in names):
+        raise ValueError(
+            f"the {convention} convention's outputs are {', '.join(allowed)}, not {outputs}"
+        )
+    mapping: dict[str, str] = {}
+    if args:
+        items = (
+            args.items()
+            if isinstance(args, dict)
+            else (item.partition("=")[::2] for item in str(args).split(","))
+        )
+        for name, param in items:
+            name, param = name.strip(), param.strip()
+            if name not in offered:
+                raise ValueError(
+                    f"{name!r} is not an input of the {convention} convention; its inputs are "
+                    f"{', '.join(offered)}"
+                )
+            if not param.isidentifier():
+                raise ValueError(f"--args entries are NAME=PARAM, got {name}={param}")
+            mapping[name] = param
+    try:
+        parameters = inspect.signature(func).parameters
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"cannot read the signature of the function: {error}") from None
+    by_param = {param: name for name, param in mapping.items()}
+    matched: dict[str, str] = {}
+    for pname, p in parameters.items():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        name = by_param.get(pname) or (pname if pname in offered else ALIASES.get(pname))
+        if name in offered and name not in matched:
+            matched[name] = pname
+    required = offered[:5] if convention == "token" else offered[:2]
+    if all(name in matched for name in required):
+        return Plan(convention, matched, (), "eps" in matched, input_type, layout, names, dtype)
+    # The rest positionally, in the convention's order; renamed (--args) or matching
+    # parameters after them go by keyword.
+    positional = [
+        p for p in parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    rest = [name for name in required if name not in matched]
+    keyword = {name: param for name, param in matched.items() if name not in rest}
+    head = [p.name for p in positional[: len(rest)]]
+    if any(param in head for param in keyword.values()):
+        keyword = {}
+        rest = list(required)
+    if len(positional) < len(rest) and not any(
+        p.kind == p.VAR_POSITIONAL for p in parameters.values()
+    ):
+        raise ValueError(
+            f"the function takes {len(positional)} positional parameters; the {convention} "
+            f"convention calls f({', '.join(required)}{'[, eps]' if convention == 'group' else ''})"
+        )
+    pass_eps = convention == "group" and ("eps" in keyword or len(positional) >= len(rest) + 1)
+    call = tuple(rest) + (("eps",) if pass_eps and "eps" not in keyword else ())
+    return Plan(convention, keyword, call, pass_eps, input_type, layout, names, dtype)
+
+
+def _convert(array: np.ndarray, plan: Plan, integer: bool = False) -> Any:
+    if plan.convention == "token" and plan.layout == "L,B" and array.ndim == 2:
+        array = array.T
+    array = np.ascontiguousarray(array.astype(np.int64 if integer else plan.dtype))
+    if plan.input_type == "list":
+        return array.tolist()
+    if plan.input_type == "torch":
+        import torch
+
+        return torch.from_numpy(array.copy())
+    return array
+
+
+def _call(func, plan: Plan, case) -> Any:
+    if plan.convention == "token":
+        values = {
+            "token_level_rewards": _convert(case.rewards, plan),
+            "values": _convert(case.values, plan),
+            "response_mask": _convert(case.mask, plan, integer=plan.input_type == "list"),
+            "gamma": case.gamma,
+            "lam": case.lam,
+        }
+    else:
+        values = {
+            "scores": _convert(case.scores, plan),
+            "group_ids": _convert(case.group_ids, plan, integer=True),
+            "eps": EPS,
+        }
+    keywords = {param: values[name] for name, param in plan.by_name.items()}
+    return func(*[values[name] for name in plan.positional], **keywords)
+
+
+def _as_array(x: Any) -> np.ndarray:
+    if type(x).__module__.startswith("torch"):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x, dtype=np.float64)
+
+
+def _read(result: Any, plan: Plan, expected_shape: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+    parts = result if isinstance(result, tuple) else (result,)
+    if len(parts) != len(plan.outputs):
+        if len(plan.outputs) == 1 and len(parts) == 2:
+            raise ValueError(
+                "the function returned a tuple of two values; say which with --output "
+                "advantages,returns (or returns,advantages)"
+            )
+        raise ValueError(
+            f"the function returned {len(parts)} values, --output names {len(plan.outputs)}"
+        )
+    arrays = []
+    for part in parts:
+        array = _as_array(part)
+        if plan.convention == "token" and plan.layout == "L,B" and array.ndim == 2:
+            array = array.T
+        if array.shape != expected_shape:
+            raise ValueError(
+                f"the function returned shape {array.shape}, expected {expected_shape}"
+            )
+        arrays.append(array)
+    return tuple(arrays)
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+@dataclass
+class LlmOutcome:
+    case: Any
+    expected: tuple[np.ndarray, ...]
+    got: tuple[np.ndarray, ...] | None = None
+    error: str | None = None
+    first_mismatch: tuple | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and self.first_mismatch is None
+
+
+@dataclass
+class LlmResult:
+    target: str
+    convention: str
+    estimator: str | None
+    plan: Plan
+    passed: bool
+    cases_run: int
+    seconds: float
+    tolerance: str
+    counterexample: LlmOutcome | None = None
+    diagnosis: Mistake | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        document = {
+            "target": self.target,
+            "convention": self.convention,
+            "estimator": self.estimator,
+            "layout": self.plan.layout,
+            "output": ",".join(self.plan.outputs),
+            "input_type": self.plan.input_type,
+            "dtype": self.plan.dtype,
+            "passed": self.passed,
+            "cases_run": self.cases_run,
+            "seconds": round(self.seconds, 3),
+            "tolerance": self.tolerance,
+            "counterexample": None,
+            "diagnosis": None,
+            "notes": self.notes,
+        }
+        if self.counterexample is not None:
+            c = self.counterexample
+            document["counterexample"] = {
+                "label": c.case.label,
+                "inputs": c.case.inputs(),
+                "expected": [_jsonable(e) for e in c.expected],
+                "got": None if c.got is None else [_jsonable(g) for g in c.got],
+                "error": c.error,
+                "first_mismatch": None if c.first_mismatch is None else list(c.first_mismatch),
+            }
+        if self.diagnosis is not None:
+            document["diagnosis"] = {
+                "name": self.diagnosis.name,
+                "explanation": self.diagnosis.explanation,
+                "fix": self.diagnosis.fix,
+            }
+        return document
+
+    def report(self) -> str:
+        head = f"{self.target}: {self.convention} convention"
+        if self.estimator:
+            head += f" ({self.estimator})"
+        lines = [
+            head,
+            f"{self.cases_run} cases in {self.seconds:.2f} s; tolerance {self.tolerance}",
+        ]
+        if self.passed:
+            lines.append("PASS: agrees with numeric.llm on every case")
+        else:
+            c = self.counterexample
+            lines.append(f"FAIL on '{c.case.label}'")
+            for name, value in c.case.inputs().items():
+                lines.append(f"  {name} = {value}")
+            if c.error:
+                lines.append(f"  error: {c.error}")
+            else:
+                names = self.plan.outputs
+                for name, e, g in zip(names, c.expected, c.got or (), strict=False):
+                    lines.append(f"  expected {name} = {np.round(e, 6).tolist()}")
+                    lines.append(f"  got      {name} = {np.round(g, 6).tolist()}")
+                lines.append(f"  first difference at index {c.first_mismatch}")
+            if self.diagnosis:
+                lines.append(f"diagnosis ({self.diagnosis.name}): {self.diagnosis.explanation}")
+                lines.append(f"fix: {self.diagnosis.fix}")
+            else:
+                lines.append("diagnosis: none of the known mistakes reproduces these outputs")
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+def _jsonable(array: np.ndarray) -> Any:
+    return (
+        [_jsonable(a) for a in array]
+        if array.ndim
+        else (float(array) if math.isfinite(float(array)) else str(float(array)))
+    )
+
+
+def _relevant(case) -> np.ndarray | None:
+    return (case.mask == 1) if isinstance(case, TokenCase) else None
+
+
+def _mismatch(expected, got, case, rtol, atol) -> tuple | None:
+    where = _relevant(case)
+    for k, (e, g) in enumerate(zip(expected, got, strict=True)):
+        scale = max(1.0, float(np.max(np.abs(e))) if e.size else 1.0)
+        with np.errstate(invalid="ignore"):
+            bad = ~(np.abs(g - e) <= atol * scale + rtol * np.abs(e))
+        if where is not None:
+            bad &= where
+        if bad.any():
+            return (k, *[int(i) for i in np.argwhere(bad)[0]])
+    return None
+
+
+def _reproduces(mistake: Mistake, outcomes: list[LlmOutcome], plan: Plan, rtol, atol) -> bool:
+    for o in outcomes:
+        if o.got is None:
+            return False
+        try:
+            predicted = mistake.predict(o.case)
+        except Exception:  # a model that cannot run on this case does not reproduce it
+            return False
+        if plan.convention == "token":
+            index = {"advantages": 0, "returns": 1}
+            predicted = tuple(predicted[index[n]] for n in plan.outputs)
+        for p, g in zip(predicted, o.got, strict=True):
+            where = _relevant(o.case)
+            with np.errstate(invalid="ignore"):
+                close = np.isclose(g, p, rtol=max(rtol, 1e-7), atol=max(atol, 1e-7), equal_nan=True)
+            if where is not None:
+                close |= ~where
+            if not close.all():
+                return False
+    return True
+
+
+def verify_llm(
+    func: Callable[..., Any],
+    convention: str,
+    *,
+    estimator: str = "grpo",
+    input_type: str = "numpy",
+    args: str | None = None,
+    layout: str | None = None,
+    output: str = "advantages",
+    dtype: str = "float64",
+    max_examples: int = 200,
+    seed: int = 0,
+    target: str = "",
+    started: float | None = None,
+    strict_precision: bool = False,
+) -> LlmResult:
+    """Run the edge cases and ``max_examples`` hypothesis cases; shrink and diagnose."""
+    if convention == "group" and estimator not in GROUP_ESTIMATORS:
+        raise ValueError(
+            f"unknown estimator {estimator!r}; use one of {', '.join(GROUP_ESTIMATORS)}"
+        )
+    plan = plan_llm_call(func, convention, input_type, args, layout, output, dtype)
+    started = time.perf_counter() if started is None else started
+    rtol, atol = (1e-9, 1e-9) if dtype == "float64" else (1e-4, 1e-5)
+    notes = []
+    if convention == "group" and estimator.startswith("grpo") and not plan.pass_eps:
+        rtol = max(rtol, 1e-4)
+        notes.append(
+            "the function takes no eps: its own epsilon is assumed below 1e-4 x std "
+            "(relative tolerance 1e-4)"
+        )
+    tolerance = f"|got - expected| <= {atol:g}*S + {rtol:g}*|expected|, S = max(1, max|expected|)"
+
+    def expected_of(case) -> tuple[np.ndarray, ...]:
+        if convention == "token":
+            adv, ret = token_reference(case)
+            return tuple({"advantages": adv, "returns": ret}[n] for n in plan.outputs)
+        return (group_reference(case, estimator),)
+
+    def run_one(case) -> LlmOutcome:
+        outcome = LlmOutcome(case, expected_of(case))
+        try:
+            result = _call(func, plan, case)
+            outcome.got = _read(result, plan, outcome.expected[0].shape)
+        except Exception as error:  # the function under test raising is a finding
+            outcome.error = f"{type(error).__name__}: {' '.join(str(error).split())}"
+            return outcome
+        outcome.first_mismatch = _mismatch(outcome.expected, outcome.got, case, rtol, atol)
+        if (
+            outcome.first_mismatch is not None
+            and rtol < 1e-4
+            and not strict_precision
+            and _mismatch(outcome.expected, outcome.got, case, 1e-4, 1e-5) is None
+        ):
+            # Right to float32 precision only (a float32 constant, a float32 buffer): the
+            # logic is right; say so instead of failing (--strict-precision fails it).
+            precision.append(case.label)
+            outcome.first_mismatch = None
+        return outcome
+
+    precision: list[str] = []
+    edges = token_edge_cases() if convention == "token" else group_edge_cases()
+    outcomes = [run_one(case) for case in edges]
+    failure = next((o for o in outcomes if not o.passed), None)
+    count = len(outcomes)
+    if failure is None and max_examples > 0:
+        from hypothesis import HealthCheck, given, settings
+        from hypothesis import seed as hypothesis_seed
+
+        found: list[LlmOutcome] = []
+        strategy = token_strategy() if convention == "token" else group_strategy()
+
+        @hypothesis_seed(seed)
+        @settings(
+            max_examples=max_examples,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(strategy)
+        def search(case):
+            nonlocal count
+            count += 1
+            outcome = run_one(case)
+            if not outcome.passed:
+                found.append(outcome)
+                raise AssertionError("mismatch")
+
+        try:
+            search()
+        except AssertionError:
+            failure = found[-1]  # hypothesis replays the shrunk case last
+            outcomes.append(failure)
+    if precision:
+        notes.append(
+            f"precision warning: {len(precision)} case(s) (first: '{precision[0]}') agree to "
+            "float32 precision only (|diff| <= 1e-5*S + 1e-4*|expected|): a float32 constant "
+            "or buffer in float64 code, e.g. torch.tensor(1.0) without dtype; "
+            "--strict-precision makes this a failure"
+        )
+    diagnosis = None
+    if failure is not None and failure.got is not None:
+        catalogue = token_mistakes() if convention == "token" else group_mistakes(estimator)
+        diagnosis = next(
+            (
+                m
+                for m in catalogue
+                if _reproduces(m, [o for o in outcomes if o.got is not None], plan, rtol, atol)
+            ),
+            None,
+        )
+    return LlmResult(
+        target=target,
+        convention=convention,
+        estimator=estimator if convention == "group" else None,
+        plan=plan,
+        passed=failure is None,
+        cases_run=count,
+        seconds=time.perf_counter() - started,
+        tolerance=tolerance,
+        counterexample=failure,
+        diagnosis=diagnosis,
+        notes=notes,
+    )
+
+
+__all__ = [
+    "GROUP_ESTIMATORS",
+    "LLM_CONVENTIONS",
+    "TOKEN_LAYOUTS",
+    "LlmResult",
+    "Mistake",
+    "group_edge_cases",
+    "group_mistakes",
+    "plan_llm_call",
+    "token_edge_cases",
+    "token_mistakes",
+    "verify_llm",
+]

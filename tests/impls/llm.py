@@ -1,0 +1,179 @@
+"""LLM-RL advantage functions for verify-impl's token and group conventions: written the way
+verl, OpenRLHF and TRL write them, correct ones and ones with each catalogued mistake."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import torch
+
+# --- token convention: f(token_level_rewards, values, response_mask, gamma, lam) ---------------
+
+
+def verl_gae(token_level_rewards, values, response_mask, gamma, lam):
+    """verl's compute_gae_advantage_return (multi-turn skip form), whitening left out."""
+    with torch.no_grad():
+        nextvalues = 0
+        lastgaelam = 0
+        advantages_reversed = []
+        for t in reversed(range(token_level_rewards.shape[-1])):
+            delta = token_level_rewards[:, t] + gamma * nextvalues - values[:, t]
+            lastgaelam_ = delta + gamma * lam * lastgaelam
+            nextvalues = values[:, t] * response_mask[:, t] + (1 - response_mask[:, t]) * nextvalues
+            lastgaelam = lastgaelam_ * response_mask[:, t] + (1 - response_mask[:, t]) * lastgaelam
+            advantages_reversed.append(lastgaelam)
+        advantages = torch.stack(advantages_reversed[::-1], dim=1)
+        returns = advantages + values
+    return advantages, returns
+
+
+def verl_gae_whitened(token_level_rewards, values, response_mask, gamma, lam):
+    """verl as it ships: advantages whitened (masked_whiten) before they are returned."""
+    advantages, returns = verl_gae(token_level_rewards, values, response_mask, gamma, lam)
+    mask = response_mask
+    mean = (advantages * mask).sum() / mask.sum()
+    var = ((advantages - mean) ** 2 * mask).sum() / (mask.sum() - 1)
+    return (advantages - mean) * torch.rsqrt(var + 1e-8), returns
+
+
+def carry_only(token_level_rewards, values, response_mask, gamma, lam):
+    """The mask on the carried advantage only: the value of a masked token is bootstrapped."""
+    nextvalues, lastgaelam, out = 0, 0, []
+    for t in reversed(range(token_level_rewards.shape[-1])):
+        delta = token_level_rewards[:, t] + gamma * nextvalues - values[:, t]
+        lastgaelam_ = delta + gamma * lam * lastgaelam
+        nextvalues = values[:, t]
+        lastgaelam = lastgaelam_ * response_mask[:, t] + (1 - response_mask[:, t]) * lastgaelam
+        out.append(lastgaelam)
+    return torch.stack(out[::-1], dim=1)
+
+
+def value_only(token_level_rewards, values, response_mask, gamma, lam):
+    """The mask on the value only: masked tokens' TD errors enter the chain."""
+    nextvalues, lastgaelam, out = 0, 0, []
+    for t in reversed(range(token_level_rewards.shape[-1])):
+        delta = token_level_rewards[:, t] + gamma * nextvalues - values[:, t]
+        lastgaelam = delta + gamma * lam * lastgaelam
+        nextvalues = values[:, t] * response_mask[:, t] + (1 - response_mask[:, t]) * nextvalues
+        out.append(lastgaelam)
+    return torch.stack(out[::-1], dim=1)
+
+
+def trl_style_unmasked_values(token_level_rewards, values, response_mask, gamma, lam):
+    """TRL-style GAE that forgot to zero the values of padding: each token bootstraps from
+    the next position's value; the chain is cut by multiplying with the next mask."""
+    lastgaelam = 0
+    out = []
+    length = token_level_rewards.shape[-1]
+    for t in reversed(range(length)):
+        nextvalues = values[:, t + 1] if t < length - 1 else 0.0
+        nextmask = response_mask[:, t + 1] if t < length - 1 else 0.0
+        delta = token_level_rewards[:, t] + gamma * nextvalues - values[:, t]
+        lastgaelam = delta + gamma * lam * nextmask * lastgaelam
+        out.append(lastgaelam)
+    return torch.stack(out[::-1], dim=1)
+
+
+def numpy_skip_gae(token_level_rewards, values, response_mask, gamma, lam):
+    """A correct numpy implementation written from the definition (compaction)."""
+    r, v, m = (np.asarray(x, dtype=float) for x in (token_level_rewards, values, response_mask))
+    adv = np.zeros_like(r)
+    for b in range(r.shape[0]):
+        where = np.flatnonzero(m[b])
+        running, next_value = 0.0, 0.0
+        for t in where[::-1]:
+            running = r[b, t] + gamma * next_value - v[b, t] + gamma * lam * running
+            next_value = v[b, t]
+            adv[b, t] = running
+    return adv
+
+
+# --- group convention: f(scores, group_ids[, eps]) ----------------------------------------------
+
+
+def verl_grpo(scores, index, epsilon=1e-6):
+    """verl's compute_grpo_outcome_advantage on sequence scores (unbiased torch.std)."""
+    scores = scores.clone()
+    id2score = defaultdict(list)
+    id2mean, id2std = {}, {}
+    for i in range(scores.shape[0]):
+        id2score[int(index[i])].append(scores[i])
+    for idx in id2score:
+        if len(id2score[idx]) == 1:
+            id2mean[idx], id2std[idx] = torch.tensor(0.0), torch.tensor(1.0)
+        else:
+            id2mean[idx] = torch.mean(torch.stack(id2score[idx]))
+            id2std[idx] = torch.std(torch.stack(id2score[idx]))
+    for i in range(scores.shape[0]):
+        scores[i] = (scores[i] - id2mean[int(index[i])]) / (id2std[int(index[i])] + epsilon)
+    return scores
+
+
+def grpo_biased(scores, index, epsilon=1e-6):
+    """GRPO with the biased std (numpy's default ddof=0)."""
+    s, g = np.asarray(scores, dtype=float), np.asarray(index)
+    out = s / (1 + epsilon)  # a group of one: mean 0, std 1 (verl)
+    for k in np.unique(g):
+        w = g == k
+        if w.sum() > 1:
+            out[w] = (s[w] - s[w].mean()) / (s[w].std() + epsilon)
+    return out
+
+
+def grpo_batch_std(scores, index, epsilon=1e-6):
+    """Mean per group, std over the whole batch."""
+    s, g = np.asarray(scores, dtype=float), np.asarray(index)
+    out = s / (1 + epsilon)
+    spread = s.std(ddof=1)
+    for k in np.unique(g):
+        w = g == k
+        if w.sum() > 1:
+            out[w] = (s[w] - s[w].mean()) / (spread + epsilon)
+    return out
+
+
+def grpo_singleton_nan(scores, index, epsilon=1e-6):
+    """torch.std on every group, a group of one included (NaN)."""
+    s = torch.as_tensor(scores, dtype=torch.float64)
+    out = s.clone()
+    g = torch.as_tensor(index)
+    for k in torch.unique(g):
+        w = g == k
+        out[w] = (s[w] - s[w].mean()) / (s[w].std() + epsilon)
+    return out
+
+
+def rloo(scores, index):
+    """verl's compute_rloo_outcome_advantage."""
+    s, g = np.asarray(scores, dtype=float), np.asarray(index)
+    out = s.copy()
+    for k in np.unique(g):
+        w = g == k
+        n = w.sum()
+        if n > 1:
+            out[w] = s[w] * n / (n - 1) - s[w].mean() * n / (n - 1)
+    return out
+
+
+def rloo_over_k(scores, index):
+    """The leave-one-out sum divided by K."""
+    s, g = np.asarray(scores, dtype=float), np.asarray(index)
+    out = s.copy()
+    for k in np.unique(g):
+        w = g == k
+        n = w.sum()
+        if n > 1:
+            out[w] = s[w] - (s[w].sum() - s[w]) / n
+    return out
+
+
+def drgrpo(scores, index):
+    """Dr. GRPO: r - mean_g."""
+    s, g = np.asarray(scores, dtype=float), np.asarray(index)
+    out = s.copy()
+    for k in np.unique(g):
+        w = g == k
+        if w.sum() > 1:
+            out[w] = s[w] - s[w].mean()
+    return out
