@@ -334,3 +334,27 @@ def test_notes_extra_section_shows_every_line_with_its_justification_and_failure
     assert "seconds" not in markdown  # the same file gives the same notes
     assert "Your derivations" in to_latex_section(section)
     assert len(failing) == 1 and failing[0].startswith(f"{homework}:18: false")
+
+
+def test_grade_accepts_derivation_answers_and_a_key_can_require_one(capsys, tmp_path):
+    key = tmp_path / "key.toml"
+    key.write_text(
+        '[[question]]\nname = "q1"\nquestion = "nstep"\nderivation = true\npoints = 3\n'
+        '[[question]]\nname = "q2"\nquestion = "nstep"\npoints = 1\n'
+    )
+    answers = tmp_path / "ada.toml"
+    answers.write_text(
+        f"student = \"Ada\"\nq1 = '''{STUDENT_CORRECT}'''\n"
+        "q2 = '''\\sum_{l=0}^{n-1} \\gamma^{l} \\delta_{t+l}'''\n"
+    )
+    assert main(["grade", str(key), str(answers), "--json"]) == 0
+    capsys.readouterr()
+    # A one-line answer where the key requires a derivation scores 0, with the reason.
+    answers.write_text("q1 = '''\\sum_{l=0}^{n-1} \\gamma^{l} \\delta_{t+l}'''\nq2 = 'r_t'\n")
+    assert main(["grade", str(key), str(answers)]) == 1
+    out = capsys.readouterr().out
+    assert "asks for a derivation" in out
+    bad_key = tmp_path / "bad.toml"
+    bad_key.write_text('[[question]]\nname = "q1"\nexpected = "r_t"\nderivation = true\n')
+    assert main(["grade", str(bad_key), str(answers)]) == 2
+    capsys.readouterr()

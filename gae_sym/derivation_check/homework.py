@@ -105,6 +105,44 @@ def check_derivation(text: str, question_id: str, markdown: bool = False, budget
     )
 
 
+_ENVIRONMENT = ("\\begin{align", "\\begin{eqnarray", "\\begin{aligned")
+
+
+def looks_like_derivation(answer: str) -> bool:
+    """An answer cell that holds a derivation block (an align*-like environment)."""
+    return any(marker in answer for marker in _ENVIRONMENT)
+
+
+def grade_derivation(answer: str, question_id: str | None, required: bool) -> dict:
+    """The grading result of one answer that is (or must be) a derivation."""
+    from gae_sym.derivation_check.worker import check_homework_text_isolated
+
+    def result(verdict: str, feedback: str, mistake=None) -> dict:
+        hint = feedback if verdict == "incorrect" else None
+        return {
+            "verdict": verdict,
+            "feedback": feedback,
+            "parsed_latex": None,
+            "mistake": mistake,
+            "hint": hint,
+        }
+
+    if question_id is None:
+        return result("unreadable", "a derivation answers a catalogue question (question = ID)")
+    if not looks_like_derivation(answer):
+        if required:
+            return result(
+                "incorrect", "this question asks for a derivation (\\begin{align*} … \\end{align*})"
+            )
+        return result("unreadable", "no derivation block")
+    status, payload = check_homework_text_isolated(answer, question_id)
+    if status != "ok":
+        return result("unreadable", payload)
+    line = payload["first_wrong_line"]
+    feedback = payload["feedback"] if line is None else f"derivation {payload['feedback']}"
+    return {**payload, **result(payload["verdict"], feedback, payload["mistake"])}
+
+
 def _against_reference(q, last: Expr | None, assumptions) -> tuple[str, dict | None] | None:
     from gae_sym.proof import context_for
     from gae_sym.proof.kernel import equivalent
@@ -173,4 +211,9 @@ def _verdict(verdict, q, feedback, report=None, line=None, example=None, mistake
     }
 
 
-__all__ = ["check_derivation", "question_assumptions"]
+__all__ = [
+    "check_derivation",
+    "grade_derivation",
+    "looks_like_derivation",
+    "question_assumptions",
+]

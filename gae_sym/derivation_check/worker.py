@@ -67,6 +67,42 @@ def _serve_homework(connection, path: str, question_id: str, budget: float) -> N
         connection.close()
 
 
+def _serve_homework_text(connection, text: str, question_id: str, budget: float) -> None:
+    from gae_sym.derivation_check.homework import check_derivation
+    from gae_sym.homework.build import AnswerError
+
+    try:
+        markdown = "\\begin{" not in text and "$$" in text
+        reply = ("ok", check_derivation(text, question_id, markdown, budget))
+    except AnswerError as error:
+        reply = ("error", str(error))
+    except RecursionError:
+        reply = ("error", "nested too deeply: too complex to check")
+    except Exception as error:  # a bug must not take the whole run down
+        reply = ("error", f"the checker failed on this derivation ({type(error).__name__})")
+    try:
+        connection.send(reply)
+    finally:
+        connection.close()
+
+
+def check_homework_text_isolated(
+    text: str, question_id: str, budget: float = BUDGET_S, timeout: float | None = None
+) -> tuple:
+    """("ok", verdict document) or ("error", message) for a derivation given as text
+    (a TOML multi-line string or a CSV cell of ``gae-sym grade``)."""
+    from gae_sym.derivation_check.blocks import BlockError, find_blocks
+
+    if timeout is None:
+        try:
+            markdown = "\\begin{" not in text and "$$" in text
+            count = sum(len(b.lines) for b in find_blocks(text, markdown))
+        except BlockError:
+            count = 0
+        timeout = limit_for(count, budget)
+    return _run(_serve_homework_text, ("derivation", question_id, budget), timeout, text)
+
+
 def _context():
     methods = mp.get_all_start_methods()
     return mp.get_context("fork" if "fork" in methods else "spawn")
@@ -102,8 +138,10 @@ def check_isolated(path: Path, budget: float = BUDGET_S, timeout: float | None =
     return _run(_serve, (str(path), budget), timeout)
 
 
-def _run(target, args: tuple, timeout: float) -> tuple:
+def _run(target, args: tuple, timeout: float, text: str | None = None) -> tuple:
     path = args[0]
+    if text is not None:
+        args = (text, *args[1:])
     context = _context()
     parent, child = context.Pipe(duplex=False)
     process = context.Process(target=target, args=(child, *args), daemon=True)
@@ -125,4 +163,9 @@ def _run(target, args: tuple, timeout: float) -> tuple:
         parent.close()
 
 
-__all__ = ["check_homework_isolated", "check_isolated", "limit_for"]
+__all__ = [
+    "check_homework_isolated",
+    "check_homework_text_isolated",
+    "check_isolated",
+    "limit_for",
+]

@@ -10,10 +10,16 @@ KEY.toml::
     name = "q2"
     expected = "\\delta_t + \\gamma \\delta_{t+1}"   # ... or the expected expression
     points = 2
+    [[question]]
+    name = "q3"
+    question = "nstep"
+    derivation = true           # the answer must be a derivation, checked line by line
 
 ANSWERS: a TOML file of one student, ``q1 = 'r_t + \\gamma V(s_{t+1}) - V(s_t)'`` (question
 name → answer; an optional ``student = "Ada"`` names them), or a CSV of a class with the
-columns ``student,question,answer``. Each distinct (question, answer) pair is checked once
+columns ``student,question,answer``. An answer holding an ``align*`` block (a TOML
+multi-line string, a CSV cell) is a derivation, checked line by line
+(:mod:`gae_sym.derivation_check.homework`). Each distinct (question, answer) pair is checked once
 (a class repeats itself), all in one warm worker process with the hard time limit; an
 unreadable answer scores 0 and the rest go on.
 """
@@ -40,6 +46,7 @@ class KeyItem:
     points: float
     question_id: str | None = None
     expected: str | None = None
+    derivation: bool = False  # the answer must be a derivation (checked line by line)
 
 
 @dataclass
@@ -93,6 +100,12 @@ def load_key(path: Path) -> list[KeyItem]:
                 f"the key {path}: question '{item['name']}' needs exactly one of "
                 "'question' (an id) and 'expected' (an expression)"
             )
+        derivation = item.get("derivation", False)
+        if not isinstance(derivation, bool) or (derivation and not has_id):
+            raise UserError(
+                f"the key {path}: question '{item['name']}': derivation = true needs a "
+                "catalogue 'question' id"
+            )
         points = item.get("points", 1)
         if not isinstance(points, int | float) or isinstance(points, bool) or points < 0:
             raise UserError(f"the key {path}: question '{item['name']}' has invalid points")
@@ -112,6 +125,7 @@ def load_key(path: Path) -> list[KeyItem]:
                 float(points),
                 str(item["question"]) if has_id else None,
                 str(item["expected"]) if has_expected else None,
+                derivation,
             )
         )
     names = [k.name for k in key]
@@ -222,6 +236,11 @@ def grade(
 
 
 def _run(worker, answer: str, item: KeyItem, stats: dict) -> dict:
+    from gae_sym.derivation_check.homework import grade_derivation, looks_like_derivation
+
+    if item.derivation or looks_like_derivation(answer):
+        # A derivation (align* block) is checked line by line in its own worker.
+        return grade_derivation(answer, item.question_id, item.derivation)
     status, payload = worker.check(answer, item.question_id, item.expected)
     if status == "ok":
         return payload
@@ -241,6 +260,8 @@ def _hint(result: dict) -> str:
         return result["mistake"]["hint"]
     if verdict == "unreadable":
         return result.get("feedback", "")
+    if result.get("hint"):  # a derivation's: which line is wrong, and why
+        return result["hint"]
     return "differs from the reference (no known mistake matched)"
 
 
