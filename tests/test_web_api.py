@@ -250,12 +250,14 @@ def test_a_full_queue_answers_429_then_recovers():
     server = Server("--workers", "1", "--queue", "0", "--time-limit", "0.3")
     try:
         replies = []
+        together = threading.Barrier(6)
 
         def slow():
             body = {"question": "gae", "answer": SLOW_ANSWER}
+            together.wait(timeout=30)  # all six at once: one is admitted, the rest refused
             replies.append(server.client.post("/api/check", json=body))
 
-        threads = [threading.Thread(target=slow) for _ in range(4)]
+        threads = [threading.Thread(target=slow) for _ in range(6)]
         for thread in threads:
             thread.start()
         for thread in threads:
