@@ -573,7 +573,12 @@ def build_sections(
     study, study_jobs = study_section(data)
     cartpole, cartpole_jobs = cartpole_section(data)
     sections += [study, cartpole, claims_section(data)]
-    return sections, jobs + study_jobs + cartpole_jobs
+    # RL on language models (issue 17): the chapter after the lecture's own material.
+    from gae_sym.notes.llm_section import llm_section
+
+    llm, llm_jobs = llm_section()
+    sections.append(llm)
+    return sections, jobs + study_jobs + cartpole_jobs + llm_jobs
 
 
 def _nav(sections: Sequence[Section], i: int) -> str:
