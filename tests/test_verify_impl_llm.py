@@ -38,6 +38,10 @@ def test_correct_token_gae_passes(func, input_type, output):
         (impls.value_only, "advantages", "carry-not-passed-through"),
         (impls.trl_style_unmasked_values, "advantages", "bootstrap-from-next-position"),
         (impls.verl_gae_whitened, "advantages,returns", "whitened"),
+        (impls.plain_gae_no_mask, "advantages", "no-mask"),
+        (impls.end_padding_only, "advantages", "observation-tokens-in-chain"),
+        (impls.whitened_over_padding, "advantages,returns", "whitened-over-padding"),
+        (impls.returns_from_whitened, "advantages,returns", "returns-after-whitening"),
     ],
 )
 def test_token_mistakes_are_named(func, output, mistake):
@@ -71,6 +75,8 @@ def test_the_token_check_reads_only_response_tokens_and_the_batch_major_layout()
         (impls.drgrpo, "rloo", "mean-baseline"),
         (impls.drgrpo, "grpo", "no-std"),
         (impls.verl_grpo, "drgrpo", "divides-by-std"),
+        (impls.grpo_whole_batch, "grpo", "batch-mean-std"),
+        (impls.rloo_singleton_zero, "rloo", "singleton-zero"),
     ],
 )
 def test_group_estimators_pass_or_are_named(func, estimator, mistake):

@@ -177,3 +177,61 @@ def drgrpo(scores, index):
         if w.sum() > 1:
             out[w] = s[w] - s[w].mean()
     return out
+
+
+def plain_gae_no_mask(token_level_rewards, values, response_mask, gamma, lam):
+    """GAE over every position: prompt, padding and observations inside the chain."""
+    lastgaelam, out = 0, []
+    length = token_level_rewards.shape[-1]
+    for t in reversed(range(length)):
+        nextvalues = values[:, t + 1] if t < length - 1 else 0.0
+        delta = token_level_rewards[:, t] + gamma * nextvalues - values[:, t]
+        lastgaelam = delta + gamma * lam * lastgaelam
+        out.append(lastgaelam)
+    return torch.stack(out[::-1], dim=1)
+
+
+def end_padding_only(token_level_rewards, values, response_mask, gamma, lam):
+    """Old single-turn code: the response runs from its first to its last generated token."""
+    mask = response_mask.clone()
+    for b in range(mask.shape[0]):
+        where = torch.nonzero(response_mask[b]).flatten()
+        mask[b, where[0] : where[-1] + 1] = 1
+    return verl_gae(token_level_rewards, values, mask, gamma, lam)[0]
+
+
+def whitened_over_padding(token_level_rewards, values, response_mask, gamma, lam):
+    """Whitening over all B x L positions (the carried values on masked ones included: 0 here)."""
+    advantages, returns = verl_gae(token_level_rewards, values, response_mask, gamma, lam)
+    advantages = advantages * response_mask
+    mean, var = advantages.mean(), advantages.var()
+    return (advantages - mean) * torch.rsqrt(var + 1e-8), returns
+
+
+def returns_from_whitened(token_level_rewards, values, response_mask, gamma, lam):
+    """Returns built after whitening."""
+    advantages, _ = verl_gae(token_level_rewards, values, response_mask, gamma, lam)
+    mask = response_mask
+    mean = (advantages * mask).sum() / mask.sum()
+    var = ((advantages - mean) ** 2 * mask).sum() / (mask.sum() - 1)
+    return advantages, (advantages - mean) * torch.rsqrt(var + 1e-8) + values
+
+
+def grpo_whole_batch(scores, index, epsilon=1e-6):
+    """Mean and std of the whole batch: no grouping."""
+    s, g = np.asarray(scores, dtype=float), np.asarray(index)
+    out = s / (1 + epsilon)
+    sizes = {k: (g == k).sum() for k in np.unique(g)}
+    many = np.array([sizes[k] > 1 for k in g])
+    out[many] = (s[many] - s.mean()) / (s.std(ddof=1) + epsilon)
+    return out
+
+
+def rloo_singleton_zero(scores, index):
+    """RLOO that gives a group of one advantage 0."""
+    out = rloo(scores, index)
+    g = np.asarray(index)
+    for k in np.unique(g):
+        if (g == k).sum() == 1:
+            out[g == k] = 0.0
+    return out
