@@ -299,3 +299,14 @@ def test_untraceable_jax_code_runs_unjitted_and_says_so():
     result = verify(python_branch, "discount", input_type="jax", max_examples=10)
     assert result.passed, result.report()
     assert any("un-jitted" in note for note in result.notes)
+
+
+def test_jax_float64_is_scoped_to_the_run():
+    jax = pytest.importorskip("jax")
+    import jax.numpy as jnp
+
+    before = jax.config.jax_enable_x64
+    result = verify(discount.correct, "discount", input_type="jax", max_examples=5)
+    assert result.passed
+    assert jax.config.jax_enable_x64 == before
+    assert before or jnp.zeros(1).dtype == jnp.float32

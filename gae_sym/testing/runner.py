@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import math
 import os
 import sys
@@ -203,6 +204,18 @@ def run_case(
     expected = reference_outputs(traj, plan.outputs)
     outcome = Outcome(label, traj, expected)
     args, kwargs = plan.arguments(traj)
+    warm = getattr(func, "warm", None)
+    if warm is not None:
+        # Compiling (jitted JAX: seconds for a long scan) is not the call the limit is for.
+        longer = 5 * call_timeout if call_timeout else None
+        deadline = hard_deadline(longer) if exit_if_stuck else contextlib.nullcontext()
+        with (
+            contextlib.suppress(Exception, CallTimeout),  # the timed call will tell
+            contextlib.redirect_stdout(sys.stderr),
+            deadline,
+            call_time_limit(longer),
+        ):
+            warm(*args, **kwargs)
     deadline = hard_deadline(call_timeout) if exit_if_stuck else contextlib.nullcontext()
     raised: BaseException | None = None
     try:
@@ -875,8 +888,19 @@ class _Jitted:
         self.func = func
         self.jitted = jax.jit(func)
         self.traceable = True
+        self.compiled: set[Any] = set()
         self.__name__ = getattr(func, "__name__", "f")
         self.__qualname__ = getattr(func, "__qualname__", self.__name__)
+
+    def warm(self, *args: Any, **kwargs: Any) -> None:
+        """Compile for these shapes and dtypes (once): run_case calls this outside the limit."""
+        key = tuple(
+            (name, np.shape(value), str(getattr(value, "dtype", type(value).__name__)))
+            for name, value in [*enumerate(args), *sorted(kwargs.items())]
+        )
+        if self.traceable and key not in self.compiled:
+            self.compiled.add(key)
+            self(*args, **kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.traceable:
@@ -905,13 +929,27 @@ _TRACING_ERRORS = (
 )
 
 
-def _enable_jax_float64(dtype: np.dtype) -> None:
-    if dtype.itemsize >= 8:
-        import jax
+def _jax_float64_while_running(verify_func: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``verify`` for JAX with float64 inputs under ``jax.enable_x64(True)``, restored
+    afterwards: float64 stays float64, and the caller's process keeps its own setting."""
 
-        jax.config.update("jax_enable_x64", True)
+    @functools.wraps(verify_func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        wide = np.dtype(kwargs.get("dtype", np.float64)).itemsize >= 8
+        if kwargs.get("input_type") == "jax" and wide:
+            import jax
+
+            scope = getattr(jax, "enable_x64", None)
+            if scope is not None:
+                with scope(True):
+                    return verify_func(*args, **kwargs)
+            jax.config.update("jax_enable_x64", True)  # older jax: no scoped setting
+        return verify_func(*args, **kwargs)
+
+    return wrapper
 
 
+@_jax_float64_while_running
 def verify(
     func: Callable[..., Any],
     convention: str = "canonical",
@@ -946,7 +984,7 @@ def verify(
 
     ``input_type="jax"`` calls ``jax.jit(func)`` (``jit=False``: as it is) on cases whose
     T and N are mostly those of the edge cases, so that it compiles a few times per run;
-    float64 inputs turn on ``jax_enable_x64``. A result right at float32 precision only
+    float64 inputs run under ``jax.enable_x64(True)``. A result right at float32 precision only
     passes with a precision warning, or fails with ``strict_precision``.
 
     A call that runs longer than ``call_timeout`` seconds (None, 0 or inf: no limit) is stopped
@@ -980,10 +1018,8 @@ def verify(
     notes: list[str] = []
     called = func
     jax_sizes = input_type == "jax"
-    if input_type == "jax":
-        _enable_jax_float64(dtype)
-        if jit:
-            called = _Jitted(func)
+    if input_type == "jax" and jit:
+        called = _Jitted(func)
     warm_reference(dtype)
     total = 0
     done = 0
