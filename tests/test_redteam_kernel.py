@@ -140,7 +140,9 @@ def test_karr_reversed_ranges_are_not_empty():
 
 
 def test_substitute_stays_in_the_declared_domain_and_the_facts():
-    assert refused(nstep_advantage(), S.Zero, Substitute({n: 0}), "is positive")
+    assert refused(nstep_advantage(), S.Zero, Substitute({n: 0}), "domain n is declared on")
+    negative = Symbol("u", integer=True, negative=True)
+    assert refused(Sum(x[l], (l, 1, -negative)), S.Zero, Substitute({negative: 1}), "negative")
     assert refused(gae_segment(), gae_segment().subs(lam, 2), Substitute({lam: 2}), "breaks")
     half = Rational(1, 2)
     assert refused(gae_segment(), gae_segment(), Substitute({N: half}), "integer")
@@ -457,3 +459,44 @@ def test_indices_must_be_plain_integer_symbols():
     i = Idx("i", (0, 3))
     line = Sum(x[i], (i, 0, 3))
     assert refused(line, line, Canonicalise(), "Idx, which the kernel does not reason about")
+
+
+def test_a_theorem_about_A_holds_only_where_A_ends_its_segment():
+    # gae-recursion proves F(t, N) = A_t for A's segment ending at t + N: not at t + 1, and
+    # not for another N (A depends on both through its definition, invisibly)
+    from derivations.gae_recursion import PROOF as RECURSION
+
+    closed = gae_closed_form_flagged
+    facts = ("recursion", "horizon-ge-1")
+    both = Sum(closed(t, N), (t, t, t + 1)) * x[0]
+    assert refused(
+        both, Sum(A[t], (t, t, t + 1)) * x[0], ApplyTheorem(RECURSION), "defined with t", facts
+    )
+    other_length = ApplyTheorem(RECURSION, {N: 1})
+    assert refused(closed(t, 1), A[t], other_length, "defined with N", facts)
+    # and δ depends on γ: no substitution or instance may give γ a value under δ
+    assert refused(
+        gamma * delta[t], delta[t], Substitute({gamma: 1}), "through its definition", ("segment",)
+    )
+
+
+def test_a_mutated_lemma_is_checked_again():
+    lemma = Proof("x0 = x0", Statement(x[0], x[0]), [])
+    citing = Proof("uses it", Statement(x[0], x[0]), [Step(x[0], "", ApplyTheorem(lemma))])
+    assert citing.check() is None
+    lemma.statement = Statement(x[0], 2 * x[0])
+    later = Proof("x0 = 2 x0", Statement(x[0], 2 * x[0]), [Step(2 * x[0], "", ApplyTheorem(lemma))])
+    assert "is not proved" in later.check()[1]
+
+
+def test_sums_run_towards_plus_infinity_only():
+    y = Symbol("y", integer=True)
+    for line in (Sum(1, (y, 0, -oo)), Sum(1, (y, oo, 3))):
+        assert refused(line, line, Canonicalise(), "wrong infinity")
+
+
+def test_bound_variables_are_not_captured_by_the_canonical_shift():
+    u, y = Symbol("u", integer=True), Symbol("y", integer=True)
+    lhs = x[0] * Sum(Sum(y, (u, 0, 1)), (y, u, u + N))  # the bounds use the free u
+    rhs = x[0] * Sum(2 * y + 1, (y, 0, N))
+    assert refused(lhs, rhs, Canonicalise(), "not shown to be 0")

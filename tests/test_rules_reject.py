@@ -443,7 +443,7 @@ def test_induction_refuses_infinite_sums():
 def test_swap_triangle_refuses_a_range_not_starting_at_the_outer_limit():
     # rows m = 0 of Σ_{l=0}^{m-2} are reversed ranges (Karr: Σ_{0}^{-2} f = -f(-1))
     m = Symbol("m", integer=True)
-    term = lam**m * gamma**l * delta[t + l]
+    term = lam**m * delta[t + l]  # defined for every l (γ^l would not be, for l < 0)
     assert refuses(
         SwapTriangle(m, l, assumption="bounded-delta"),
         Sum(Sum(term, (l, 0, m - 2)), (m, 0, oo)),
@@ -464,7 +464,7 @@ def test_swap_triangle_refuses_a_range_not_starting_at_the_outer_limit():
         SwapTriangle(n, l, assumption="bounded-delta"),
         Sum(Sum(_TERM, (l, 0, n - 2)), (n, 0, oo)),
         Sum(Sum(_TERM, (n, l + 2, oo)), (l, 0, oo)),
-        "undefined where lambda = 0",
+        "undefined where",
         SERIES,
     )
 
@@ -494,7 +494,7 @@ def test_apply_theorem_uses_a_specialised_lemma_only_at_its_values():
 def test_apply_theorem_refuses_an_instance_outside_the_lemma_domain():
     # telescoping is proved for n >= 1; N - 1 is not known to be >= 1
     rule = ApplyTheorem(TELESCOPING, {n: N - 1})
-    assert refuses(rule, nstep_advantage(t, N - 1), nstep_advantage_rv(t, N - 1), "[1, oo)")
+    assert refuses(rule, nstep_advantage(t, N - 1), nstep_advantage_rv(t, N - 1), "declared on")
     # N - 2 is worse: γ^{N−2} is not even defined for N = 1 at γ = 0
     rule = ApplyTheorem(TELESCOPING, {n: N - 2})
     assert refuses(rule, nstep_advantage(t, N - 2), nstep_advantage_rv(t, N - 2), "undefined")

@@ -62,6 +62,10 @@ class Context:
         """A cited result is checked under the same meaning of assumption names."""
         return lemma.check(known=self.known)
 
+    def lemma_facts(self, lemma: Proof) -> Facts:
+        """The facts a cited result was proved under (with the convention)."""
+        return lemma.context(self.known).facts
+
     def entails(self, lemma: Proof, instance: Mapping) -> str | None:
         """What the cited result was proved under that the facts in force do not give."""
         needed = lemma.context(self.known).facts
@@ -153,9 +157,19 @@ class Proof:
         derivations is checked once; ``refresh`` runs the chain again.
         """
         key = tuple(sorted((k, id(v)) for k, v in (known or {}).items()))
-        if refresh or key not in self._outcomes:
-            self._outcomes[key] = self._run(known)
-        return self._outcomes[key]
+        # The proof is a plain object: a cached outcome counts only for the content it was
+        # computed from (a statement or step replaced afterwards is checked anew).
+        content = self._content()
+        cached = self._outcomes.get(key)
+        if refresh or cached is None or cached[0] != content:
+            self._outcomes[key] = (content, self._run(known))
+        return self._outcomes[key][1]
+
+    def _content(self) -> tuple:
+        statement = self.statement
+        at = tuple(sorted(dict(statement.at).items(), key=str))
+        steps = tuple((step.expr, step.rule, step.reason) for step in self.steps)
+        return (statement.lhs, statement.rhs, at, steps, tuple(self.assumptions))
 
     def _run(self, known) -> tuple[int, str] | None:
         try:

@@ -19,12 +19,55 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sympy import Add, Expr, Integer, Mul, Number, Pow, Rational, S, Symbol, oo
+from sympy import (
+    Add,
+    Dummy,
+    Expr,
+    Integer,
+    Limit,
+    Mul,
+    Number,
+    Pow,
+    Product,
+    Rational,
+    S,
+    Sum,
+    Symbol,
+    oo,
+)
 
 # δ_t = r_t + γ(1 − term_t) V(s'_t) − V(s_t) is bounded when rewards and values are: both
 # definitions of δ (the flagged one and the segment one) are sums of bounded terms
 # (γ ∈ [0, 1], flags in {0, 1}).
 DERIVED_BOUNDED = {"delta": ("r", "V")}
+
+
+_ALPHA = [Dummy(f"a{i}", integer=True) for i in range(48)]
+
+
+def alpha_key(expr: Expr) -> Expr:
+    """``expr`` with the variables bound by sums, products and limits renamed by nesting
+    depth, so that alpha-equivalent expressions (Σ_l f(l) and Σ_j f(j)) compare equal."""
+    return _alpha(S(expr), 0)
+
+
+def _alpha(expr: Expr, depth: int) -> Expr:
+    if isinstance(expr, (Sum, Product)):
+        var, lower, upper = expr.limits[-1]
+        body = (
+            expr.function if len(expr.limits) == 1 else expr.func(expr.function, *expr.limits[:-1])
+        )
+        new = _ALPHA[depth]
+        # xreplace also renames an inner binder of the same variable, consistently.
+        inner = _alpha(body.xreplace({var: new}), depth + 1)
+        return expr.func(inner, (new, _alpha(lower, depth), _alpha(upper, depth)))
+    if isinstance(expr, Limit):
+        body, var, point = expr.args[0], expr.args[1], expr.args[2]
+        new = _ALPHA[depth]
+        return Limit(_alpha(body.xreplace({var: new}), depth + 1), new, point)
+    if not expr.args or not expr.has(Sum, Product, Limit):
+        return expr
+    return expr.func(*[_alpha(arg, depth) for arg in expr.args])
 
 
 @dataclass(frozen=True)
@@ -166,7 +209,7 @@ class Facts:
         expr = S(expr)
         found = Interval.everything()
         for key, interval in self.ranges:
-            if key == expr:
+            if key == expr or (expr.has(Sum, Product) and alpha_key(key) == alpha_key(expr)):
                 found = found.intersect(interval)
         return found.intersect(self._compute(expr, extra or {}))
 
@@ -327,6 +370,7 @@ __all__ = [
     "Assumption",
     "Facts",
     "Interval",
+    "alpha_key",
     "facts_from",
     "unit_interval",
 ]

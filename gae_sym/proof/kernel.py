@@ -67,6 +67,7 @@ from sympy import (
 )
 
 from gae_sym.proof.facts import Facts, Interval
+from gae_sym.proof.facts import alpha_key as facts_alpha_key
 
 MAX_EXPLICIT = 16
 """Sums and products with at most this many terms (numeric bounds) are written out."""
@@ -122,11 +123,15 @@ def _language(expr: Expr, where: str) -> None:
     if isinstance(expr, (Sum, Product)):
         _language(expr.function, where)
         for var, lower, upper in expr.limits:
+            if upper == -oo or lower == oo:
+                raise KernelError(f"{where}: {expr} runs towards the wrong infinity")
             for bound in (lower, upper):
                 if bound in (oo, -oo):
                     if isinstance(expr, Product):
                         raise KernelError(f"{where}: infinite products are not supported")
                     continue
+                if bound.has(oo, -oo, S.ComplexInfinity, S.NaN):
+                    raise KernelError(f"{where}: the bound {bound} of {expr} is not finite")
                 _language(bound, where)
                 if bound.is_integer is not True:
                     raise KernelError(f"{where}: the bound {bound} of {expr} is not an integer")
@@ -165,71 +170,87 @@ def substitute(expr: Expr, mapping: Mapping[Symbol, Expr]) -> Expr:
 def _subst(expr: Expr, mapping: dict) -> Expr:
     if not mapping or not expr.free_symbols & set(mapping):
         return expr
-    if isinstance(expr, Symbol):
+    if isinstance(expr, Symbol) or expr in mapping:
         return mapping.get(expr, expr)
     if isinstance(expr, (Sum, Product)):
         var, lower, upper, body = outer_limit(expr)
         node = expr
         lower, upper = _subst(lower, mapping), _subst(upper, mapping)
         inner = {k: v for k, v in mapping.items() if k != var}
-        if any(var in v.free_symbols for v in inner.values()):
-            fresh = Dummy(var.name, integer=True)
-            body, var = _subst(body, {var: fresh}), fresh
-        return node.func(_subst(body, inner), (var, lower, upper))
+        # Every binder rebuilt here gets a fresh integer Dummy with no sign: no capture, and
+        # SymPy cannot simplify the new body with a sign the range does not guarantee.
+        fresh = Dummy(var.name, integer=True)
+        inner[var] = fresh
+        return node.func(_subst(body, inner), (fresh, lower, upper))
     if isinstance(expr, Limit):
         body, var, point = expr.args[0], expr.args[1], expr.args[2]
         inner = {k: v for k, v in mapping.items() if k != var}
         if any(var in v.free_symbols for v in inner.values()):
             fresh = Dummy(var.name, integer=True, positive=bool(var.is_positive))
-            body, var = _subst(body, {var: fresh}), fresh
+            inner[var] = fresh
+            return Limit(_subst(body, inner), fresh, point)
         return Limit(_subst(body, inner), var, point)
     if isinstance(expr, Indexed):
         return expr.base[_subst(expr.indices[0], mapping)]
     if not expr.args:
         return expr
-    return expr.func(*[_subst(arg, mapping) for arg in expr.args])
+    return _rebuild(expr, [_subst(arg, mapping) for arg in expr.args])
+
+
+def _rebuild(expr: Expr, args: list) -> Expr:
+    return expr.func(*args)
 
 
 def fresh_bound(expr: Expr) -> Expr:
-    """Rename every bound variable to a fresh integer Dummy with no other assumption, so
-    that no rule works with a sign the range does not guarantee."""
-    expr = S(expr)
+    """``expr`` with every bound variable renamed to a fresh integer Dummy with no other
+    assumption, and nothing else changed: no + or × is re-evaluated (a lecturer's
+    V(s_t) + (−V(s_t) + …) stays two terms, for a cited lemma to find the second), and no
+    rule works with a sign the range does not guarantee."""
+    return _quiet(S(expr), {})
+
+
+def _quiet(expr: Expr, renamed: dict) -> Expr:
+    if isinstance(expr, Symbol):
+        return renamed.get(expr, expr)
     if isinstance(expr, (Sum, Product)):
         var, lower, upper, body = outer_limit(expr)
-        node = expr
         fresh = Dummy(var.name, integer=True)
-        body = fresh_bound(_subst(body, {var: fresh}))
-        return node.func(body, (fresh, fresh_bound(lower), fresh_bound(upper)))
+        inner = _quiet(body, {**renamed, var: fresh})
+        return expr.func(inner, (fresh, _quiet(lower, renamed), _quiet(upper, renamed)))
     if isinstance(expr, Limit):
         body, var, point = expr.args[0], expr.args[1], expr.args[2]
-        return Limit(fresh_bound(body), var, point)
+        fresh = Dummy(var.name, integer=True, positive=bool(var.is_positive))
+        return Limit(_quiet(body, {**renamed, var: fresh}), fresh, point)
     if isinstance(expr, Indexed):
-        return expr.base[fresh_bound(expr.indices[0])]
-    if not expr.args:
+        return expr.base[_quiet(expr.indices[0], renamed)]
+    if not expr.args or not (expr.free_symbols & set(renamed) or expr.has(Sum, Product, Limit)):
         return expr
-    return expr.func(*[fresh_bound(arg) for arg in expr.args])
+    args = [_quiet(arg, renamed) for arg in expr.args]
+    if isinstance(expr, (Add, Mul, Pow)):
+        return expr.func(*args, evaluate=False)
+    return expr.func(*args)
+
+
+def evaluated(expr: Expr) -> Expr:
+    """``expr`` rebuilt bottom-up with SymPy's construction-time simplification (safe on
+    expressions whose bound variables carry no sign, such as :func:`fresh_bound`'s)."""
+    expr = S(expr)
+    if not expr.args or isinstance(expr, Symbol):
+        return expr
+    if isinstance(expr, (Sum, Product)):
+        var, lower, upper, body = outer_limit(expr)
+        return expr.func(evaluated(body), (var, evaluated(lower), evaluated(upper)))
+    if isinstance(expr, Limit):
+        return Limit(evaluated(expr.args[0]), expr.args[1], expr.args[2])
+    if isinstance(expr, Indexed):
+        return expr.base[evaluated(expr.indices[0])]
+    return expr.func(*[evaluated(arg) for arg in expr.args])
 
 
 def alpha_key(expr: Expr) -> Expr:
     """``expr`` with bound variables renamed by depth: alpha-equivalent expressions (Σ_l
-    and Σ_j of the same summand) get the same key."""
-    return _alpha(S(expr), 0)
-
-
-def _alpha(expr: Expr, depth: int) -> Expr:
-    if isinstance(expr, (Sum, Product)):
-        var, lower, upper, body = outer_limit(expr)
-        node = expr
-        new = _INTEGER[depth]
-        body = _alpha(body.xreplace({var: new}), depth + 1)
-        return node.func(body, (new, _alpha(lower, depth), _alpha(upper, depth)))
-    if isinstance(expr, Limit):
-        body, var, point = expr.args[0], expr.args[1], expr.args[2]
-        new = _INTEGER[depth]
-        return Limit(_alpha(body.xreplace({var: new}), depth + 1), new, point)
-    if not expr.args:
-        return expr
-    return expr.func(*[_alpha(arg, depth) for arg in expr.args])
+    and Σ_j of the same summand) get the same key (see :func:`gae_sym.proof.facts.alpha_key`)."""
+    return facts_alpha_key(expr)
 
 
 def bound_scopes(expr: Expr, scope: Scope = ()) -> Iterable[tuple[Expr, Scope]]:
@@ -306,6 +327,10 @@ def _offsets(expr: Expr, scope: Scope, facts: Facts) -> list[Expr]:
         if not any(form.has(var) for form in forms):
             continue
         if not range_not_reversed(lower, upper, facts, scope[:position]):
+            # Nothing is known of x but that it is an integer: not even the sign its
+            # symbol was declared with, nor a fact about a free symbol of the same name.
+            unknown = Dummy(var.name, integer=True)
+            forms = [_subst(form, {var: unknown}) for form in forms]
             continue
         offset = Dummy("o", integer=True, nonnegative=True)
         spread = []
@@ -314,11 +339,61 @@ def _offsets(expr: Expr, scope: Scope, facts: Facts) -> list[Expr]:
                 spread.append(form)
                 continue
             if lower != -oo:
-                spread.append(expand(form.xreplace({var: lower + offset})))
+                spread.append(expand(_subst(form, {var: lower + offset})))
             if upper != oo:
-                spread.append(expand(form.xreplace({var: upper - offset})))
+                spread.append(expand(_subst(form, {var: upper - offset})))
         forms = spread[:8]
     return forms
+
+
+_SIGNS = ("positive", "negative", "nonnegative", "nonpositive", "nonzero", "zero")
+
+
+def domain_problem(symbol: Symbol, value: Expr, facts: Facts, scope: Scope = ()) -> str | None:
+    """Why ``value`` is not shown to satisfy every assumption ``symbol`` is declared with
+    (integer, real, positive, negative, nonzero, even, …), where it stands (``scope``).
+
+    Sign assumptions are proved on the domain (:func:`nonneg`, :func:`nonzero`); every
+    other one must be known to SymPy for the value itself.
+    """
+    value = S(value)
+    for key, wanted in sorted(symbol.assumptions0.items()):
+        if getattr(value, f"is_{key}") == wanted:
+            continue
+        base = key.removeprefix("extended_")
+        if base in _SIGNS and _sign_holds(base, wanted, symbol, value, facts, scope):
+            continue
+        declared = [k for k in _DESCRIBED if symbol.assumptions0.get(k)]
+        return (
+            f"cannot show that {symbol} = {value} is in the domain {symbol} is declared on "
+            f"({', '.join(declared) or key}; {key} fails)"
+        )
+    return None
+
+
+_DESCRIBED = ("integer", "real", "positive", "negative", "nonnegative", "nonpositive", "nonzero")
+_DESCRIBED += ("even", "odd", "prime")
+
+
+def _sign_holds(base, wanted, symbol, value, facts, scope) -> bool:
+    ge0 = nonneg(value, facts, scope)
+    le0 = nonneg(-value, facts, scope)
+    ne0 = nonzero(value, facts, scope)
+    integer = bool(symbol.is_integer)
+    if not wanted:  # "not positive" is "≤ 0", and so on (real values)
+        base, wanted = {
+            "positive": ("nonpositive", True),
+            "negative": ("nonnegative", True),
+            "nonnegative": ("negative", True),
+            "nonpositive": ("positive", True),
+            "nonzero": ("zero", True),
+            "zero": ("nonzero", True),
+        }[base]
+    if base == "positive":
+        return nonneg(value - 1, facts, scope) if integer else (ge0 and ne0)
+    if base == "negative":
+        return nonneg(-value - 1, facts, scope) if integer else (le0 and ne0)
+    return {"nonnegative": ge0, "nonpositive": le0, "nonzero": ne0, "zero": value == 0}[base]
 
 
 # --- 4. defined powers ---------------------------------------------------------------------
@@ -441,7 +516,7 @@ def _canon_range(node: Sum | Product, depth: int, scope: Scope, facts: Facts) ->
     # Σ_{x=a}^{b} f(x) = Σ_{y=0}^{b−a} f(a + y): y ≥ 0 only when the range is not reversed.
     new = _NONNEG[depth] if (count == oo or nonneg(count, facts, scope)) else _INTEGER[depth]
     top = oo if count == oo else count - 1
-    shifted = function.xreplace({var: lower + new})
+    shifted = _subst(function, {var: lower + new})
     if count != oo and count.is_Integer and -MAX_EXPLICIT <= count <= MAX_EXPLICIT:
         return _written_out(node, shifted, new, int(count), depth, scope, facts)
     inner = (*scope, (new, S.Zero, top))
@@ -775,6 +850,46 @@ def replace_alpha(
     return result, count, (refusal[0] if refusal else None)
 
 
+def within(expr: Expr, interval: Interval, facts: Facts, scope: Scope = ()) -> bool:
+    """Every value of ``expr`` the facts and the enclosing ranges allow lies in ``interval``
+    (bound variables are read through their ranges, never through a fact about a free
+    symbol of the same name)."""
+    return any(
+        facts.interval(form).within(interval) for form in _offsets(S(expr), tuple(scope), facts)
+    )
+
+
+def replace_where(
+    expr: Expr, attempt: Callable[[Expr, Scope], tuple[str, Expr | str] | None]
+) -> tuple[Expr, int, str | None]:
+    """Walk ``expr`` with the ranges around each node; ``attempt(node, scope)`` returns
+    ("new", replacement), ("refuse", why) or None. Returns (result, count, first refusal)."""
+    refusal: list = []
+
+    def walk(node: Expr, scope: Scope) -> tuple[Expr, int]:
+        answer = attempt(node, scope)
+        if answer is not None and answer[0] == "new":
+            return answer[1], 1
+        if answer is not None:
+            refusal.append(answer[1])
+        if isinstance(node, (Sum, Product)):
+            var, lower, upper, function = outer_limit(node)
+            body, count = walk(function, (*scope, (var, lower, upper)))
+            return (node.func(body, (var, lower, upper)) if count else node), count
+        if isinstance(node, Limit):
+            body, var, point = node.args[0], node.args[1], node.args[2]
+            inner, count = walk(body, (*scope, (var, _least(var), oo)))
+            return (Limit(inner, var, point) if count else node), count
+        if not node.args or isinstance(node, Indexed):
+            return node, 0
+        results = [walk(arg, scope) for arg in node.args]
+        total = sum(c for _, c in results)
+        return (node.func(*[r for r, _ in results]) if total else node), total
+
+    result, count = walk(S(expr), ())
+    return result, count, (refusal[0] if refusal else None)
+
+
 ZERO, ONE, HALF = Integer(0), Integer(1), Rational(1, 2)
 
 __all__ = [
@@ -788,7 +903,9 @@ __all__ = [
     "check_defined",
     "check_language",
     "check_line",
+    "domain_problem",
     "equivalent",
+    "evaluated",
     "fresh_bound",
     "is_zero",
     "limit_value",
@@ -797,6 +914,8 @@ __all__ = [
     "outer_limit",
     "range_not_reversed",
     "replace_alpha",
+    "replace_where",
     "substitute",
     "vanishes_at_infinity",
+    "within",
 ]

@@ -27,6 +27,7 @@ from sympy import (
     Add,
     Dummy,
     Expr,
+    Indexed,
     IndexedBase,
     Limit,
     Mul,
@@ -43,9 +44,12 @@ from gae_sym.proof.facts import Interval
 from gae_sym.proof.kernel import (
     KernelError,
     Scope,
+    alpha_key,
     canonical,
     check_line,
+    domain_problem,
     equivalent,
+    evaluated,
     fresh_bound,
     is_zero,
     limit_value,
@@ -53,8 +57,9 @@ from gae_sym.proof.kernel import (
     nonzero,
     outer_limit,
     range_not_reversed,
-    replace_alpha,
+    replace_where,
     substitute,
+    within,
 )
 
 if TYPE_CHECKING:
@@ -389,6 +394,8 @@ class Induction(Rule):
             if key.has(var) and not (key == var and declared.within(interval)):
                 raise RuleError(f"a fact in force mentions {var}; induction on it would misuse it")
         gap = fresh_bound(previous - claimed)
+        if var in _hidden_parameters(gap):
+            raise RuleError(f"a sequence in the line depends on {var} through its definition")
         if any(_is_infinite(b) for s in gap.atoms(Sum) for limit in s.limits for b in limit[1:]):
             raise RuleError("induction works on finite forms; this line has an infinite sum")
         base_case = substitute(gap, {var: least})
@@ -554,10 +561,16 @@ class Substitute(Rule):
     def apply(self, previous: Expr, claimed: Expr, ctx: Context) -> Expr:
         if not self.values:
             raise RuleError("nothing to substitute")
+        hidden = _hidden_parameters(previous)
         for symbol, value in self.values.items():
             if not isinstance(symbol, Symbol):
                 raise RuleError(f"only symbols can be given values, not {symbol}")
-            why = _domain_problem(symbol, S(value), ctx, ())
+            if symbol in hidden:
+                raise RuleError(
+                    f"a sequence in the line depends on {symbol} through its definition: "
+                    f"giving {symbol} a value would change it unseen"
+                )
+            why = domain_problem(symbol, S(value), ctx.facts)
             if why:
                 raise RuleError(why)
             why = ctx.facts.allows(symbol, S(value))
@@ -578,20 +591,27 @@ class Substitute(Rule):
         return result
 
 
-def _domain_problem(symbol: Symbol, value: Expr, ctx: Context, scope: Scope) -> str | None:
-    """Why ``value`` is not shown to lie in the domain ``symbol`` is declared on."""
-    if symbol.is_integer and value.is_integer is not True:
-        return f"cannot show that {symbol} = {value} is an integer, as {symbol} is declared"
-    if symbol.is_real and value.is_real is not True and value.is_integer is not True:
-        return f"cannot show that {symbol} = {value} is real, as {symbol} is declared"
-    if symbol.is_positive:
-        least = value - 1 if symbol.is_integer else value
-        ok = nonneg(least, ctx.facts, scope) and (symbol.is_integer or nonzero(value, ctx.facts))
-        if not ok:
-            return f"cannot show that {symbol} = {value} is positive, as {symbol} is declared"
-    if symbol.is_nonnegative and not nonneg(value, ctx.facts, scope):
-        return f"cannot show that {symbol} = {value} is nonnegative, as {symbol} is declared"
-    return None
+def _hidden_parameters(expr: Expr) -> set:
+    """Parameters a sequence in ``expr`` depends on through its definition, where no
+    substitution can see them: δ on γ (both of its definitions), A on γ, λ and the end
+    t + N of its segment (the ``recursion`` assumption). Giving them values would change
+    what δ_t or A_t stands for while the symbol stays the same."""
+    from gae_sym.symbols import A, N, delta, gamma, lam, t
+
+    bases = {element.base for element in S(expr).atoms(Indexed)}
+    hidden = set()
+    if delta in bases or A in bases:
+        hidden.add(gamma)
+    if A in bases:
+        hidden |= {lam, N, t}
+    return hidden
+
+
+def _symbols_of(statement_side: Expr) -> set:
+    """Free symbols that can take values: not sequence labels, not sequence elements."""
+    side = S(statement_side)
+    labels = {element.base.label for element in side.atoms(Indexed)}
+    return {x for x in side.free_symbols if isinstance(x, Symbol) and x not in labels}
 
 
 @dataclass(frozen=True)
@@ -683,32 +703,85 @@ class ApplyTheorem(Rule):
         if outcome is not None:
             raise RuleError(f"the cited result '{self.lemma.title}' is not proved: {outcome[1]}")
         statement = self.lemma.statement
-        free = (S(statement.lhs).free_symbols | S(statement.rhs).free_symbols) - set(statement.at)
+        lhs = substitute(statement.lhs, dict(statement.at))
+        rhs = substitute(statement.rhs, dict(statement.at))
+        free = _symbols_of(lhs) | _symbols_of(rhs)
         for key in self.instance:
             if not isinstance(key, Symbol) or key not in free:
                 raise RuleError(f"{key} is not a free symbol of the cited result's statement")
         instance = {k: S(v) for k, v in self.instance.items()}
-        old = substitute(substitute(statement.lhs, dict(statement.at)), instance)
-        new = substitute(substitute(statement.rhs, dict(statement.at)), instance)
+        hidden = _hidden_parameters(lhs) | _hidden_parameters(rhs)
+        moved = sorted((k for k, v in instance.items() if v != k and k in hidden), key=str)
+        if moved:
+            raise RuleError(
+                f"the cited result holds a sequence defined with {moved[0]}: "
+                "an instance may not change it"
+            )
         if self.reverse:
-            old, new = new, old
-        why = ctx.entails(self.lemma, instance)
-        if why:
-            raise RuleError(f"the cited result '{self.lemma.title}' needs {why}")
+            lhs, rhs = rhs, lhs
+        needed = ctx.lemma_facts(self.lemma)
+        cache: dict = {}
 
-        def accept(scope: Scope) -> str | None:
+        def attempt(node: Expr, scope: Scope):
+            # At the match point, the lemma's symbols and the instance's values mean the
+            # bound variables of the same name around it (the previous line is a copy with
+            # fresh, sign-free bound variables).
+            around = {var.name: var for var, _, _ in scope}
+            local = {
+                k: substitute(v, {x: around[x.name] for x in _symbols_of(v) if x.name in around})
+                for k, v in instance.items()
+            }
+            for symbol in free:
+                if symbol not in local and symbol.name in around:
+                    local[symbol] = around[symbol.name]
+            moved = sorted((k for k, v in local.items() if v != k and k in hidden), key=str)
+            if moved:
+                return (
+                    "refuse",
+                    f"the cited result holds a sequence defined with {moved[0]}: "
+                    "it may not be used at another value of it",
+                )
+            key = tuple(sorted(((str(k), v) for k, v in local.items()), key=str))
+            if key not in cache:
+                old = evaluated(substitute(lhs, local))
+                cache[key] = (old, alpha_key(old), substitute(rhs, local))
+            old, old_key, new = cache[key]
+            if isinstance(node, Symbol) or not node.has(*old.atoms(Indexed, Symbol)):
+                return None
+            written = evaluated(node)
+            if written.func != old.func or alpha_key(written) != old_key:
+                return None
             for symbol in sorted(free, key=str):
-                problem = _domain_problem(symbol, instance.get(symbol, symbol), ctx, scope)
+                problem = domain_problem(symbol, local.get(symbol, symbol), ctx.facts, scope)
                 if problem:
-                    return problem
-            return None
+                    return ("refuse", problem)
+            for fact, interval in needed.ranges:
+                value = substitute(fact, local)
+                if not within(value, interval, ctx.facts, scope):
+                    return ("refuse", f"{value} in {_interval_text(interval)}, not shown here")
+            return ("new", new)
 
-        result, count, refusal = replace_alpha(previous, old, new, accept)
+        fresh, _ = _fresh_with_names(previous)
+        result, count, refusal = replace_where(fresh, attempt)
+        missing = needed.bounded_labels() - ctx.facts.bounded_labels()
+        if missing:
+            raise RuleError(f"the cited result needs bounded {', '.join(sorted(missing))}")
+        definitions = needed.definitions - ctx.facts.definitions
+        if definitions:
+            raise RuleError(
+                f"the cited result needs the definition {', '.join(sorted(definitions))}"
+            )
         if count == 0:
             if refusal:
                 raise RuleError(f"the cited result does not apply here: {refusal}")
-            raise RuleError(f"the cited result's side {old} does not occur in the previous line")
+            raise RuleError(f"the cited result's side {lhs} does not occur in the previous line")
         return result
+
+
+def _interval_text(interval) -> str:
+    lo = "(" if interval.lo_open else "["
+    hi = ")" if interval.hi_open else "]"
+    return f"{lo}{interval.lo}, {interval.hi}{hi}"
 
 
 @dataclass(frozen=True)
@@ -746,8 +819,12 @@ class SolveRecursion(Rule):
         probe = Dummy("time", integer=True)
         if not equivalent(self.recursion(probe), gae_recursion(probe), ctx.facts):
             raise RuleError("the recursion given is not the project's gae_recursion")
-        if not (isinstance(self.time, Symbol) and self.time.is_integer):
-            raise RuleError("the time must be an integer symbol")
+        from gae_sym.symbols import N, t
+
+        # The recursion assumption defines A on the segment that ends at t + N: the closed
+        # form is A_t only at those two symbols (another symbol would move the end unseen).
+        if self.time != t or self.steps != N:
+            raise RuleError("the recursion defines A_t with t and N of gae_sym.symbols only")
         if not (
             isinstance(self.steps, Symbol) and self.steps.is_integer and self.steps.is_positive
         ):
