@@ -358,3 +358,18 @@ def test_grade_accepts_derivation_answers_and_a_key_can_require_one(capsys, tmp_
     bad_key.write_text('[[question]]\nname = "q1"\nexpected = "r_t"\nderivation = true\n')
     assert main(["grade", str(bad_key), str(answers)]) == 2
     capsys.readouterr()
+
+
+def test_two_rules_in_one_line_are_found_and_named_in_order():
+    text = r"""
+% gae-sym: assume n-ge-1, segment
+\begin{align*}
+\hat{A}^{(n)}_t &= \sum_{l=0}^{n-1} \gamma^l \delta_{t+l} \\
+  &= r_t + \gamma V(s_{t+1}) - V(s_t) + \sum_{l=1}^{n-1} \gamma^l \delta_{t+l}
+     && \text{split off } l = 0 \text{ and write out } \delta_t
+\end{align*}
+"""
+    line = check_text(text)["blocks"][0]["lines"][1]
+    assert line["status"] == "justified" and line["search"] == "two"
+    assert line["rule"] == "split-first + unfold"
+    assert line["why"].startswith("split off the first term l = 0")

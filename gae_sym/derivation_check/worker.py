@@ -138,8 +138,23 @@ def check_isolated(path: Path, budget: float = BUDGET_S, timeout: float | None =
     return _run(_serve, (str(path), budget), timeout)
 
 
+_WARM = False
+
+
+def _warm_parent() -> None:
+    """Load the parser and check the citable theorems here, once: every forked worker
+    then starts with them (only the project's own theorems run here, no input)."""
+    global _WARM
+    if not _WARM and _context().get_start_method() == "fork":
+        from gae_sym.derivation_check.engine import _warm
+
+        _warm()
+        _WARM = True
+
+
 def _run(target, args: tuple, timeout: float, text: str | None = None) -> tuple:
     path = args[0]
+    _warm_parent()
     if text is not None:
         args = (text, *args[1:])
     context = _context()
