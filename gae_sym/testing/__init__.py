@@ -10,10 +10,16 @@ In a pytest suite::
 
 or from a shell: ``gae-sym verify-impl mypackage.rollout:compute_gae --convention lecture``.
 
-Conventions: ``lecture`` ``f(rewards, values, next_value, gamma, lam)``; ``masked``
+Conventions (:mod:`gae_sym.testing.conventions`, one table row each): ``lecture``
+``f(rewards, values, next_value, gamma, lam)``; ``masked``
 ``f(rewards, values, next_value, masks, gamma, lam)``; ``canonical`` the ``numeric.gae``
-signature. The reference is ``numeric.gae``; this package imports ``numeric`` and
-hypothesis, which is why ``import gae_sym`` does not import it.
+signature; ``episode-start`` ``f(rewards, values, dones, next_value, next_done, gamma, lam)``
+(CleanRL, SB3, baselines); ``discount`` ``f(rewards, discounts, lam, values)`` (rlax).
+Parameters are matched by name (``args="rewards=rew,..."`` renames), ``layout`` is one of
+``T``, ``T,N``, ``T,N,1``, ``N,T``, ``N,T,1``, ``output`` ``advantages``, ``returns`` or a
+tuple. Results right to float32 precision only pass with a precision warning
+(``strict_precision=True``: fail). The reference is ``numeric.gae``; this package imports
+``numeric`` and hypothesis, which is why ``import gae_sym`` does not import it.
 
 A call that does not return within ``call_timeout`` seconds (default 10) is stopped and is
 the counterexample (:mod:`gae_sym.testing.timeout`: main thread only; C code that never
