@@ -282,6 +282,10 @@ def jax_expressions() -> dict[str, str]:
     acc, weight = Symbol("acc"), Symbol("weight")
     # The window's running sum read forwards: (sum, weight) o (delta_(t+l), c_(t+l)).
     window_acc, window_weight = scan_combine((acc, weight), (d, link))
+    # The chunked scan: backwards inside chunks (delta_t, c_t) o (z, P), then the joins.
+    chunk_acc, chunk_weight = scan_combine((d, link), (acc, weight))
+    start_value, start_reach = Symbol("start_value"), Symbol("start_reach")
+    zero_carry, reach, carries = Symbol("zero_carry"), Symbol("reach"), Symbol("carries")
     return {
         "delta": p(td_error_flagged(t)),
         "coefficient": p(scan_coefficient(t)),
@@ -292,6 +296,10 @@ def jax_expressions() -> dict[str, str]:
         ),
         "window_acc": printer.doprint(window_acc),
         "window_weight": printer.doprint(window_weight),
+        "chunk_acc": printer.doprint(chunk_acc),
+        "chunk_weight": printer.doprint(chunk_weight),
+        "carry_join": printer.doprint(scan_join(start_value, start_reach, carry)),
+        "join": printer.doprint(scan_join(zero_carry, reach, carries)),
     }
 
 

@@ -42,12 +42,13 @@ variable is already set, and reports the value in force.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import random
 import statistics
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,8 +71,17 @@ SLOW_CALL_S = 5.0
 TOLERANCE = {"float32": 1e-4, "float64": 1e-9}
 
 KERNEL = "gae-sym kernel (numba, into out)"
+PUBLIC = "numeric.gae (validated, numpy in)"
+PLAIN_NUMBA = "plain numba loop"
 FLOOR = "np.copyto (memory floor)"
 TIANSHOU = "Tianshou compute_episodic_return (numba)"
+JAX_SCAN = "gae-sym JAX lax.scan (jitted)"
+JAX_ASSOCIATIVE = "gae-sym JAX associative_scan (jitted)"
+JAX_CHUNKED = "gae-sym JAX chunked scan (jitted)"
+RLAX = "rlax truncated_gae (jit + vmap)"
+PUREJAXRL = "PureJaxRL-style lax.scan (jitted)"
+# Out of cache: 10^6 x 64 float32 (256 MB per array), only the fast methods run on it.
+LARGE_CASE: tuple[tuple[int, int], str] = ((1_000_000, 64), "float32")
 
 
 @dataclass(frozen=True)
@@ -412,6 +422,128 @@ def _torchrl(vectorized: bool) -> Callable[[Trajectory], Callable[[], np.ndarray
     return prepare
 
 
+def _jax_arrays(traj: Trajectory) -> list[Any]:
+    import jax
+
+    # float64 cases need x64, which run_bench turns on while it runs (see _jax_x64).
+    return [jax.device_put(a) for a in _arrays(traj)]
+
+
+@contextlib.contextmanager
+def _jax_x64(candidates: Sequence[Method]) -> Iterator[None]:
+    """JAX's float64 (off by default) for the bench's duration, then back to what it was."""
+    if not any("jax" in m.requires for m in candidates):
+        yield
+        return
+    import jax
+
+    previous = bool(jax.config.jax_enable_x64)
+    jax.config.update("jax_enable_x64", True)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_x64", previous)
+
+
+def _jitted(call: Callable[[], Any]) -> Callable[[], Any]:
+    """The timed call of a jitted function; its first call (trace + compile) is timed apart."""
+    start = time.perf_counter()
+    call().block_until_ready()
+    compile_seconds = time.perf_counter() - start
+
+    def run() -> Any:
+        return call().block_until_ready()
+
+    run.compile_seconds = compile_seconds  # type: ignore[attr-defined]
+    return run
+
+
+def _jax_kernel(variant: str) -> Callable[[Trajectory], Callable[[], Any]]:
+    def prepare(traj: Trajectory) -> Callable[[], Any]:
+        from numeric.kernels import jax_kernels
+
+        arrays = _jax_arrays(traj)
+        kernel = getattr(jax_kernels, f"gae_{variant}")
+        return _jitted(lambda: kernel(*arrays, GAMMA, LAM))
+
+    return prepare
+
+
+def _public_api_jax(traj: Trajectory) -> Callable[[], Any]:
+    import numeric
+
+    arrays = _jax_arrays(traj)
+    return _jitted(lambda: numeric.gae(*arrays, gamma=GAMMA, lam=LAM))
+
+
+def _bootstrap_rewards(traj: Trajectory) -> tuple[np.ndarray, np.ndarray]:
+    """(r', V_ext) for methods whose δ bootstraps from values[t + 1]: the same δ_t as ours.
+
+    ``V_ext`` is V(s_0..s_{T-1}) then V'(s_{T-1}); r'_t = r_t + γ(1 − term_t) V'_t − γ(1 − term_t)
+    V_ext[t + 1], so that r'_t + γ(1 − term_t) V_ext[t + 1] − V_t is our δ_t (prepared once,
+    outside the timing, as SB3's truncation bootstrap is).
+    """
+    r, v, nv, term, _ = _arrays(traj)
+    extended = np.concatenate([v, nv[-1:]])
+    keep = r.dtype.type(GAMMA) * (~term).astype(r.dtype)
+    return r + keep * nv - keep * extended[1:], extended
+
+
+def _rlax(traj: Trajectory) -> Callable[[], Any]:
+    """rlax ``truncated_generalized_advantage_estimation``, one trajectory per call, vmapped over
+    B and jitted (rlax's own example of batching). discount_t = γ(1 − term_t) and a per-step
+    λ_t = λ(1 − truncated_t) cut the chain at every episode end, as its docstring allows."""
+    import jax
+    import rlax
+
+    rewards, extended = _bootstrap_rewards(traj)
+    dtype = traj.rewards.dtype.type
+    discount = dtype(GAMMA) * (~traj.terminated).astype(dtype)
+    lam = dtype(LAM) * (~traj.truncated).astype(dtype)
+    inputs = [jax.device_put(a) for a in (rewards, discount, lam, extended)]
+    batched = jax.jit(
+        jax.vmap(rlax.truncated_generalized_advantage_estimation, in_axes=1, out_axes=1)
+    )
+    return _jitted(lambda: batched(*inputs))
+
+
+def _purejaxrl(traj: Trajectory) -> Callable[[], Any]:
+    """The ``_calculate_gae`` of PureJaxRL's ppo.py: ``lax.scan`` backwards over (T, B) with
+    (gae, next_value) as carry and ``unroll=16``, jitted. Its δ bootstraps from the next step's
+    value and masks with ``done``: fed r' (see ``_bootstrap_rewards``) with term folded in."""
+    import jax
+    import jax.numpy as jnp
+
+    rewards, extended = _bootstrap_rewards(traj)
+    dtype = traj.rewards.dtype.type
+    # PureJaxRL's δ = r + γ next_value (1 − done) − value: put the ended steps' bootstrap in r.
+    done = traj.done.astype(dtype)
+    keep = dtype(GAMMA) * (~traj.terminated).astype(dtype)
+    rewards = rewards + keep * extended[1:] - dtype(GAMMA) * (1 - done) * extended[1:]
+    xs = [jax.device_put(a) for a in (done, extended[:-1], rewards)]
+    last_value = jax.device_put(extended[-1])
+
+    @jax.jit
+    def calculate_gae(done, value, reward, last_val):
+        def get_advantages(gae_and_next_value, transition):
+            gae, next_value = gae_and_next_value
+            done, value, reward = transition
+            delta = reward + GAMMA * next_value * (1 - done) - value
+            gae = delta + GAMMA * LAM * (1 - done) * gae
+            return (gae, value), gae
+
+        _, advantages = jax.lax.scan(
+            get_advantages,
+            (jnp.zeros_like(last_val), last_val),
+            (done, value, reward),
+            reverse=True,
+            unroll=16,
+        )
+        return advantages
+
+    return _jitted(lambda: calculate_gae(*xs, last_value))
+
+
 def _copy_floor(traj: Trajectory) -> Callable[[], np.ndarray]:
     """``np.copyto`` moving the bytes a GAE step touches: half read, half written."""
     total = traj.rewards.size * step_bytes(traj.rewards.dtype)
@@ -435,6 +567,7 @@ class Method:
     floor: bool = False
     requires: tuple[str, ...] = ()
     float32_gamma: bool = False  # computes with γ rounded to float32 whatever the data dtype
+    large: bool = False  # fast enough for LARGE_CASE (10^6 x 64)
 
     def tolerance(self, dtype: str) -> float:
         return TOLERANCE["float32" if self.float32_gamma else dtype]
@@ -444,24 +577,30 @@ def methods(threads: int | None = None) -> list[Method]:
     """Every method the bench knows; ``available`` filters those whose packages are missing."""
     threads = threads if threads is not None else _machine_threads()
     found = [
-        Method(KERNEL, _kernel(1), ours=True),
+        Method(KERNEL, _kernel(1), ours=True, large=True),
         Method(
             "gae-sym kernel on torch CPU tensors", _kernel_torch, ours=True, requires=("torch",)
         ),
-        Method("numeric.gae (validated, numpy in)", _public_api, ours=True),
+        Method(PUBLIC, _public_api, ours=True, large=True),
         Method(
             "numeric.gae (torch CPU tensors)", _public_api_torch, ours=True, requires=("torch",)
         ),
         Method("textbook Python loop (lecture)", _textbook),
         Method("numpy loop over T (CleanRL/SB3 style)", _numpy_loop),
         Method("scipy lfilter per episode (RLlib/Spinning Up)", _lfilter, requires=("scipy",)),
-        Method("plain numba loop", _plain_numba),
+        Method(PLAIN_NUMBA, _plain_numba, large=True),
         Method(
             "SB3 compute_returns_and_advantage",
             _sb3,
             requires=("stable_baselines3", "torch", "gymnasium"),
         ),
-        Method(TIANSHOU, _tianshou, requires=("tianshou",)),
+        Method(TIANSHOU, _tianshou, requires=("tianshou",), large=True),
+        Method(JAX_SCAN, _jax_kernel("scan"), ours=True, requires=("jax",), large=True),
+        Method(JAX_ASSOCIATIVE, _jax_kernel("associative"), ours=True, requires=("jax",)),
+        Method(JAX_CHUNKED, _jax_kernel("chunked"), ours=True, requires=("jax",), large=True),
+        Method("numeric.gae (JAX arrays)", _public_api_jax, ours=True, requires=("jax",)),
+        Method(RLAX, _rlax, requires=("rlax", "jax"), large=True),
+        Method(PUREJAXRL, _purejaxrl, requires=("jax",), large=True),
         Method(
             "TorchRL generalized_advantage_estimate",
             _torchrl(False),
@@ -474,13 +613,16 @@ def methods(threads: int | None = None) -> list[Method]:
             requires=("torchrl",),
             float32_gamma=True,
         ),
-        Method(FLOOR, _copy_floor, floor=True),
+        Method(FLOOR, _copy_floor, floor=True, large=True),
     ]
     if threads > 1:
         found.insert(
             1,
             Method(
-                f"gae-sym kernel (numba, into out, {threads} threads)", _kernel(threads), ours=True
+                f"gae-sym kernel (numba, into out, {threads} threads)",
+                _kernel(threads),
+                ours=True,
+                large=True,
             ),
         )
     return found
@@ -535,6 +677,8 @@ def bench_case(
             rows[method.name] = {"method": method.name, "error": f"{type(error).__name__}: {error}"}
             continue
         row: dict[str, Any] = {"method": method.name, "max_abs_diff": None}
+        if hasattr(run, "compile_seconds"):  # jitted: trace + compile, timed apart from the runs
+            row["compile_seconds"] = run.compile_seconds
         if not method.floor:
             diff = float(np.max(np.abs(np.asarray(result) - reference)))
             tolerance = method.tolerance(dtype) * scale
@@ -595,19 +739,25 @@ def run_bench(
     names: Sequence[str] | None = None,
     end_rate: float = END_RATE,
     progress: Callable[[], None] | None = None,
+    large: bool = False,
 ) -> dict[str, Any]:
     """Run the whole bench; returns the JSON document ``gae-sym bench --json`` prints."""
     candidates, skipped = available(methods())
     if names is not None:
         candidates = [m for m in candidates if m.name in names]
+    cases = [(tuple(shape), dtype) for shape in shapes for dtype in dtypes]
+    if large:
+        cases.append(LARGE_CASE)
     rows: list[dict[str, Any]] = []
-    for shape in shapes:
-        for dtype in dtypes:
+    with _jax_x64(candidates):
+        for shape, dtype in cases:
+            large_case = (shape, dtype) == LARGE_CASE
+            chosen = [m for m in candidates if m.large] if large_case else candidates
             rows.extend(
                 bench_case(
-                    tuple(shape),
+                    shape,
                     dtype,
-                    candidates,
+                    chosen,
                     repeats=repeats,
                     time_budget_s=time_budget_s,
                     end_rate=end_rate,
@@ -624,7 +774,55 @@ def run_bench(
         "environment": _environment(),
         "skipped": skipped,
         "results": rows,
+        "headline": headline(rows),
     }
+
+
+def _speed(
+    rows: list[dict[str, Any]], shape: tuple[int, int], dtype: str, name: str
+) -> float | None:
+    for row in rows:
+        if tuple(row["shape"]) == tuple(shape) and row["dtype"] == dtype and row["method"] == name:
+            return row.get("m_steps_per_s") if row.get("correct", True) else None
+    return None
+
+
+def headline(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The issue's numbers, as ratios measured in this one run (None: a method did not run).
+
+    Per case: kernel / Tianshou (goal >= 4), kernel / plain numba (>= 1), our JAX lax.scan /
+    rlax (>= 2), kernel / public numeric.gae (<= 1.5 at 2048 x 64 float32); on LARGE_CASE the
+    kernel's effective bandwidth / np.copyto's (>= 0.5).
+    """
+
+    def ratio(a: float | None, b: float | None) -> float | None:
+        return None if a is None or b is None else a / b
+
+    cases = list(dict.fromkeys((tuple(r["shape"]), r["dtype"]) for r in rows))
+    out = []
+    for shape, dtype in cases:
+        kernel = _speed(rows, shape, dtype, KERNEL)
+        entry = {
+            "shape": list(shape),
+            "dtype": dtype,
+            "kernel_vs_tianshou": ratio(kernel, _speed(rows, shape, dtype, TIANSHOU)),
+            "kernel_vs_plain_numba": ratio(kernel, _speed(rows, shape, dtype, PLAIN_NUMBA)),
+            "kernel_over_public": ratio(kernel, _speed(rows, shape, dtype, PUBLIC)),
+            "jax_vs_rlax": ratio(
+                _speed(rows, shape, dtype, JAX_SCAN), _speed(rows, shape, dtype, RLAX)
+            ),
+            "jax_associative_vs_rlax": ratio(
+                _speed(rows, shape, dtype, JAX_ASSOCIATIVE), _speed(rows, shape, dtype, RLAX)
+            ),
+            "jax_chunked_vs_rlax": ratio(
+                _speed(rows, shape, dtype, JAX_CHUNKED), _speed(rows, shape, dtype, RLAX)
+            ),
+        }
+        floor = [r for r in rows if r["method"] == KERNEL and tuple(r["shape"]) == shape]
+        floor = [r.get("vs_copy") for r in floor if r["dtype"] == dtype]
+        entry["kernel_vs_copy"] = floor[0] if floor else None
+        out.append(entry)
+    return out
 
 
 def _environment() -> dict[str, Any]:
@@ -641,7 +839,7 @@ def _environment() -> dict[str, Any]:
         "kernel_threads_default": _threads.kernel_threads(),
         "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY"),
     }
-    for package in ("torch", "stable_baselines3", "tianshou", "torchrl", "scipy"):
+    for package in ("torch", "stable_baselines3", "tianshou", "torchrl", "scipy", "jax", "rlax"):
         if importlib.util.find_spec(package) is not None:
             module = importlib.import_module(package)
             info[package] = getattr(module, "__version__", "?")

@@ -18,8 +18,8 @@ definitions. The array type in is the array type out:
   GAE runs a chunked scan with O(T/chunk + chunk) sequential steps), under
   ``torch.no_grad()``: advantages and returns are targets, they carry no gradient;
 * JAX arrays (``jax.Array``, also inside ``jax.jit`` and ``jax.vmap``): ``lax.scan``
-  (``backend="jax"``) or ``lax.associative_scan`` (``backend="jax-associative"``). JAX is
-  imported only then.
+  (``backend="jax"``), ``lax.associative_scan`` (``backend="jax-associative"``) or a chunked
+  scan of 2·sqrt(T) sequential steps (``backend="jax-chunked"``). JAX is imported only then.
 
 The output dtype is the float dtype of rewards, values and next_values (the widest of them;
 integers count as float64); inputs are never modified. γ, λ and n are keyword-only.
@@ -45,7 +45,7 @@ from numeric._validate import (
 )
 
 Kernel = Callable[..., None]
-BACKENDS = ("numba", "numpy", "torch", "jax", "jax-associative")
+BACKENDS = ("numba", "numpy", "torch", "jax", "jax-associative", "jax-chunked")
 """The values of ``backend=``; None picks by array type (see the module docstring)."""
 
 
@@ -122,7 +122,7 @@ def _library(arrays: tuple[Any, ...]) -> str:
 _BACKENDS_OF = {
     "numpy": (None, "numba", "numpy"),
     "torch": (None, "numba", "torch"),
-    "jax": (None, "jax", "jax-associative"),
+    "jax": (None, "jax", "jax-associative", "jax-chunked"),
 }
 
 
@@ -177,6 +177,7 @@ def _jax_entry(name: str) -> Callable[..., Any]:
         "nstep": jax_kernels.nstep,
         "gae": jax_kernels.gae_scan,
         "gae-associative": jax_kernels.gae_associative,
+        "gae-chunked": jax_kernels.gae_chunked,
     }[name]
 
     def entry(r, v, nv, term, trunc, *params, dtype, shape, views, n=None):
@@ -199,8 +200,8 @@ def _jax_entry(name: str) -> Callable[..., Any]:
 
 def _run_jax(batch: _Batch, name: str, *args: Any) -> Any:
     dtype, views = batch.empty
-    if name == "gae" and batch.library == "jax-associative":
-        name = "gae-associative"
+    if name == "gae" and batch.library in ("jax-associative", "jax-chunked"):
+        name = "gae-" + batch.library.removeprefix("jax-")
     arrays = (batch.rewards, batch.values, batch.next_values, batch.terminated, batch.truncated)
     static = {"dtype": dtype, "shape": batch.shape, "views": views}
     if name == "nstep":

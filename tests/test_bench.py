@@ -6,6 +6,7 @@ A tiny smoke run of the bench harness on small shapes; methods whose package (th
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import numpy as np
@@ -127,3 +128,50 @@ def test_help_teaches_with_an_example(capsys):
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
     assert "--quick" in text and "--json" in text and "gae-sym bench --quick" in text
+
+
+def test_tianshou_column_says_not_installed_when_tianshou_is_missing(smoke):
+    # The same rows, as if Tianshou were not installed: no "nan" anywhere, the column says why.
+    rows = [
+        {k: v for k, v in r.items() if k != "vs_tianshou"}
+        for r in smoke["results"]
+        if r["method"] != bench.TIANSHOU
+    ]
+    document = {
+        **smoke,
+        "results": rows,
+        "skipped": [f"{bench.TIANSHOU} (not installed: tianshou)"],
+    }
+    table = bench_cli.format_table(document)
+    assert "nan" not in table.split("headline")[0].replace("x best alt", "")
+    kernel_lines = [line for line in table.splitlines() if line.startswith(bench.KERNEL + " ")]
+    assert kernel_lines and all("not installed" in line for line in kernel_lines)
+    # Installed but absent from a row (it failed there): "n/a", never "not installed".
+    document["skipped"] = []
+    assert "not installed" not in bench_cli.format_table(document)
+
+
+def test_jax_rows_report_compile_time_apart_and_the_headline_ratios(smoke):
+    pytest.importorskip("jax")
+    rows = {(r["method"], tuple(r["shape"]), r["dtype"]): r for r in smoke["results"]}
+    for name in (bench.JAX_SCAN, bench.JAX_ASSOCIATIVE, bench.PUREJAXRL):
+        row = rows[(name, (64, 4), "float64")]
+        assert row["correct"] and row["compile_seconds"] > 0, row
+        assert row["seconds"] < row["compile_seconds"] * 10  # a run is not a compile
+    headline = {(tuple(h["shape"]), h["dtype"]): h for h in smoke["headline"]}
+    assert set(headline) == {(s, d) for s in [(64, 4), (300, 1), (16, 40)] for d in bench.DTYPES}
+    entry = headline[((64, 4), "float32")]
+    kernel = rows[(bench.KERNEL, (64, 4), "float32")]["m_steps_per_s"]
+    numba = rows[(bench.PLAIN_NUMBA, (64, 4), "float32")]["m_steps_per_s"]
+    assert entry["kernel_vs_plain_numba"] == pytest.approx(kernel / numba)
+    if importlib.util.find_spec("rlax"):
+        assert entry["jax_vs_rlax"] is not None
+    assert "headline ratios (goal):" in bench_cli.format_table(smoke)
+
+
+def test_jax_float64_stays_a_bench_setting():
+    # run_bench turns JAX's x64 on for its float64 rows and back off afterwards.
+    jax = pytest.importorskip("jax")
+    before = bool(jax.config.jax_enable_x64)
+    bench.run_bench(shapes=[(8, 2)], repeats=1, time_budget_s=0.01, names=[bench.JAX_SCAN])
+    assert bool(jax.config.jax_enable_x64) == before

@@ -71,7 +71,7 @@ def test_every_installed_backend_is_checked_on_every_rollout(batched_run):
     for module, names in [
         ("numba", {"numba-generated"}),
         ("torch", {"torch-generated"}),
-        ("jax", {"jax-generated", "jax-associative-generated"}),
+        ("jax", {"jax-generated", "jax-associative-generated", "jax-chunked-generated"}),
     ]:
         if importlib.util.find_spec(module) is not None:
             expected |= names

@@ -16,7 +16,7 @@ jnp = jax.numpy
 import numeric  # noqa: E402
 from numeric.kernels import jax_kernels  # noqa: E402
 
-BACKENDS = ("jax", "jax-associative")
+BACKENDS = ("jax", "jax-associative", "jax-chunked")
 
 
 def trajectory(steps=23, batch=4, seed=0, dtype=np.float32, end_rate=0.15):
@@ -60,6 +60,14 @@ def test_td_nstep_mc_lambda_return_on_jax_arrays(n):
         numeric.lambda_return(*jarrays, gamma=0.9, lam=0.7),
         oracle.lambda_return(*arrays, gamma=0.9, lam=0.7),
     )
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 5, 31, 64])
+def test_chunked_scan_at_every_chunk_size(chunk):
+    arrays = trajectory(31, 3, seed=chunk, end_rate=0.4)
+    expected = oracle.gae(*arrays, gamma=0.97, lam=0.9)
+    result = jax_kernels.gae_chunked(*map(jnp.asarray, arrays), 0.97, 0.9, chunk=chunk)
+    close(result, expected)
 
 
 def test_associative_scan_combine_order_matters_and_is_right():

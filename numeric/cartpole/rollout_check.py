@@ -48,6 +48,7 @@ the same float32 bound, and reported in ``backends_checked``:
 ``torch-cuda-generated``        CUDA tensors (a GPU present): the chunked torch scan
 ``jax-generated``               JAX arrays (jax installed), ``lax.scan``; float32 unless x64 is on
 ``jax-associative-generated``   JAX arrays, ``lax.associative_scan`` with ``scan_combine``
+``jax-chunked-generated``       JAX arrays, the chunked scan (``scan_combine``, ``scan_join``)
 ==============================  =================================================================
 
 JAX compiles once per shape, so its inputs are padded at the end to a power-of-two length (at
@@ -254,6 +255,7 @@ def installed_backends() -> list[tuple[str, Callable[..., np.ndarray]]]:
 
         found.append(("jax-generated", jax_backend("jax")))
         found.append(("jax-associative-generated", jax_backend("jax-associative")))
+        found.append(("jax-chunked-generated", jax_backend("jax-chunked")))
     return found
 
 

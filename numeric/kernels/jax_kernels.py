@@ -4,9 +4,10 @@
 """JAX kernels of GAE, the TD error and n-step advantages: lax.scan and lax.associative_scan.
 
 Every arithmetic expression was printed by SymPy from gae_sym.estimators: td_error_flagged
-(delta), gae_recursion (the step of lax.scan), scan_coefficient (c_t = gamma lam (1 - d_t))
-and scan_combine ((a1, c1) o (a2, c2) = (a1 + c1 a2, c1 c2), the operator of
-lax.associative_scan: associative by theorem gae-scan, so any bracketing gives A_t).
+(delta), gae_recursion (the step of lax.scan), scan_coefficient (c_t = gamma lam (1 - d_t)),
+scan_combine ((a1, c1) o (a2, c2) = (a1 + c1 a2, c1 c2), the operator of
+lax.associative_scan: associative by theorem gae-scan, so any bracketing gives A_t) and
+scan_join (A_t = S_t + P_t A_k, the chunked scan).
 
 Arrays are time-major (T, B) jax arrays: rewards, values, next_values of one float dtype,
 terminated and truncated boolean; gamma, lam and n are arguments, never constants baked into
@@ -17,6 +18,7 @@ array is passed or this backend is asked for.
 """
 
 import functools
+import math
 
 import jax
 import jax.numpy as jnp
@@ -73,6 +75,45 @@ def gae_associative(rewards, values, next_values, terminated, truncated, gamma, 
     coefficient = _coefficients(terminated, truncated, gamma, lam)
     advantages, _ = lax.associative_scan(_combine, (delta, coefficient), reverse=True)
     return advantages
+
+
+@functools.partial(jax.jit, static_argnames="chunk")
+def gae_chunked(rewards, values, next_values, terminated, truncated, gamma, lam, chunk=None):
+    """A_t by a chunked scan: 2 sqrt(T) sequential steps instead of T (theorem gae-scan).
+
+    Time is cut into K chunks of C steps; (1) one lax.scan over the C positions runs every
+    chunk at once from a zero carry, (z, P) <- (delta_t, c_t) o (z, P) (scan_combine); (2) one
+    over the K chunks gives the true carry a_k after chunk k, a_(k-1) = z_start + P_start a_k
+    (scan_join); (3) A_t = z_t + P_t a_k (scan_join), vectorised.
+    """
+    steps = rewards.shape[0]
+    chunk = chunk or max(1, math.isqrt(steps))
+    n_chunks = -(-steps // chunk)
+    gamma, lam = _scalar(gamma, rewards), _scalar(lam, rewards)
+    delta = td_errors(rewards, values, next_values, terminated, gamma)
+    coefficient = _coefficients(terminated, truncated, gamma, lam)
+    pad = [(0, n_chunks * chunk - steps)] + [(0, 0)] * (rewards.ndim - 1)
+    tail = delta.shape[1:]
+    delta = jnp.pad(delta, pad).reshape(n_chunks, chunk, *tail).swapaxes(0, 1)
+    coefficient = jnp.pad(coefficient, pad).reshape(n_chunks, chunk, *tail).swapaxes(0, 1)
+
+    def within(state, inputs):
+        acc, weight = state
+        d, link = inputs
+        state = (acc * link + d, link * weight)
+        return state, state
+
+    start = (jnp.zeros_like(delta[0]), jnp.ones_like(delta[0]))
+    _, (zero_carry, reach) = lax.scan(within, start, (delta, coefficient), reverse=True)
+
+    def across(carry, first):
+        start_value, start_reach = first
+        return carry * start_reach + start_value, carry
+
+    firsts = (zero_carry[0], reach[0])
+    _, carries = lax.scan(across, jnp.zeros_like(delta[0, 0]), firsts, reverse=True)
+    advantages = carries * reach + zero_carry
+    return advantages.swapaxes(0, 1).reshape(n_chunks * chunk, *tail)[:steps]
 
 
 @functools.partial(jax.jit, static_argnames="n")
