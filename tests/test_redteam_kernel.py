@@ -500,3 +500,14 @@ def test_bound_variables_are_not_captured_by_the_canonical_shift():
     lhs = x[0] * Sum(Sum(y, (u, 0, 1)), (y, u, u + N))  # the bounds use the free u
     rhs = x[0] * Sum(2 * y + 1, (y, 0, N))
     assert refused(lhs, rhs, Canonicalise(), "not shown to be 0")
+
+
+def test_the_instances_read_any_sequence_at_any_index(monkeypatch):
+    import gae_sym.proof.core as core
+
+    monkeypatch.setattr(core, "equivalent", lambda *args, **kwargs: True)
+    # a sequence no definition knows, far indices: still evaluated, still refuted
+    assert why(x[0], 2 * x[0], Canonicalise()).startswith("internal error")
+    far = t + 1000
+    reason = why(delta[far], r[far] - V[far], Canonicalise(), ("segment",))
+    assert reason.startswith("internal error")

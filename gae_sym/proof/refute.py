@@ -16,6 +16,7 @@ Karr's sign for reversed ranges, so a double series costs one array of TERMS² e
 
 from __future__ import annotations
 
+import zlib
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,7 +31,6 @@ TERMS = 90
 """Terms kept of an infinite series (and the M used for lim_{M→∞})."""
 INSTANCES = 2
 _DEPTH = 5
-_OFFSET, _SIZE = 64, 512
 _GRID = (0.0, 0.25, 0.5, 0.6, 1.0)
 _TOLERANCE = 1e-7
 
@@ -123,8 +123,7 @@ def counterexample(
                 except (_Skip, TypeError, ValueError):
                     continue  # an element indexed by a bound variable
                 label = str(element.base.label)
-                if label in tables and 0 <= index + _OFFSET < _SIZE:
-                    read.setdefault(label, {})[index] = float(tables[label][index + _OFFSET])
+                read.setdefault(label, {})[index] = float(tables[label](index))
             return {
                 "values": {str(k): v for k, v in sorted(env.items(), key=str)},
                 "sequences": read,
@@ -192,41 +191,76 @@ def _value(line: Expr, env: dict, ctx: Context, rng, cache: dict, values: dict) 
     return values[key]
 
 
+def _noise(label: str, salt: int):
+    """A fixed pseudo-random sequence in [−1, 1) over every integer index (bounded, as every
+    bounded-sequence fact asks): a hash of (label, index), vectorised."""
+    shift = zlib.crc32(f"{salt}:{label}".encode()) % 10007
+
+    def values(index):
+        x = np.sin(np.asarray(index, dtype=float) * 12.9898 + shift * 78.233) * 43758.5453
+        return 2.0 * (x - np.floor(x)) - 1.0
+
+    return values
+
+
+def _flags(label: str, salt: int):
+    noise = _noise(label, salt)
+    return lambda index: (noise(index) < -0.4).astype(float)  # 1 with probability 0.3
+
+
+class _Sequences(dict):
+    """label → values(index): r, V, V', flags random; δ and A from their definitions in
+    force; any other sequence random and bounded, created when first read."""
+
+    def __init__(self, salt: int):
+        super().__init__()
+        self.salt = salt
+
+    def __missing__(self, label: str):
+        self[label] = _noise(label, self.salt)
+        return self[label]
+
+
 def _tables(env: dict, ctx: Context, rng, cache: dict) -> dict:
-    """Sequence values: random r, V, V', flags; δ and A from their definitions."""
     from gae_sym.symbols import A, N, V, V_next, delta, done, gamma, lam, r, t, terminated
 
     key = tuple(sorted((str(k), v) for k, v in env.items()))
     if key in cache:
         return cache[key]
-    if "base" not in cache:
-        cache["base"] = {
-            "r": rng.uniform(-1, 1, _SIZE),
-            "V": rng.uniform(-1, 1, _SIZE),
-            "V'": rng.uniform(-1, 1, _SIZE),
-            "d": (rng.uniform(0, 1, _SIZE) < 0.3).astype(float),
-            "term": (rng.uniform(0, 1, _SIZE) < 0.3).astype(float),
-        }
-    base = {k: v.copy() for k, v in cache["base"].items()}
+    salt = cache.setdefault("salt", int(rng.integers(0, 2**31)))
+    tables = _Sequences(salt)
     g = env.get(gamma, 0.5)
+    rewards, values = _noise("r", salt), _noise("V", salt)
+    flags, terminal = _flags("d", salt), _flags("term", salt)
+    following = _noise("V'", salt)
     if "delta-segment" in ctx.facts.definitions:
-        base["term"][:] = 0.0
-        base["V'"][:-1] = base["V"][1:]
-        base["V'"][-1] = np.nan
-    base[str(delta.label)] = base["r"] + g * (1 - base["term"]) * base["V'"] - base["V"]
-    base[str(V.label)], base[str(r.label)] = base["V"], base["r"]
-    base[str(V_next.label)], base[str(done.label)] = base["V'"], base["d"]
-    base[str(terminated.label)] = base["term"]
+        terminal = lambda index: np.zeros(np.shape(index))  # noqa: E731
+        following = lambda index: values(np.asarray(index) + 1)  # noqa: E731
+    tables[str(r.label)], tables[str(V.label)] = rewards, values
+    tables[str(V_next.label)], tables[str(done.label)] = following, flags
+    tables[str(terminated.label)] = terminal
+    tables[str(delta.label)] = lambda index: (
+        rewards(index) + g * (1 - terminal(index)) * following(index) - values(index)
+    )
     if "A-recursion" in ctx.facts.definitions and t in env and N in env:
-        values = np.full(_SIZE, np.nan)
-        start, length = int(env[t]) + _OFFSET, int(env[N])
-        values[start + length] = 0.0
+        start, length = int(env[t]), int(env[N])
         gl = g * env.get(lam, 0.5)
+        solution = {start + length: 0.0}
         for i in range(start + length - 1, start - 1, -1):
-            values[i] = base[str(delta.label)][i] + gl * (1 - base["d"][i]) * values[i + 1]
-        base[str(A.label)] = values
-    cache[key] = base
-    return base
+            step = tables[str(delta.label)](i) + gl * (1 - flags(i)) * solution[i + 1]
+            solution[i] = float(step)
+        known = np.array(sorted(solution))
+        table = np.array([solution[i] for i in known])
+
+        def recursion(index, known=known, table=table):
+            index = np.asarray(index)
+            position = np.clip(index - known[0], 0, len(known) - 1).astype(int)
+            inside = (index >= known[0]) & (index <= known[-1])
+            return np.where(inside, table[position], np.nan)
+
+        tables[str(A.label)] = recursion
+    cache[key] = tables
+    return tables
 
 
 def _axis(values: np.ndarray, depth: int) -> np.ndarray:
@@ -255,13 +289,8 @@ def _ev(expr: Expr, env: dict, tables: dict, depth: int):
         with np.errstate(all="ignore"):
             return np.power(base, exp)
     if isinstance(expr, Indexed):
-        label = str(expr.base.label)
-        if label not in tables:
-            raise _Skip
-        index = np.rint(np.asarray(_ev(expr.indices[0], env, tables, depth))).astype(int)
-        position = index + _OFFSET
-        inside = (position >= 0) & (position < _SIZE)
-        return np.where(inside, tables[label][np.clip(position, 0, _SIZE - 1)], np.nan)
+        index = np.rint(np.asarray(_ev(expr.indices[0], env, tables, depth), dtype=float))
+        return tables[str(expr.base.label)](index)
     if isinstance(expr, (Sum, Product)):
         return _range(expr, env, tables, depth)
     if isinstance(expr, Limit):
