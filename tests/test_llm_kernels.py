@@ -202,3 +202,24 @@ def test_whitening_uses_response_tokens_only_and_reinforce_pp_returns():
     mk = np.array([[1, 1, 0, 1]])
     np.testing.assert_allclose(reinforce_pp_returns(r, mk, gamma=0.5), [[1.0, 2.0, 0.0, 2.0]])
     np.testing.assert_allclose(broadcast(np.array([2.0]), mk), [[2.0, 2.0, 0.0, 2.0]])
+
+
+def test_jax_forms_match_numpy_also_under_jit():
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    rng = np.random.default_rng(5)
+    r, v = rng.normal(size=(3, 6)), rng.normal(size=(3, 6))
+    m = np.array([[0, 1, 1, 0, 1, 0], [1, 1, 1, 1, 1, 1], [0, 0, 1, 0, 0, 0]], dtype=float)
+    expected = token_gae(r, v, m, gamma=0.9, lam=0.8)
+    f = jax.jit(lambda a, b, c: token_gae(a, b, c, gamma=0.9, lam=0.8))
+    for got in (
+        token_gae(jnp.asarray(r), jnp.asarray(v), jnp.asarray(m), gamma=0.9, lam=0.8),
+        f(jnp.asarray(r), jnp.asarray(v), jnp.asarray(m)),
+    ):
+        for e, g in zip(expected, got, strict=True):
+            np.testing.assert_allclose(np.asarray(g), e, rtol=1e-5, atol=1e-5)
+    scores = np.array([1.0, 0.0, 0.5, 2.0, 1.5, 0.3])
+    ids = np.array([4, 4, 9, 4, 9, 1])
+    for kernel in (grpo_advantage, drgrpo_advantage, rloo_advantage):
+        got = jax.jit(kernel)(jnp.asarray(scores), jnp.asarray(ids))
+        np.testing.assert_allclose(np.asarray(got), kernel(scores, ids), rtol=1e-5, atol=1e-5)

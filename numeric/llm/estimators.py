@@ -12,7 +12,9 @@ The contract is ``gae_sym.llm_estimators`` (its docstring states every conventio
   unbiased std), Dr. GRPO, RLOO; a group of one keeps its score (mean 0, std 1, as in
   verl). ``broadcast`` spreads a per-response advantage over its response tokens.
 
-numpy in, numpy out; torch in, torch out (same device, under ``torch.no_grad()``). The
+numpy in, numpy out; torch in, torch out (same device, under ``torch.no_grad()``); JAX in,
+JAX out (``numeric.llm.jax_estimators``: ``lax.scan`` and segment sums, jit-able; γ, λ, eps
+and std are static Python values). The
 output dtype is the float dtype of the inputs (integers count as float64); inputs are never
 modified. Written by hand (not printed by ``gae-sym codegen``); tested against SymPy
 oracles built from the definitions (``tests/test_llm_kernels.py``). References: verl
@@ -35,6 +37,16 @@ STDS = ("unbiased", "biased")
 
 def _is_torch(x: Any) -> bool:
     return type(x).__module__.startswith("torch")
+
+
+def _is_jax(x: Any) -> bool:
+    return type(x).__module__.split(".")[0] in ("jax", "jaxlib") and hasattr(x, "shape")
+
+
+def _jax():
+    from numeric.llm import jax_estimators
+
+    return jax_estimators
 
 
 def _unit(name: str, value: Any) -> float:
@@ -150,6 +162,10 @@ def token_gae(token_level_rewards, values, response_mask, *, gamma, lam):
     response (theorem token-gae-masked; verl's multi-turn ``compute_gae_advantage_return``).
     """
     gamma, lam = _unit("gamma", gamma), _unit("lam", lam)
+    if any(_is_jax(x) for x in (token_level_rewards, values, response_mask)):
+        if not all(_is_jax(x) for x in (token_level_rewards, values, response_mask)):
+            raise TypeError("pass all jax arrays or none (token_level_rewards, values, mask)")
+        return _jax().token_gae(token_level_rewards, values, response_mask, gamma, lam)
     r, v, m, torch_in = _token_inputs(token_level_rewards, values, response_mask)
     if torch_in:
         import torch
@@ -256,7 +272,9 @@ def _group_stats(values, ids, torch_in):
     return count[inverse], mean, squares[inverse]
 
 
-def _run_group(scores, group_ids, compute):
+def _run_group(scores, group_ids, compute, jax_form=None):
+    if _is_jax(scores):
+        return jax_form(scores, group_ids)
     values, ids, torch_in = _group_inputs(scores, group_ids)
     if values.shape[0] == 0:
         return values * 0
@@ -294,7 +312,9 @@ def grpo_advantage(scores, group_ids, *, eps=1e-6, std="unbiased"):
         centre = _where(torch_in, single, mean * 0, mean)
         return (values - centre) / (spread + eps)
 
-    return _run_group(scores, group_ids, compute)
+    return _run_group(
+        scores, group_ids, compute, lambda s, g: _jax().grpo_advantage(s, g, eps, std)
+    )
 
 
 def drgrpo_advantage(scores, group_ids):
@@ -303,7 +323,7 @@ def drgrpo_advantage(scores, group_ids):
     def compute(values, count, mean, squares, torch_in):
         return values - _where(torch_in, count == 1, mean * 0, mean)
 
-    return _run_group(scores, group_ids, compute)
+    return _run_group(scores, group_ids, compute, lambda s, g: _jax().drgrpo_advantage(s, g))
 
 
 def rloo_advantage(scores, group_ids):
@@ -316,7 +336,7 @@ def rloo_advantage(scores, group_ids):
         others = (mean * safe - values) / (safe - 1)
         return values - _where(torch_in, single, others * 0, others)
 
-    return _run_group(scores, group_ids, compute)
+    return _run_group(scores, group_ids, compute, lambda s, g: _jax().rloo_advantage(s, g))
 
 
 __all__ = [
