@@ -373,3 +373,11 @@ def test_two_rules_in_one_line_are_found_and_named_in_order():
     assert line["status"] == "justified" and line["search"] == "two"
     assert line["rule"] == "split-first + unfold"
     assert line["why"].startswith("split off the first term l = 0")
+
+
+def test_the_markdown_example_is_proved_and_code_spans_are_not_math(capsys):
+    example = EXAMPLES / "td_error_lambda0.md"
+    assert main(["prove", str(example), "--json"]) == 0
+    (entry,) = json.loads(capsys.readouterr().out)["files"]
+    assert [b["start_line"] for b in entry["blocks"]] == [10]
+    assert entry["blocks"][0]["claim_established"] is True

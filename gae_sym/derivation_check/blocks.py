@@ -75,11 +75,13 @@ def find_blocks(text: str, markdown: bool) -> list[Block]:
         raise BlockError(f"the file has {len(text):,} characters; at most {MAX_FILE_CHARS:,}")
     if "\x00" in text:
         raise BlockError("the file contains NUL bytes: not a text file")
+    # Inline code and non-math fences in Markdown are not math (`$$` in prose about it).
+    searched = _blank_code(text) if markdown else text
     spans = []
-    for match in _ENV.finditer(text):
+    for match in _ENV.finditer(searched):
         spans.append((match.start(), match.start("body"), match.group("body"), match.group("env")))
     if markdown:
-        for match in _MD_DISPLAY.finditer(text):
+        for match in _MD_DISPLAY.finditer(searched):
             group = "body" if match.group("body") is not None else "fence"
             body = match.group(group)
             if _ENV.search(body):
@@ -110,9 +112,18 @@ def find_blocks(text: str, markdown: bool) -> list[Block]:
 
 def _is_chain(block: Block) -> bool:
     """A chain of equalities: at least two lines, or one equation under a directive."""
-    if block.error:
-        return True
-    return len(block.lines) >= 2 or bool(block.claim or block.assumptions)
+    if block.claim or block.assumptions or (block.error and not block.lines):
+        return True  # a block refused as a whole (too many lines) is reported
+    return len(block.lines) >= 2
+
+
+_CODE = re.compile(r"^(`{3,}|~{3,})(?!math\b)[^\n]*\n.*?^\1[ \t]*$|(?<!`)`[^`\n]+`(?!`)", re.S | re.M)
+
+
+def _blank_code(text: str) -> str:
+    """``text`` with code spans and non-math fences blanked (newlines kept, so offsets and
+    line numbers stay those of the file)."""
+    return _CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
 
 
 def _directives(between: str) -> tuple[list[str], str | None]:
