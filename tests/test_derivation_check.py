@@ -381,3 +381,32 @@ def test_the_markdown_example_is_proved_and_code_spans_are_not_math(capsys):
     (entry,) = json.loads(capsys.readouterr().out)["files"]
     assert [b["start_line"] for b in entry["blocks"]] == [10]
     assert entry["blocks"][0]["claim_established"] is True
+
+
+def test_a_line_the_instances_cannot_refute_is_never_justified_without_a_proof():
+    # Wrong only for n >= 6: every instance tried (n from 1 to 5) agrees, no rule proves it.
+    text = r"""
+% gae-sym: assume n-ge-1, segment
+\begin{align*}
+\sum_{l=0}^{n-1} \gamma^l \delta_{t+l}
+  &= \sum_{l=0}^{n-1} \gamma^l \delta_{t+l} + (n-1)(n-2)(n-3)(n-4)(n-5) r_t
+\end{align*}
+"""
+    line = check_text(text, budget=0.5)["blocks"][0]["lines"][0]
+    assert line["status"] == "unjustified"
+    assert "not a proof" in line["why"]
+
+
+def test_a_cited_theorem_needs_its_assumptions_in_force():
+    # gae-infinite needs lambda < 1; with only bounded TD errors the series on the left
+    # is not shown to converge, so neither the theorem nor algebra may justify the line.
+    text = r"""
+% gae-sym: assume bounded-delta
+\begin{align*}
+(1-\lambda) \sum_{n=1}^{\infty} \lambda^{n-1} \hat{A}^{(n)}_t
+  &= \sum_{l=0}^{\infty} (\gamma\lambda)^{l} \delta_{t+l}
+\end{align*}
+"""
+    line = check_text(text, budget=0.5)["blocks"][0]["lines"][0]
+    assert line["status"] != "justified"
+    assert line["rule"] is None
