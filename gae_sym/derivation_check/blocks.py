@@ -117,7 +117,9 @@ def _is_chain(block: Block) -> bool:
     return len(block.lines) >= 2
 
 
-_CODE = re.compile(r"^(`{3,}|~{3,})(?!math\b)[^\n]*\n.*?^\1[ \t]*$|(?<!`)`[^`\n]+`(?!`)", re.S | re.M)
+_CODE = re.compile(
+    r"^(`{3,}|~{3,})(?!math\b)[^\n]*\n.*?^\1[ \t]*$|(?<!`)`[^`\n]+`(?!`)", re.S | re.M
+)
 
 
 def _blank_code(text: str) -> str:
