@@ -98,7 +98,8 @@ def _all_finite(a: np.ndarray) -> bool:
     return bool(np.isfinite(a.max()) and np.isfinite(a.min()))
 
 
-def _check_float_array(name: str, a: np.ndarray) -> None:
+def _check_float_array(name: str, a: np.ndarray, finite: bool = False) -> None:
+    """A float (or integer) array; ``finite=True``: already known to be finite."""
     if a.dtype.kind in "iu":
         return  # integers are exact and finite; computed in a float dtype
     if not np.issubdtype(a.dtype, np.floating):
@@ -106,7 +107,7 @@ def _check_float_array(name: str, a: np.ndarray) -> None:
             f"{name} must be a floating-point array, got dtype {a.dtype}; "
             f"convert with {name}.astype(np.float32) or np.float64"
         )
-    if not _all_finite(a):
+    if not finite and not _all_finite(a):
         bad = np.argwhere(~np.isfinite(a))[0]
         raise ValueError(
             f"{name} contains NaN or inf (first at index {tuple(int(i) for i in bad)})"
@@ -224,14 +225,20 @@ def _torch_all_finite(torch: Any, x: Any) -> bool:
 
 
 def check_numpy_inputs(
-    rewards: Any, values: Any, next_values: Any, terminated: Any, truncated: Any
+    rewards: Any,
+    values: Any,
+    next_values: Any,
+    terminated: Any,
+    truncated: Any,
+    all_finite: Any = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.dtype]:
     """Validate numpy-like inputs; return (r, v, nv, term, trunc, dtype) without copying floats.
 
     Float arrays of different precision are brought to the wider one, integer arrays to the
     float dtype of the others (float64 when none is a float): those are the only copies.
     Flags with fewer axes are broadcast on the time axis as views; ``truncated`` None is a
-    view of False.
+    view of False. ``all_finite(r, v, nv)``: a one-pass check of all three (True/False, or None
+    when it does not apply); a False is followed by the per-array check for the message.
     """
     arrays = [np.asarray(x) for x in (rewards, values, next_values)]
     shape = arrays[0].shape
@@ -246,8 +253,11 @@ def check_numpy_inputs(
             )
     if 0 in shape:
         raise ValueError(f"empty input: arrays have shape {shape}; need T >= 1 steps")
+    known_finite = False
+    if all_finite is not None and all(a.dtype.kind == "f" for a in arrays):
+        known_finite = all_finite(*arrays) is True
     for name, a in zip(ARRAY_NAMES[:3], arrays, strict=True):
-        _check_float_array(name, a)
+        _check_float_array(name, a, finite=known_finite)
     float_arrays = [a for a in arrays if a.dtype.kind == "f"]
     dtype = np.result_type(*float_arrays) if float_arrays else np.dtype(np.float64)
     arrays = [a if a.dtype == dtype else a.astype(dtype) for a in arrays]

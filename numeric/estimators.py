@@ -89,6 +89,18 @@ def _torch_kernels(backend: str | None = None) -> Mapping[str, Kernel]:
     return torch_kernels(generated)
 
 
+@functools.cache
+def _numba_all_finite(backend: str | None) -> Callable[..., bool | None] | None:
+    """The one-pass finite check of the numba module (None: numpy's, without numba)."""
+    if backend == "numpy":
+        return None
+    try:
+        from numeric.kernels.numba_kernels import all_finite
+    except ImportError:
+        return None
+    return all_finite
+
+
 class _Batch(NamedTuple):
     """Validated inputs as 2-D ``(T, B)`` arrays, plus what it takes to shape the result."""
 
@@ -155,7 +167,7 @@ def _batch(rewards, values, next_values, terminated, truncated, backend) -> _Bat
         checked, dtype, shape, views = check_jax_inputs(*arrays)
         # The conversion happens inside the jitted entry point (one compile per shape).
         return _Batch(*checked, shape, None, (dtype, views), backend or "jax")
-    *checked, dtype = check_numpy_inputs(*arrays)
+    *checked, dtype = check_numpy_inputs(*arrays, all_finite=_numba_all_finite(backend))
     shape = checked[0].shape
     flat = [_flatten(a, shape[0]) for a in checked]
     return _Batch(

@@ -52,6 +52,8 @@ CHUNK_MIN_STEPS = 4096
 # Groups of four interleaved chunks per thread when several threads share a trajectory.
 CHUNK_GROUPS_PER_THREAD = 4
 FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+# The one-pass finite check vectorizes across columns; with fewer, numpy's max/min win.
+SIMD_MIN_LANES = 8
 
 
 @numba.njit(cache=True, nogil=True)
@@ -263,6 +265,34 @@ def nstep_rows(r, v, nv, term, trunc, gamma, n, zero, one, out):
                 acc[b] = d + link * acc[b]
                 weight[b] = link * weight[b]
                 out[t, b] = acc[b] + out[t, b] * weight[b]
+
+
+@numba.njit(cache=True, nogil=True)
+def _finite_probe(r, v, nv, zero):
+    """0 when every element of the three (T, B) arrays is finite, else NaN: x * 0 is 0 for a
+    finite x and NaN for NaN or +-inf, and a sum of zeros stays exactly 0 (no overflow). One
+    pass over the three arrays instead of a max and a min over each."""
+    steps, n_cols = r.shape
+    cols = np.uint64(n_cols)
+    # One accumulator per column: independent lanes, so the loop vectorizes without fastmath.
+    lanes = np.zeros(n_cols, dtype=r.dtype)
+    for t in range(steps):
+        for b in range(cols):
+            lanes[b] += r[t, b] * zero + v[t, b] * zero + nv[t, b] * zero
+    probe = zero
+    for b in range(cols):
+        probe += lanes[b]
+    return probe
+
+
+def all_finite(r, v, nv):
+    """Every element of the float32/float64 arrays r, v, nv (2-D or more) is finite."""
+    if r.dtype not in FAST_DTYPES or v.dtype != r.dtype or nv.dtype != r.dtype or r.ndim < 2:
+        return None  # not for this kernel: the caller checks another way
+    flat = [x.reshape(x.shape[0], -1) for x in (r, v, nv)]
+    if flat[0].shape[1] < SIMD_MIN_LANES:
+        return None  # too few columns to fill SIMD lanes: numpy's reductions are faster
+    return bool(_finite_probe(*flat, r.dtype.type(0)) == 0)
 
 
 # --- dispatch: pick the loop from the shape and the threads ------------------------------
