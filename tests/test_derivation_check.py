@@ -410,3 +410,19 @@ def test_a_cited_theorem_needs_its_assumptions_in_force():
     line = check_text(text, budget=0.5)["blocks"][0]["lines"][0]
     assert line["status"] != "justified"
     assert line["rule"] is None
+
+
+def test_long_lines_within_the_limit_are_read_and_longer_ones_refused():
+    # 16 terms written out (the kernel writes out sums of at most 16 terms), broken over
+    # source lines: one derivation line.
+    terms = " \n     + ".join(f"\\gamma^{{{i}}} \\delta_{{t+{i}}}" for i in range(16))
+    text = (
+        "% gae-sym: assume segment\n\\begin{align*}\n"
+        f"\\sum_{{l=0}}^{{15}} \\gamma^{{l}} \\delta_{{t+l}} &= {terms}\n\\end{{align*}}\n"
+    )
+    line = check_text(text)["blocks"][0]["lines"][0]
+    assert line["status"] == "justified", line["why"]
+    huge = " + ".join(["r_t"] * 1200)
+    text = f"\\begin{{align*}}\nr_t &= r_t \\\\\n &= {huge}\n\\end{{align*}}\n"
+    line = check_text(text)["blocks"][0]["lines"][1]
+    assert line["status"] == "unreadable" and "characters" in line["why"]
