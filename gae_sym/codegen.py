@@ -16,8 +16,10 @@ The kernels are ``sympy.codegen.ast`` trees whose arithmetic comes from
 
 Each kernel works on validated 2-D arrays ``(T, B)`` and writes into ``out``, one loop
 over T with whole-row operations over the batch. :func:`generate_modules` returns the
-text of ``numeric/kernels/numpy_kernels.py`` and ``numeric/kernels/torch_kernels.py``;
-``gae-sym codegen`` writes or checks them. Importing this module loads SymPy's torch
+text of every file of ``numeric/kernels/``: these two (``numpy_kernels.py``,
+``torch_kernels.py``), and the loop kernels of :mod:`gae_sym.kernelgen` (numba, JAX, the
+chunked torch scan: templates whose expressions SymPy prints); ``gae-sym codegen`` writes
+or checks them all. Importing this module loads SymPy's torch
 printer, which imports torch when it is installed (the command line imports it lazily).
 """
 

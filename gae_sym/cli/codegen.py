@@ -8,10 +8,14 @@ import sys
 from gae_sym.cli._common import add_parser
 
 DESCRIPTION = """\
-Write the numeric kernels generated from the proven formulas into numeric/:
-numeric/kernels/numpy_kernels.py and numeric/kernels/torch_kernels.py. The per-step update of
-GAE is the recursion A_t = delta_t + gamma*lam*(1 - done_t)*A_(t+1) of theorem
-gae-recursion, the TD error is td_error_flagged; SymPy's code printers print both.
+Write the numeric kernels generated from the proven formulas into numeric/kernels/: the
+numpy and torch loops (numpy_kernels.py, torch_kernels.py), numba (numba_kernels.py: the
+SIMD column loop and the chunked scan), JAX (jax_kernels.py: lax.scan, associative_scan,
+a chunked scan) and the chunked torch scan for CUDA (torch_chunked_kernels.py). The per-step
+update of GAE is the recursion A_t = delta_t + gamma*lam*(1 - done_t)*A_(t+1) of theorem
+gae-recursion, the TD error is td_error_flagged, the chunked and parallel scans use
+scan_coefficient, scan_combine and scan_join (theorem gae-scan); SymPy's code printers print
+every expression, the loops come from gae_sym/kernel_templates/.
 
 With --check nothing is written: exit 1 naming each stale file when the files on
 disk differ from what would be written, 0 when they are current (make test runs it).
