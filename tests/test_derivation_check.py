@@ -113,6 +113,8 @@ def test_a_wrong_line_is_false_with_a_counterexample_and_the_next_line_too():
     assert wrong["status"] == "false"
     example = wrong["counterexample"]
     assert set(example["values"]) >= {"n", "gamma", "t"}
+    # The entries near t that the sums read are shown, not only the fixed-index ones.
+    assert len(example["sequences"]["r"]) >= 3
     assert abs(example["previous"] - example["this_line"]) > 1e-6
     assert "gamma = " in wrong["why"] and "this line is" in wrong["why"]
 

@@ -24,7 +24,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from sympy import Expr, Indexed
+from sympy import Expr, Indexed, Symbol
 
 from gae_sym.derivation_check.blocks import Block, BlockError, find_blocks
 from gae_sym.derivation_check.search import BUDGET_S, justify
@@ -366,9 +366,64 @@ def _recursion_step(line, first: Expr, chain: list, current: Expr, declared) -> 
 
 def _counterexample(before, after, ctx, counterexample):
     try:
-        return counterexample(before, after, ctx)
+        example = counterexample(before, after, ctx)
     except Exception:  # an instance that cannot be evaluated refutes nothing
         return None
+    if example is not None:
+        example["sequences"] = _window(before, after, ctx, example)
+    return example
+
+
+_WINDOW = 6
+"""Sequence entries shown with a counterexample: from t to t + (n or N, at most this) + 1."""
+
+
+def _window(before, after, ctx, example) -> dict:
+    """The entries of r, V, δ (… ) the two lines read near t, at the counterexample's
+    instance: the same draw as :func:`gae_sym.proof.refute.counterexample` (seed 7), so
+    the values are the ones that told the lines apart."""
+    import numpy as np
+
+    from gae_sym.proof import refute
+
+    shown = {label: dict(entries) for label, entries in example["sequences"].items()}
+    try:
+        free = before.free_symbols | after.free_symbols
+        symbols = {s for s in free if isinstance(s, Symbol)}
+        rng = np.random.default_rng(7)
+        for _ in range(6):
+            env = refute._instance(symbols, ctx, rng)
+            if env is None:
+                return shown
+            if {str(k): v for k, v in sorted(env.items(), key=str)} == example["values"]:
+                cache: dict = {}
+                refute._value(before, env, ctx, rng, cache, {})
+                tables = refute._tables(env, ctx, rng, cache)
+                break
+            cache = {}
+            try:
+                refute._value(before, env, ctx, rng, cache, {})
+                refute._value(after, env, ctx, rng, cache, {})
+            except Exception:
+                continue
+        else:
+            return shown
+        values = {str(k): v for k, v in env.items()}
+        start = int(values.get("t", 0))
+        steps = int(min(_WINDOW, max(values.get("n", 0), values.get("N", 0), 2)))
+        labels = {str(e.base.label) for e in (before.atoms(Indexed) | after.atoms(Indexed))}
+        for label in sorted(labels & set(tables)):
+            entries = tables[label]
+            for index in range(start, start + steps + 2):
+                if callable(entries):
+                    value = float(entries(index))
+                else:
+                    value = float(entries[index + refute._OFFSET])
+                if np.isfinite(value):
+                    shown.setdefault(label, {})[index] = value
+    except Exception:  # the window is a courtesy: the counterexample stands without it
+        return shown
+    return shown
 
 
 def _kernel_refusal(expr, ctx) -> str | None:
