@@ -511,3 +511,48 @@ def test_the_instances_read_any_sequence_at_any_index(monkeypatch):
     far = t + 1000
     reason = why(delta[far], r[far] - V[far], Canonicalise(), ("segment",))
     assert reason.startswith("internal error")
+
+
+def test_a_statement_may_not_fix_a_parameter_its_sequences_depend_on():
+    # "δ_t = r_t + V_{t+1} − V_t at γ = 1" would be cited for every γ: δ hides its γ
+    lemma = Proof(
+        "p",
+        Statement(delta[t], r[t] + V[t + 1] - V[t], at={gamma: 1}),
+        [
+            Step(td_error(t), "", Unfold(delta, td_error)),
+            Step(r[t] + V[t + 1] - V[t], "", Substitute({gamma: 1})),
+        ],
+        ["segment"],
+    )
+    assert "through its definition" in lemma.check(refresh=True)[1]
+
+
+def test_facts_are_about_symbols_or_one_free_sequence():
+    ones = Sum(1, (l, 0, N))  # = N + 1: a fact that it is at most 1/2 is false for every N
+    tiny = Assumption("tiny", "", "", ranges=((ones, Interval(0, Rational(1, 2))),))
+    proof = Proof("p", Statement(S.One, S.One), [], [tiny])
+    assert "may only be about symbols" in proof.check(refresh=True)[1]
+    apart = Assumption("apart", "", "", ranges=((gamma - lam, Interval(Rational(1, 2), 1)),))
+    proof = Proof("p", Statement(S.One, S.One), [], [apart])
+    assert "may only be about symbols" in proof.check(refresh=True)[1]
+    w = IndexedBase("w", real=True)
+    positive = Assumption(
+        "w-positive", "", "", ranges=((Sum(w[l], (l, 0, N - 1)), Interval(0, oo, True, True)),)
+    )
+    assert Proof("p", Statement(S.One, S.One), [], [positive]).check(refresh=True) is None
+
+
+def test_a_limit_must_have_a_finite_value():
+    m = Symbol("M", integer=True, positive=True)
+    partial = Limit(Sum(S.One, (l, 0, m - 1)), m, oo)  # lim M = ∞
+    assert refused(partial, partial, Canonicalise(), "not shown to exist")
+
+
+def test_cached_outcomes_keep_their_assumptions_alive():
+    segment = Assumption("segment", "", "", definitions=("delta-segment",))
+    lemma = Proof(
+        "p", Statement(delta[t], td_error(t)), [Step(td_error(t), "", Unfold(delta, td_error))]
+    )
+    assert lemma.check(known={"segment": segment}) is None
+    entry = next(iter(lemma._outcomes.values()))
+    assert segment in entry[2]  # its id cannot be reused by another object while cached

@@ -84,6 +84,32 @@ class Context:
         return None
 
 
+def _monomial(expr: Expr) -> bool:
+    """A key a range fact may be about: a product of symbols (γλ), or one free sequence
+    (one with no definition in force) — an element w_a or a total Σ_j w_j — which some
+    sequence satisfies. A fact about anything else (Σ_{x≤N} 1, γ − λ) could be false for
+    every value and make every proof under it vacuous."""
+    from sympy import Indexed, Integer, Mul, Symbol
+
+    from gae_sym.symbols import A, delta
+
+    def free_element(node) -> bool:
+        return isinstance(node, Indexed) and node.base not in (A, delta)
+
+    if free_element(expr):
+        return True
+    if isinstance(expr, Sum) and len(expr.limits) == 1:
+        var, lower, upper = expr.limits[0]
+        body = expr.function
+        bounds_free = not (lower.has(var) or upper.has(var))
+        return free_element(body) and body.indices[0] == var and bounds_free
+    for factor in Mul.make_args(expr):
+        base, exp = factor.as_base_exp()
+        if not (isinstance(base, Symbol) and isinstance(exp, Integer) and exp > 0):
+            return False
+    return True
+
+
 def context_for(names: Sequence[str], known: Mapping[str, Assumption] | None = None) -> Context:
     """The context of a proof stating ``names`` (ids of STANDARD, or of ``known``)."""
     return Proof("context", Statement(0, 0), [], list(names)).context(known)
@@ -140,6 +166,11 @@ class Proof:
         for name in names:
             facts = facts | table[name].facts
         for key, _ in facts.ranges:
+            if not _monomial(key):
+                raise RuleError(
+                    "a range fact may only be about symbols, their products or one free "
+                    f"sequence: {key}"
+                )
             interval = facts.interval(key)
             if interval.lo > interval.hi or (
                 interval.lo == interval.hi and (interval.lo_open or interval.hi_open)
@@ -156,13 +187,15 @@ class Proof:
         Cached per meaning of the assumption names, so a lemma cited by several
         derivations is checked once; ``refresh`` runs the chain again.
         """
-        key = tuple(sorted((k, id(v)) for k, v in (known or {}).items()))
+        known = dict(known or {})
+        key = tuple(sorted((k, id(v)) for k, v in known.items()))
         # The proof is a plain object: a cached outcome counts only for the content it was
-        # computed from (a statement or step replaced afterwards is checked anew).
+        # computed from (a statement or step replaced afterwards is checked anew), and the
+        # entry keeps the assumption objects alive, so no other object can reuse their ids.
         content = self._content()
         cached = self._outcomes.get(key)
         if refresh or cached is None or cached[0] != content:
-            self._outcomes[key] = (content, self._run(known))
+            self._outcomes[key] = (content, self._run(known), tuple(known.values()))
         return self._outcomes[key][1]
 
     def _content(self) -> tuple:
@@ -180,6 +213,16 @@ class Proof:
             check_line(self.statement.lhs, ctx.facts, "the left side")
         except KernelError as error:
             return 1, _clip(str(error))
+        from gae_sym.proof.rules import hidden_parameters
+
+        fixed = set(self.statement.at) & (
+            hidden_parameters(self.statement.lhs) | hidden_parameters(self.statement.rhs)
+        )
+        if fixed:
+            return 1, (
+                f"the statement fixes {sorted(fixed, key=str)[0]}, on which a sequence in it "
+                "depends through its definition: the sequence would silently change meaning"
+            )
         previous = self.statement.lhs
         for number, step in enumerate(self.steps, start=1):
             rule = step.rule

@@ -757,7 +757,8 @@ def check_limits(expr: Expr, facts: Facts, where: str = "the line") -> None:
     """Raise unless every lim_{M→∞} in ``expr`` is shown to exist."""
     for node in S(expr).atoms(Limit):
         try:
-            limit_value(node.args[0], node.args[1], facts)
+            # The value's series must converge too: lim Σ_{x<M} 1 is no number.
+            check_convergence(limit_value(node.args[0], node.args[1], facts), facts)
         except KernelError as error:
             raise KernelError(
                 f"{where}: the limit {_show(node)} is not shown to exist: {error}"

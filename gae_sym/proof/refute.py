@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 TERMS = 90
 """Terms kept of an infinite series (and the M used for lim_{M→∞})."""
-INSTANCES = 2
+INSTANCES = 3
 _DEPTH = 5
 _GRID = (0.0, 0.25, 0.5, 0.6, 1.0)
 _TOLERANCE = 1e-7
@@ -46,7 +46,9 @@ _UNEVALUABLE = (_Skip, ValueError, TypeError, IndexError, OverflowError, Floatin
 def first_disagreement(proof: Proof, ctx: Context) -> tuple[int, str] | None:
     """(step number, why) for the first accepted step that is false at an instance."""
     lines = [proof.statement.lhs] + [s.expr for s in proof.steps] + [proof.statement.rhs]
-    symbols = _free_symbols(lines) - set(proof.statement.at)
+    # The parameters the statement fixes take random values too on the lines before the
+    # step that substitutes them.
+    symbols = _free_symbols(lines)
     rng = np.random.default_rng(20161)
     for _ in range(INSTANCES):
         env = _instance(symbols, ctx, rng)
@@ -61,7 +63,13 @@ def first_disagreement(proof: Proof, ctx: Context) -> tuple[int, str] | None:
                 step = proof.steps[number - 1]
                 values_given = getattr(step.rule, "values", None)
                 if step.rule.name == "substitute" and values_given:
-                    current = {**current, **{k: float(v) for k, v in values_given.items()}}
+                    try:
+                        given = {
+                            k: float(_ev(S(v), current, {}, 0)) for k, v in values_given.items()
+                        }
+                    except (_Skip, TypeError, ValueError):
+                        return None  # a symbolic value: these instances cannot follow it
+                    current = {**current, **given}
             envs.append(dict(current))
         envs[-1] = envs[-2] if len(envs) > 1 else envs[-1]
         for number in range(1, len(lines)):
@@ -153,11 +161,13 @@ def _instance(symbols: set, ctx: Context, rng) -> dict | None:
         for symbol in sorted(symbols, key=str):
             if symbol.is_integer:
                 if symbol.is_positive:
-                    env[symbol] = float(rng.integers(1, 6))
+                    env[symbol] = float(rng.integers(1, 9))
                 elif symbol.is_nonnegative:
-                    env[symbol] = float(rng.integers(0, 5))
+                    env[symbol] = float(rng.integers(0, 8))
+                elif symbol.is_negative:
+                    env[symbol] = float(rng.integers(-8, 0))
                 else:
-                    env[symbol] = float(rng.integers(-3, 4))
+                    env[symbol] = float(rng.integers(-6, 7))
             else:
                 low = 0.0 if symbol.is_nonnegative else -1.0
                 env[symbol] = float(rng.choice([g for g in _GRID if g >= low]))
@@ -311,7 +321,7 @@ def _range(node, env: dict, tables: dict, depth: int):
         shape = np.broadcast(a, b).shape
         return np.zeros(shape) if isinstance(node, Sum) else np.ones(shape)
     first, last = int(np.min(np.minimum(a, b + 1))), int(np.max(np.maximum(b, a - 1)))
-    if last - first > 4 * TERMS:
+    if last - first > 20 * TERMS:
         raise _Skip
     xs = _axis(np.arange(first, last + 1, dtype=float), depth)
     # Karr: +1 on a..b, −1 on b+1..a−1 (a reversed range), 0 elsewhere.

@@ -394,7 +394,7 @@ class Induction(Rule):
             if key.has(var) and not (key == var and declared.within(interval)):
                 raise RuleError(f"a fact in force mentions {var}; induction on it would misuse it")
         gap = fresh_bound(previous - claimed)
-        if var in _hidden_parameters(gap):
+        if var in hidden_parameters(gap):
             raise RuleError(f"a sequence in the line depends on {var} through its definition")
         if any(_is_infinite(b) for s in gap.atoms(Sum) for limit in s.limits for b in limit[1:]):
             raise RuleError("induction works on finite forms; this line has an infinite sum")
@@ -561,7 +561,7 @@ class Substitute(Rule):
     def apply(self, previous: Expr, claimed: Expr, ctx: Context) -> Expr:
         if not self.values:
             raise RuleError("nothing to substitute")
-        hidden = _hidden_parameters(previous)
+        hidden = hidden_parameters(previous)
         for symbol, value in self.values.items():
             if not isinstance(symbol, Symbol):
                 raise RuleError(f"only symbols can be given values, not {symbol}")
@@ -591,7 +591,7 @@ class Substitute(Rule):
         return result
 
 
-def _hidden_parameters(expr: Expr) -> set:
+def hidden_parameters(expr: Expr) -> set:
     """Parameters a sequence in ``expr`` depends on through its definition, where no
     substitution can see them: δ on γ (both of its definitions), A on γ, λ and the end
     t + N of its segment (the ``recursion`` assumption). Giving them values would change
@@ -710,7 +710,7 @@ class ApplyTheorem(Rule):
             if not isinstance(key, Symbol) or key not in free:
                 raise RuleError(f"{key} is not a free symbol of the cited result's statement")
         instance = {k: S(v) for k, v in self.instance.items()}
-        hidden = _hidden_parameters(lhs) | _hidden_parameters(rhs)
+        hidden = hidden_parameters(statement.lhs) | hidden_parameters(statement.rhs)
         moved = sorted((k for k, v in instance.items() if v != k and k in hidden), key=str)
         if moved:
             raise RuleError(
@@ -896,6 +896,7 @@ __all__ = [
     "SwapTriangle",
     "TakeLimit",
     "Unfold",
+    "hidden_parameters",
     "involving",
     "peel_new_terms",
     "project_definitions",
