@@ -25,7 +25,7 @@ def _needs(*modules):
 
 def _run(capsys, monkeypatch, *argv):
     monkeypatch.chdir(ROOT)
-    status = main(["verify-impl", *argv, "--json", "--max-examples", "60"])
+    status = main(["verify-impl", *argv, "--json", "--max-examples", "40"])
     out, _ = capsys.readouterr()
     return status, json.loads(out)
 
