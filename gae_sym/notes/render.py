@@ -221,7 +221,9 @@ def verification_block(derivation: Any) -> Para:
     tail = f" Assumptions used: {used}." if used else ""
     if result.status == "proved":
         return Para(
-            f"Machine-checked: every step above was verified by SymPy "
+            f"Machine-checked: every step above was accepted by the proof kernel (SymPy "
+            f"algebra, every side condition proved from the stated assumptions, every series "
+            f"shown to converge absolutely) and then evaluated at random instances "
             f"(`gae-sym prove` reports `{derivation.id}`: proved).{tail}"
         )
     return Para(
@@ -549,7 +551,9 @@ def intro_blocks() -> list[Block]:
             "n-step advantages, Generalized Advantage Estimation (GAE, Schulman et al. 2016, "
             "'High-Dimensional Continuous Control Using Generalized Advantage Estimation') "
             "and the $λ$-return. Every derivation is a chain of steps, each with its reason, and "
-            "every step is checked by SymPy; the numbers come from runs of the tool "
+            "every step is checked by the proof kernel of gae-sym (SymPy algebra under the "
+            "stated assumptions, see docs/guide/proof-kernel.md); the numbers come from runs "
+            "of the tool "
             "(a bias–variance study with exact values, and an actor-critic on CartPole-v1)."
         ),
         Para(
