@@ -29,7 +29,6 @@ from sympy import (
     Number,
     Pow,
     Product,
-    Rational,
     S,
     Sum,
     Symbol,
@@ -48,26 +47,30 @@ _ALPHA = [Dummy(f"a{i}", integer=True) for i in range(48)]
 def alpha_key(expr: Expr) -> Expr:
     """``expr`` with the variables bound by sums, products and limits renamed by nesting
     depth, so that alpha-equivalent expressions (Σ_l f(l) and Σ_j f(j)) compare equal."""
-    return _alpha(S(expr), 0)
+    return rename_by_depth(S(expr), lambda var, depth: _ALPHA[depth])
 
 
-def _alpha(expr: Expr, depth: int) -> Expr:
+def rename_by_depth(expr: Expr, name, depth: int = 0) -> Expr:
+    """Rename each bound variable to ``name(old, depth)`` by its nesting depth. xreplace is
+    safe here: it renames an inner binder of the same variable consistently, and the new
+    names are private symbols no user expression contains."""
     if isinstance(expr, (Sum, Product)):
         var, lower, upper = expr.limits[-1]
         body = (
             expr.function if len(expr.limits) == 1 else expr.func(expr.function, *expr.limits[:-1])
         )
-        new = _ALPHA[depth]
-        # xreplace also renames an inner binder of the same variable, consistently.
-        inner = _alpha(body.xreplace({var: new}), depth + 1)
-        return expr.func(inner, (new, _alpha(lower, depth), _alpha(upper, depth)))
+        new = name(var, depth)
+        inner = rename_by_depth(body.xreplace({var: new}), name, depth + 1)
+        return expr.func(
+            inner, (new, rename_by_depth(lower, name, depth), rename_by_depth(upper, name, depth))
+        )
     if isinstance(expr, Limit):
         body, var, point = expr.args[0], expr.args[1], expr.args[2]
-        new = _ALPHA[depth]
-        return Limit(_alpha(body.xreplace({var: new}), depth + 1), new, point)
+        new = name(var, depth)
+        return Limit(rename_by_depth(body.xreplace({var: new}), name, depth + 1), new, point)
     if not expr.args or not expr.has(Sum, Product, Limit):
         return expr
-    return expr.func(*[_alpha(arg, depth) for arg in expr.args])
+    return expr.func(*[rename_by_depth(arg, name, depth) for arg in expr.args])
 
 
 @dataclass(frozen=True)
@@ -362,9 +365,6 @@ class Assumption:
         return bool(self.ratios) or any(iv.hi < 1 or iv.hi_open for _, iv in self.ranges)
 
 
-ZERO = Integer(0)
-ONE = Rational(1)
-
 __all__ = [
     "DERIVED_BOUNDED",
     "Assumption",
@@ -372,5 +372,6 @@ __all__ = [
     "Interval",
     "alpha_key",
     "facts_from",
+    "rename_by_depth",
     "unit_interval",
 ]

@@ -55,7 +55,6 @@ from sympy import (
     Number,
     Pow,
     Product,
-    Rational,
     S,
     Sum,
     Symbol,
@@ -66,7 +65,7 @@ from sympy import (
     together,
 )
 
-from gae_sym.proof.facts import Facts, Interval
+from gae_sym.proof.facts import Facts, Interval, rename_by_depth
 from gae_sym.proof.facts import alpha_key as facts_alpha_key
 
 MAX_EXPLICIT = 16
@@ -428,20 +427,15 @@ def _canonical_cached(expr: Expr, facts: Facts) -> Expr:
 
 def _renumber(expr: Expr, depth: int) -> Expr:
     """Name each kernel bound variable by its depth in ``expr`` (a factor pulled out of a
-    sum keeps the names of the depth it came from until here)."""
-    if isinstance(expr, (Sum, Product)):
-        var, lower, upper, body = outer_limit(expr)
-        pool = _NONNEG if var in _NONNEG_SET else _INTEGER
-        new = pool[depth]
-        inner = _renumber(body.xreplace({var: new}), depth + 1)
-        return expr.func(inner, (new, _renumber(lower, depth), _renumber(upper, depth)))
-    if isinstance(expr, Limit):
-        body, var, point = expr.args[0], expr.args[1], expr.args[2]
-        new = _INTEGER[depth]
-        return Limit(_renumber(body.xreplace({var: new}), depth + 1), new, point)
-    if not expr.args or not expr.has(Sum, Product, Limit):
-        return expr
-    return expr.func(*[_renumber(arg, depth) for arg in expr.args])
+    sum keeps the names of the depth it came from until here), keeping its kind: ≥ 0 or
+    only an integer."""
+
+    def name(var: Symbol, level: int) -> Symbol:
+        if isinstance(var, Symbol) and var in _NONNEG_SET:
+            return _NONNEG[level]
+        return _INTEGER[level]
+
+    return rename_by_depth(expr, name, depth)
 
 
 def _opaque_map(expr: Expr) -> tuple[Expr, dict]:
@@ -814,43 +808,6 @@ def equivalent(left: Expr, right: Expr, facts: Facts | None = None) -> bool:
     return is_zero(S(left) - S(right), facts)
 
 
-def replace_alpha(
-    expr: Expr,
-    old: Expr,
-    new: Expr,
-    accept: Callable[[Scope], str | None],
-    scope: Scope = (),
-) -> tuple[Expr, int, str | None]:
-    """Replace the sub-expressions of ``expr`` alpha-equivalent to ``old`` by ``new``,
-    where ``accept(scope)`` allows it; returns (result, count, first refusal)."""
-    target = alpha_key(old)
-    refusal: list = []
-
-    def walk(node: Expr, scope: Scope) -> tuple[Expr, int]:
-        if alpha_key(node) == target:
-            why = accept(scope)
-            if why is None:
-                return new, 1
-            refusal.append(why)
-            return node, 0
-        if isinstance(node, (Sum, Product)):
-            var, lower, upper, function = outer_limit(node)
-            body, count = walk(function, (*scope, (var, lower, upper)))
-            return node.func(body, (var, lower, upper)), count
-        if isinstance(node, Limit):
-            body, var, point = node.args[0], node.args[1], node.args[2]
-            inner, count = walk(body, (*scope, (var, _least(var), oo)))
-            return Limit(inner, var, point), count
-        if not node.args or isinstance(node, Indexed):
-            return node, 0
-        results = [walk(arg, scope) for arg in node.args]
-        total = sum(c for _, c in results)
-        return (node.func(*[r for r, _ in results]) if total else node), total
-
-    result, count = walk(S(expr), scope)
-    return result, count, (refusal[0] if refusal else None)
-
-
 def within(expr: Expr, interval: Interval, facts: Facts, scope: Scope = ()) -> bool:
     """Every value of ``expr`` the facts and the enclosing ranges allow lies in ``interval``
     (bound variables are read through their ranges, never through a fact about a free
@@ -891,8 +848,6 @@ def replace_where(
     return result, count, (refusal[0] if refusal else None)
 
 
-ZERO, ONE, HALF = Integer(0), Integer(1), Rational(1, 2)
-
 __all__ = [
     "MAX_EXPLICIT",
     "Interval",
@@ -914,7 +869,6 @@ __all__ = [
     "nonzero",
     "outer_limit",
     "range_not_reversed",
-    "replace_alpha",
     "replace_where",
     "substitute",
     "vanishes_at_infinity",
