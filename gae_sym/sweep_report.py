@@ -372,8 +372,8 @@ def plot_steps_to_solve(path: Path, summary: dict[str, Any], title: str = "") ->
 
 
 def plot_heatmap(path: Path, summary: dict[str, Any], title: str = "") -> Path:
-    """γ × λ: colour = median steps to solve (darker = faster; unsolved cells at the budget,
-    hatched), text = solved k/n and the median."""
+    """γ × λ: colour = median steps to solve (darker = faster; a median not reached within the
+    budget is drawn at the budget and labelled '> budget'), text = solved k/n and the median."""
     plt = _pyplot()
     panels = _panels(summary)
     fig, axes = plt.subplots(
@@ -392,7 +392,7 @@ def plot_heatmap(path: Path, summary: dict[str, Any], title: str = "") -> Path:
         for g in groups:
             i, j = gammas.index(g["gamma"]), lams.index(g["lam"])
             median = g["steps_to_solve"]["median"]
-            text = f"{g['solved']}/{g['runs']}\n{fmt_steps(median) if median else 'unsolved'}"
+            text = f"{g['solved']}/{g['runs']}\n{fmt_steps(median) if median else '> budget'}"
             ax.text(
                 j,
                 i,
@@ -407,7 +407,7 @@ def plot_heatmap(path: Path, summary: dict[str, Any], title: str = "") -> Path:
         ax.set_xlabel("λ")
         ax.set_ylabel("γ")
         ax.set_title(title or f"CartPole-v1, {label}: median steps to solve", fontsize=10)
-        fig.colorbar(image, ax=ax, label="env steps (budget = unsolved)")
+        fig.colorbar(image, ax=ax, label="env steps (at the budget: median not reached)")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
