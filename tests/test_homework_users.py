@@ -223,6 +223,9 @@ def test_letters_that_name_something_else_are_not_indices(letter):
         ("nstep-2", "δₜ + γ δₜ₊₁"),
         ("nstep", "sum(l=0..n-1, γˡ δ[t+l])"),
         ("nstep", r"\sum_{l=0}^{n-1}γˡδ_{t+l}"),
+        ("nstep-2", r"Â_t^{(2)} = \delta_t + \gamma\delta_{t+1}"),
+        ("nstep-2", "Â⁽²⁾ₜ = δₜ + γδₜ₊₁"),
+        ("lambda-return", r"Ĝ^\lambda_t = \sum_{l \ge 0}(\gamma\lambda)^l\delta_{t+l} + V(s_t)"),
     ],
 )
 def test_notation_a_class_writes(question_id, answer):

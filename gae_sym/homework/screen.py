@@ -404,7 +404,9 @@ def _check_commands(rhs: str) -> None:
 
 def _classify_lhs(lhs: str) -> tuple[str, str | None]:
     """What quantity the left-hand side names, and the step count in a superscript (K)."""
-    body = lhs.strip()
+    # Â, Ĝ from a word processor: the hat (a combining mark once decomposed) decorates A, G.
+    decomposed = unicodedata.normalize("NFD", lhs.strip())
+    body = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     for name in _LHS_DECORATIONS:
         body = body.replace("\\" + name, "")
     body = body.replace(" ", "")
