@@ -98,3 +98,13 @@ def test_section_text_is_deterministic_and_says_what_is_missing(tmp_path):
     assert [file for file, _ in jobs] == ["sweep-steps-to-solve.png", "sweep-heatmap.png"]
     for file, draw in jobs:
         assert draw(tmp_path / file).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_an_end_point_fastest_by_median_only_leaves_the_claim_unsupported():
+    def close(gamma, lam, seed):
+        base = {0.0: 160_000, 0.5: 130_000, 0.95: 84_000, 1.0: 80_000}[lam]
+        return base + (seed % 5) * 8_000
+
+    verdict = _verdict(_records(close))
+    assert "fastest λ is 1" in verdict
+    assert "contradicts" not in verdict and "unsupported" in verdict

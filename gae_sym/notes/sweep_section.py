@@ -126,7 +126,16 @@ def interior_verdict(gamma: float, by_lam: dict[float, dict[str, Any]]) -> str:
     ends = [by_lam[e] for e in (0.0, 1.0) if e in by_lam]
     where = f"γ = {gamma:g}: the fastest λ is {lam:g} ({_steps(best)})"
     if lam in (0.0, 1.0):
-        return f"{where}, an end point: contradicts 'intermediate λ learns fastest' here."
+        middle = [g for g in by_lam.values() if 0.0 < g["lam"] < 1.0]
+        if middle and all(faster(best, g) for g in middle):
+            return (
+                f"{where}, an end point, faster than every intermediate λ beyond the 95% "
+                "intervals: contradicts 'intermediate λ learns fastest' here."
+            )
+        return (
+            f"{where}, an end point; no intermediate λ is faster than it beyond the 95% "
+            "intervals: 'intermediate λ learns fastest' is unsupported here."
+        )
     beaten = [e for e in ends if faster(best, e)]
     if len(beaten) == len(ends):
         return f"{where}; faster than both λ = 0 and λ = 1 beyond their 95% intervals: supported."
@@ -158,8 +167,7 @@ def sweep_section(data: NotesData, sweep: dict[str, Any] | None) -> tuple[Sectio
     groups = [g for g in summary["groups"] if g["variant"] == "batched" and g["runs"]]
     gammas = sorted({g["gamma"] for g in groups})
     lams = sorted({g["lam"] for g in groups})
-    counts = sorted({len(g["seeds"]) for g in groups}) or [0]
-    seeds = str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+    seeds = _seed_range(groups)
     grid_runs = int(meta.get("grid_runs") or summary["runs"])
     complete = (
         ""
@@ -244,6 +252,12 @@ def sweep_section(data: NotesData, sweep: dict[str, Any] | None) -> tuple[Sectio
     return section, jobs
 
 
+def _seed_range(groups: list[dict[str, Any]]) -> str:
+    """Seeds per cell: ``10``, or ``4–10`` while a sweep is incomplete."""
+    counts = sorted({len(g["seeds"]) for g in groups}) or [0]
+    return str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+
+
 def _lecture_table_blocks(by: dict, gammas: list[float]) -> list:
     """The lecture's 'Speed' column for 1-step (λ = 0), GAE λ = 0.95 and Monte Carlo (λ = 1)."""
     gamma = 0.99 if 0.99 in gammas else (gammas[-1] if gammas else None)
@@ -267,7 +281,11 @@ def _lecture_table_blocks(by: dict, gammas: list[float]) -> list:
                 "not distinguishable": "unsupported",
             }[relation.split(" than")[0].split(" from")[0]]
         else:  # "Fast", the same rating as GAE(0.95)
-            verdict = "contradicted" if relation.startswith("slower") else "consistent"
+            verdict = {
+                "slower": "contradicted",
+                "faster": "supported",
+                "not distinguishable": "not contradicted, and not shown either",
+            }[relation.split(" than")[0].split(" from")[0]]
         return f"{_steps(cell)}: {relation}; the table's '{claim}' is {verdict}."
 
     fastest_three = fastest([one, gae, mc])
@@ -362,7 +380,7 @@ def _schulman_blocks(by: dict, gammas: list[float], lams: list[float]) -> list:
             "64-64 network; 20 whole trajectories of up to 1000 steps per batch against 8 × 16 "
             "steps; cost after 20 iterations (or the learning curve) against env steps until a "
             "100-episode mean of 475; 21 seeds against "
-            f"{max((g['runs'] for g in groups), default=0)} per cell."
+            f"{_seed_range(groups)} per cell."
         ),
     ]
     if best is None or at99 is None:
