@@ -310,3 +310,16 @@ def test_jax_float64_is_scoped_to_the_run():
     assert result.passed
     assert jax.config.jax_enable_x64 == before
     assert before or jnp.zeros(1).dtype == jnp.float32
+
+
+def test_a_broken_progress_callback_never_changes_the_verdict():
+    # It once ended the hypothesis search early and silently: a pass on fewer cases.
+    def broken(done, total):
+        if done > 20:
+            raise ModuleNotFoundError("No module named 'tqdm'")
+
+    result = verify(lecture.compute_gae, "lecture", max_examples=60, progress=broken)
+    assert result.passed and result.examples == result.edge_cases + 60
+    assert any("progress display stopped" in note for note in result.notes)
+    caught = verify(lecture.next_value_not_updated, "lecture", max_examples=60, progress=broken)
+    assert not caught.passed

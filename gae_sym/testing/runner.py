@@ -860,7 +860,9 @@ def _search(
         except (_Failure, _Stop) as failure:
             return failure.outcome, calls, rounded
         except Exception:  # Flaky (a non-deterministic function) and the like
-            return (last_failure[0] if last_failure else None), calls, rounded
+            if last_failure:
+                return last_failure[0], calls, rounded
+            raise  # not the function's failure: ours, never a silent pass
     return None, calls, rounded
 
 
@@ -1029,8 +1031,16 @@ def verify(
         outcome = run_case(called, plan, traj, label, call_timeout, exit_if_stuck, strict_precision)
         done += 1
         if progress is not None:
-            progress(done, total)
+            try:
+                progress(done, total)
+            except Exception as error:  # a display problem must never change the verdict
+                disable_progress(error)
         return outcome
+
+    def disable_progress(error: Exception) -> None:
+        nonlocal progress
+        progress = None
+        notes.append(f"progress display stopped: {type(error).__name__}: {error}")
 
     edges = []
     for label, traj in edge_cases(convention, seed):
