@@ -323,3 +323,19 @@ def test_a_broken_progress_callback_never_changes_the_verdict():
     assert any("progress display stopped" in note for note in result.notes)
     caught = verify(lecture.next_value_not_updated, "lecture", max_examples=60, progress=broken)
     assert not caught.passed
+
+
+def test_strict_precision_names_a_float32_result_too():
+    # A float32 result of float64 inputs (SB3's buffers): no model reproduces it exactly.
+    def float32_result(rewards, values, next_values, terminated, truncated, *, gamma, lam):
+        out = layouts.time_major(
+            rewards, values, next_values, terminated, truncated, gamma=gamma, lam=lam
+        )
+        return out.astype(np.float32)
+
+    loose = verify(float32_result, "canonical", max_examples=20)
+    assert loose.passed and loose.precision.result_dtype == "float32"
+    strict = verify(float32_result, "canonical", max_examples=20, strict_precision=True)
+    assert not strict.passed
+    assert strict.diagnosis.bug.name in ("float32-precision", "float32-accumulation")
+    assert "np.zeros_like" in strict.diagnosis.bug.fix

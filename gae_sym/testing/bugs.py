@@ -360,6 +360,15 @@ PRECISION_MODELS: tuple[KnownBug, ...] = (
     ),
 )
 
+# Under strict precision, when no model above names the source.
+FLOAT32_PRECISION = KnownBug(
+    "float32-precision",
+    "the logic is right but the results are right to float32 precision only",
+    "compute in the inputs' dtype",
+    ALL,
+    lambda tr: _recursion(tr),
+)
+
 # What to write instead, in the code's own framework (the result's type says which).
 PRECISION_FIXES = {
     "numpy": "allocate and accumulate in the inputs' dtype: np.zeros_like(values), "

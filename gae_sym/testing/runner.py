@@ -46,6 +46,7 @@ from hypothesis import strategies as st
 
 from gae_sym.testing import timeout
 from gae_sym.testing.bugs import (
+    FLOAT32_PRECISION,
     PRECISION_FIXES,
     PRECISION_MODELS,
     RAISES_AT_ZERO_DISCOUNT,
@@ -537,7 +538,8 @@ class PrecisionNote:
         )
         source = f": {self.source.summary}" if self.source else ""
         return (
-            f"{what} ({self.cases} cases, largest error {self.largest_error:.1e}·S){source}; "
+            f"{what} ({self.cases} case{'s' if self.cases != 1 else ''}, largest error "
+            f"{self.largest_error:.1e}·S){source}; "
             f"fix: {PRECISION_FIXES[self.framework]}"
         )
 
@@ -572,6 +574,23 @@ def precision_note(
     largest = max(o.precision_only[0] for o in rounded)
     dtype = rounded[0].precision_only[1]
     return PrecisionNote(len(rounded), largest, dtype, source, framework)
+
+
+def _precision_diagnosis(
+    outcome: Outcome, framework: str, outputs: tuple[str, ...]
+) -> Diagnosis | None:
+    """Under ``strict_precision``: where the float32 rounding comes from, with the fix in
+    the code's framework (the generic entry when no model reproduces it)."""
+    note = precision_note([outcome], framework, outputs)
+    if note is None:
+        return None
+    bug = note.source or FLOAT32_PRECISION
+    bug = dataclasses.replace(bug, fix=PRECISION_FIXES[framework])
+    if note.source is not None:
+        evidence = "reproduces the function's output on the counterexample to float64 precision"
+    else:
+        evidence = f"within float32 rounding of the reference (error {note.largest_error:.1e}·S)"
+    return Diagnosis(bug, 1, 1, True, evidence)
 
 
 @dataclass
@@ -1104,9 +1123,9 @@ def verify(
 
             diagnosis = diagnose_exception(counterexample, outcomes, probe)
             if diagnosis is None and strict_precision and counterexample.precision_only:
-                note_ = precision_note([counterexample], _framework(input_type, func), plan.outputs)
-                if note_ is not None and note_.source is not None:
-                    diagnosis = Diagnosis(note_.source, 1, 1, True, note_.text())
+                diagnosis = _precision_diagnosis(
+                    counterexample, _framework(input_type, func), plan.outputs
+                )
             if diagnosis is None:
                 diagnosis = diagnose([*outcomes, counterexample], convention, plan.outputs)
                 if diagnosis is not None and diagnosis.exact:
