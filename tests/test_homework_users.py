@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 import time
 import unicodedata
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -25,6 +27,11 @@ from gae_sym.homework.grading import (
 from gae_sym.homework.questions import assumption_holds, question
 from gae_sym.homework.screen import MAX_CHARS
 from gae_sym.homework.worker import CheckWorker
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 INFINITE_QUESTIONS = ("gae", "gae-lambda1", "lambda-return")
@@ -253,8 +260,6 @@ def test_a_hundred_terms_written_out_are_read_and_checked(latex):
 
 
 def test_the_guide_states_the_limits_the_code_applies():
-    from pathlib import Path
-
     guide = (Path(__file__).parent.parent / "docs" / "guide" / "student-grader.md").read_text()
     guide = " ".join(guide.split())
     assert f"more than {MAX_CHARS:,} characters" in guide
@@ -383,3 +388,53 @@ def test_the_workers_start_up_is_not_counted_in_an_answers_time_limit(monkeypatc
         assert not worker._connection.poll(0)  # its "ready" was read before any answer
         status, result = worker.check(r"r_t + \gamma V(s_{t+1}) - V(s_t)", "td-error")
     assert status == "ok" and result["verdict"] == "correct"
+
+
+# --- properties: notation a class writes never changes a verdict ------------------------------
+
+_CASES = tomllib.loads(
+    (Path(__file__).parent / "data" / "homework" / "cases.toml").read_text(encoding="utf-8")
+)["case"]
+_INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]
+
+
+@FAST
+@given(
+    st.sampled_from([c for c in _CASES if c["verdict"] != "unreadable"]),
+    st.lists(st.tuples(st.floats(0, 1), st.sampled_from(_INVISIBLE)), min_size=1, max_size=6),
+)
+def test_zero_width_characters_anywhere_change_no_verdict(case, insertions):
+    answer = case["answer"]
+    for where, mark in insertions:
+        at = int(where * len(answer))
+        answer = answer[:at] + mark + answer[at:]
+    assert check(answer, case["question"])["verdict"] == case["verdict"], answer
+
+
+_RANGES = [
+    "_{{{i}=0}}^{{\\infty}}",
+    "_{{{i} \\geq 0}}",
+    "_{{{i}\\ge0}}",
+    "_{{{i} ≥ 0}}",
+    "_{{0 \\le {i} < \\infty}}",
+    "\\limits_{{{i}=0}}^{{\\infty}}",
+]
+_WEIGHTS = ["(\\gamma\\lambda)^{{{i}}}", "\\gamma^{{{i}}}\\lambda^{{{i}}}", "(γλ)^{i} "]
+_DELTAS = [
+    "\\delta_{{t+{i}}}",
+    "δ_{{t+{i}}}",
+    "\\left(r_{{t+{i}}} + \\gamma V(s_{{t+{i}+1}}) - V(s_{{t+{i}}})\\right)",
+]
+
+
+@FAST
+@given(
+    st.sampled_from(sorted(INDEX_NAMES - {"n"})),
+    st.sampled_from(_RANGES),
+    st.sampled_from(_WEIGHTS),
+    st.sampled_from(_DELTAS),
+)
+def test_gae_in_any_index_range_and_weight_notation_is_correct(letter, limits, weight, term):
+    answer = "\\sum" + limits.format(i=letter) + weight.format(i=letter) + term.format(i=letter)
+    result = check(answer, "gae")
+    assert result["verdict"] == "correct", (answer, result["feedback"])
