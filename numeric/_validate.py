@@ -152,7 +152,7 @@ def check_torch_inputs(
     for name, x in zip(ARRAY_NAMES, tensors, strict=True):
         if not is_torch_tensor(x):
             raise ValueError(
-                f"mixed inputs: {name} is a {type(x).__name__}, others are torch tensors; "
+                f"mixed inputs: {name} has type {type(x).__name__}, others are torch tensors; "
                 "pass all five arrays as torch tensors (torch.as_tensor(x, device=...)) or "
                 "all as numpy arrays"
             )
