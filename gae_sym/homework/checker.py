@@ -254,12 +254,12 @@ def _numeric(
         values = [*values, *(m for _, m, _ in pulled)]
         reference = [*reference, *(r for _, _, r in pulled)]
         statuses = [*statuses, *(["differ"] * len(pulled))]
-    # The form the answer is equal to, inside that form's own assumptions: (1 − λ) written
-    # inside Σ_n λ^{n−1} A^(n) is 0 at λ = 1, where GAE is not; but the λ-weighted average
-    # is only claimed for 0 <= λ < 1, and there the two agree.
-    # A form whose domain has the answer defined everywhere is preferred ((1 − λ) Σ λ^n …
-    # is 0 · ∞ at λ = 1: correct for 0 <= λ < 1, not for every γλ < 1); failing that, points
-    # where only the answer diverges are passed over, as for a grader's --expected formula.
+    # The form the answer equals, judged inside that form's own assumptions: (1 − λ) written
+    # inside Σ_n λ^{n−1} A^(n) is 0 at λ = 1, where GAE is not, but the λ-weighted average
+    # is only claimed for 0 <= λ < 1, and there the two agree. A form in whose domain the
+    # answer is defined everywhere comes first ((1 − λ) Σ_n λ^n … is 0 · ∞ at λ = 1: correct
+    # for 0 <= λ < 1, not for every γλ < 1); failing that, points where only the answer
+    # diverges are passed over, as for a grader's --expected formula.
     candidates = [algebraic_form] if algebraic_form is not None else list(q.forms)
     form = compared = None
     for refused in (("differ", "undefined"), ("differ",)):
