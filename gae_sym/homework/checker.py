@@ -14,6 +14,12 @@
    the decaying test trajectories cannot tell (a truncation at l = 300), shown on an
    impulse trajectory just past the answer's last step.
 
+Every verdict is taken inside the question's stated assumptions (its first form's, e.g.
+0 <= γλ < 1 for GAE): points outside them decide nothing, a difference seen only there is
+moved just inside (γ = 1 − ε) or dropped, and every counterexample lies inside them. An
+answer is correct by the first form it equals inside that form's own assumptions, which are
+then the ones reported (the λ-weighted average with (1 − λ) inside the sum: 0 <= λ < 1).
+
 An algebraic match is cross-checked numerically; a structural match needs no check.
 This module runs whatever it is given: :mod:`gae_sym.homework.worker` runs it in a child
 process under a hard time limit, which is how untrusted answers must be checked.
