@@ -223,6 +223,8 @@ def test_hostile_or_unknown_notation_is_unreadable_with_reason_and_column(line, 
     assert bad["status"] == "unreadable"
     assert bad["source_line"] == 3 and bad["column"] == 3
     assert reason in bad["why"]
+    if "\\alpha" in line:
+        assert (bad["error_line"], bad["error_column"]) == (3, 6)
     assert block["status"] == "unreadable"
     assert block["first_wrong_line"] == 3
 

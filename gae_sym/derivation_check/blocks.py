@@ -55,6 +55,17 @@ class Line:
     lhs: str | None  # the first line's left side, else None
     rhs: str  # the math after '='
     reason: str | None
+    raw: str = ""  # the row as in the file, from its first character (for error columns)
+
+    def position_of(self, fragment: str) -> tuple[int, int] | None:
+        """(source line, column) of ``fragment`` in the row as written, if it is there."""
+        at = self.raw.find(fragment) if fragment else -1
+        if at < 0:
+            return None
+        before = self.raw[:at]
+        lines = before.count("\n")
+        column = (self.column + at) if lines == 0 else (at - before.rfind("\n"))
+        return self.source_line + lines, column
 
 
 @dataclass
@@ -254,15 +265,16 @@ def _split_lines(block: Block, text: str, body_start: int, body: str) -> None:
                 last.lhs,
                 f"{last.rhs} {rhs}",
                 " ".join(r for r in (last.reason, reason) if r) or None,
+                last.raw,
             )
             continue
         if why is not None:
             if why == "continuation":
                 why = "the first line must be 'LHS &= RHS'"
             block.error = (source_line, column, why)
-            block.lines.append(Line(source_line, column, shown, None, flat, reason))
+            block.lines.append(Line(source_line, column, shown, None, flat, reason, raw[lead:]))
             return
-        block.lines.append(Line(source_line, column, shown, lhs, rhs, reason))
+        block.lines.append(Line(source_line, column, shown, lhs, rhs, reason, raw[lead:]))
 
 
 def _equation(math: str, first: bool) -> tuple[str | None, str, str | None]:

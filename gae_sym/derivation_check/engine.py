@@ -20,6 +20,7 @@ nothing the part does not. The claimed theorem itself is never cited inside its 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -221,19 +222,39 @@ def read_block(block: Block) -> tuple[list[Expr | None], list[dict | None]]:
             entries.append(_line_entry(line, "unreadable", why=block.error[2]))
             continue
         sides = [line.lhs, line.rhs] if index == 0 else [line.rhs]
-        why = None
+        why, spot = None, None
         for side in sides:
             try:
                 exprs.append(read_line(side).expr)
             except AnswerError as error:
                 exprs.append(None)
                 where = "the left side" if side is line.lhs and index == 0 else "the line"
-                why = why or f"{where}: {error}"
+                if why is None:
+                    why = f"{where}: {error}"
+                    spot = _spot(line, str(error))
+                    if spot is not None:
+                        why += f" (line {spot[0]}, column {spot[1]})"
             except RecursionError:
                 exprs.append(None)
                 why = why or "nested too deeply: too complex to check"
-        entries.append(_line_entry(line, "unreadable", why=why) if why else None)
+        if why is None:
+            entries.append(None)
+            continue
+        entry = _line_entry(line, "unreadable", why=why)
+        if spot is not None:
+            entry["error_line"], entry["error_column"] = spot
+        entries.append(entry)
     return exprs, entries
+
+
+def _spot(line, message: str) -> tuple[int, int] | None:
+    """Where in the file the fragment a reader's message quotes ('\\alpha') stands."""
+    for fragment in re.findall(r"'([^']+)'", message):
+        for candidate in (fragment, fragment.split("(")[0].strip()):
+            spot = line.position_of(candidate)
+            if spot is not None:
+                return spot
+    return None
 
 
 _VERDICTS: dict = {}

@@ -50,7 +50,9 @@ def _block_text(block: dict) -> list[str]:
         text = line["why"] or ""
         lines.append(f"    line {line['source_line']:>4}  {mark:<10} {text}")
         if line["status"] == "unreadable":
-            lines.append(f"               column {line['column']}: {line['latex'][:100]}")
+            where = f"line {line.get('error_line', line['source_line'])}, column "
+            where += str(line.get("error_column", line["column"]))
+            lines.append(f"               {where}: {line['latex'][:100]}")
     if block.get("claim"):
         verdict = "established" if block.get("claim_established") else "NOT established"
         lines.append(f"    claim {block['claim']}: {verdict} ({block.get('claim_why')})")
