@@ -25,7 +25,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from sympy import Expr, Indexed, Symbol
+from sympy import Expr, Indexed, Symbol, srepr
 
 from gae_sym.derivation_check.blocks import Block, BlockError, find_blocks
 from gae_sym.derivation_check.search import BUDGET_S, justify
@@ -264,7 +264,10 @@ _MAX_VERDICTS = 2000
 
 
 def _check_step(line, before, after, ctx, declared, lemmas, at, budget, substitutions) -> dict:
-    key = (str(before), str(after), tuple(declared), str(sorted(at.items(), key=str)), budget)
+    # srepr, not str: two expressions that print alike but differ in a symbol's assumptions
+    # must not share a verdict.
+    key = (srepr(before), srepr(after), tuple(declared), srepr(sorted(at.items(), key=str)))
+    key = (*key, budget)
     key = (*key, str(substitutions))
     key = (*key, tuple(id(lemma) for lemma in lemmas))
     cached = _VERDICTS.get(key)
