@@ -133,7 +133,8 @@ def test_karr_reversed_ranges_are_not_empty():
     # Π_{j=0}^{n−2} f = f(0) Π_{j=1}^{n−2} f fails at n = 1 (empty product, Karr's 1/Π)
     mask = Product(1 - done[t + j], (j, 0, n - 2))
     split = (1 - done[t]) * Product(1 - done[t + j], (j, 1, n - 2))
-    assert refused(mask, split, SplitFirst(j), "not empty")
+    # (the written right side already holds a product whose range may be reversed)
+    assert refused(mask, split, SplitFirst(j), "may be reversed")
 
 
 # --- class 2: substitution and instantiation --------------------------------------------------
@@ -441,7 +442,7 @@ def test_split_at_splits_sums_anywhere_and_products_only_inside_their_range():
     mask = Product(1 - done[t + j], (j, 0, n - 1))
     split = Product(1 - done[t + j], (j, 0, m - 1)) * Product(1 - done[t + j], (j, m, n - 1))
     # m may exceed n: Π_{j=m}^{n−1} is then Karr's 1/Π, wrong where a flag is 1
-    assert refused(mask, split, SplitAt(j, at=m), "for the product")
+    assert refused(mask, split, SplitAt(j, at=m), "may be reversed")
     wrong = Sum(x[l], (l, 0, m - 1)) + Sum(x[l], (l, m + 1, n - 1))
     assert refused(whole, wrong, SplitAt(l, at=m), "does not give")
 
@@ -556,3 +557,42 @@ def test_cached_outcomes_keep_their_assumptions_alive():
     assert lemma.check(known={"segment": segment}) is None
     entry = next(iter(lemma._outcomes.values()))
     assert segment in entry[2]  # its id cannot be reused by another object while cached
+
+
+def test_second_round_induction_symbols_products_recursion_facts_and_limits():
+    # induction on a symbol declared even: base n = 1 is not even
+    even = Symbol("n", integer=True, positive=True, even=True)
+    assert refused(S.One, S.One, Induction(even, base=1), "nothing more")
+    # a product over a possibly reversed range is Karr's quotient: refused
+    u = Symbol("u", real=True)
+    y = Symbol("y", integer=True)
+    reversed_product = Product(y + u, (y, 1, -1))
+    assert refused(reversed_product, reversed_product, Canonicalise(), "may be reversed")
+    # SolveRecursion under a fact about N: the induction on N would use N ≥ 2 at N = 1
+    big = Assumption("N-ge-2", "", "", ranges=((N, Interval(2, oo)),))
+    rule = SolveRecursion(A, gae_recursion, gae_closed_form_flagged, t, N)
+    proof = Proof(
+        "p",
+        Statement(gae_closed_form_flagged(), A[t]),
+        [Step(A[t], "", rule)],
+        ["recursion", big],
+    )
+    assert "restricts N" in proof.check(refresh=True)[1]
+    # δ is bounded only when V' is too (the flagged definition reads V(s'_t))
+    rv = Assumption("rV", "", "", bounded=("r", "V"), ratios=(gamma * lam,))
+    series = Sum((gamma * lam) ** l * delta[l], (l, 0, oo))
+    assert refused(series, series, Canonicalise(), "needs a bounded delta", (rv,))
+    # (q^y)^k with k ≥ 0 may be (q^y)^0 = 1: no decay
+    k = Symbol("k", integer=True, nonnegative=True)
+    q = Symbol("q", nonnegative=True)
+    small = Assumption("q-small", "", "", ranges=((q, Interval(0, Rational(1, 2))),))
+    powered = Sum((q**y) ** k, (y, 0, oo))
+    assert refused(powered, powered, Canonicalise(), "does not grow", (small,))
+    # a fact about a free M says nothing of the M bound by a limit; no negative limits
+    m = Symbol("M", integer=True, positive=True)
+    few = Assumption("M-small", "", "", ranges=((m, Interval(1, 3)),))
+    limit = Limit(Sum(0 ** ((y + 1) ** 2), (y, 0, 3 - m)), m, oo)
+    assert refused(limit, S.Zero, TakeLimit(), "not shown to exist", (few,))
+    negative = Symbol("M", integer=True, negative=True)
+    backwards = Limit(x[0] + 0 * negative, negative, oo)
+    assert refused(backwards, x[0], TakeLimit(), "only limits of integers")

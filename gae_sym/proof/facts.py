@@ -35,10 +35,10 @@ from sympy import (
     oo,
 )
 
-# δ_t = r_t + γ(1 − term_t) V(s'_t) − V(s_t) is bounded when rewards and values are: both
+# δ_t = r_t + γ(1 − term_t) V(s'_t) − V(s_t) is bounded when r, V and V' are: both
 # definitions of δ (the flagged one and the segment one) are sums of bounded terms
 # (γ ∈ [0, 1], flags in {0, 1}).
-DERIVED_BOUNDED = {"delta": ("r", "V")}
+DERIVED_BOUNDED = {"delta": ("r", "V", "V'")}
 
 
 _ALPHA = [Dummy(f"a{i}", integer=True) for i in range(48)]

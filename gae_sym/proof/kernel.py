@@ -139,7 +139,12 @@ def _language(expr: Expr, where: str) -> None:
         return
     if isinstance(expr, Limit):
         body, var, point = expr.args[0], expr.args[1], expr.args[2]
-        if point != oo or not isinstance(var, Symbol) or var.is_integer is not True:
+        if (
+            point != oo
+            or not isinstance(var, Symbol)
+            or var.is_integer is not True
+            or var.is_nonpositive
+        ):
             raise KernelError(f"{where}: only limits of integers M → ∞ are supported")
         _language(body, where)
         return
@@ -401,6 +406,12 @@ def _sign_holds(base, wanted, symbol, value, facts, scope) -> bool:
 def check_defined(expr: Expr, facts: Facts, where: str = "the line") -> None:
     """Raise unless every power b^e in ``expr`` has e ≥ 0 or b ≠ 0 on the domain."""
     for node, scope in bound_scopes(S(expr)):
+        if isinstance(node, Product):
+            _, lower, upper, _ = outer_limit(node)
+            if not range_not_reversed(lower, upper, facts, scope):
+                # Karr's product over a reversed range is a quotient 1/Π, undefined where
+                # a factor vanishes: only products over ranges shown not reversed stand.
+                raise KernelError(f"{where} has {node}, whose range may be reversed")
         if isinstance(node, Pow) and not isinstance(node.base, Number):
             if nonneg(node.exp, facts, scope) or nonzero(node.base, facts, scope):
                 continue
@@ -699,6 +710,11 @@ def _growth_product(factors: Sequence[Expr], variables: Sequence[Symbol], facts:
     for factor in others:
         base, exp = factor.as_base_exp()
         inner = _growth(base, variables, facts)
+        if not (isinstance(exp, Integer) and exp > 0) and not nonneg(exp - 1, facts):
+            # base^k with k only known ≥ 0 may be base^0 = 1: bounded, not decaying
+            if inner.poly:
+                raise _NoBound(f"{factor}: a polynomial to a power that may be any k >= 0")
+            continue
         decaying |= inner.decaying
         poly |= inner.poly
     return _Growth(frozenset(decaying), frozenset(poly))
@@ -725,6 +741,10 @@ def limit_value(body: Expr, var: Symbol, facts: Facts) -> Expr:
     term must vanish (:func:`vanishes_at_infinity`). The limit of the sum is the sum of
     these limits, each of which exists.
     """
+    # The limit variable is bound: facts about a free symbol of that name, and the sign it
+    # was declared with, say nothing about it. It runs over 1, 2, 3, … towards ∞.
+    fresh = Dummy(var.name, integer=True, positive=True)
+    body, var = _subst(S(body), {var: fresh}), fresh
     result = []
     for term in Add.make_args(canonical(body, facts)):
         if not term.has(var):

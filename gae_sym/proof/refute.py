@@ -321,9 +321,12 @@ def _range(node, env: dict, tables: dict, depth: int):
         shape = np.broadcast(a, b).shape
         return np.zeros(shape) if isinstance(node, Sum) else np.ones(shape)
     first, last = int(np.min(np.minimum(a, b + 1))), int(np.max(np.maximum(b, a - 1)))
-    if last - first > 20 * TERMS:
+    if last - first > 200_000:
         raise _Skip
     xs = _axis(np.arange(first, last + 1, dtype=float), depth)
+    outer = max([np.size(v) for v in env.values()] + [1])
+    if outer * xs.size > 4_000_000:  # a nested range too large to evaluate here
+        raise _Skip
     # Karr: +1 on a..b, −1 on b+1..a−1 (a reversed range), 0 elsewhere.
     weight = ((xs >= a) & (xs <= b)).astype(float) - ((xs > b) & (xs < a)).astype(float)
     body = np.asarray(_ev(function, {**env, var: xs}, tables, depth + 1), dtype=float)

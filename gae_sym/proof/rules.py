@@ -381,6 +381,17 @@ class Induction(Rule):
         var = self.var
         if not isinstance(var, Symbol) or var.is_integer is not True:
             raise RuleError(f"induction needs an integer symbol, not {var!r}")
+        plain = [
+            Symbol("_", integer=True, positive=True),
+            Symbol("_", integer=True, nonnegative=True),
+        ]
+        if var.assumptions0 not in [p.assumptions0 for p in plain]:
+            # even=True, prime=True, …: the base case would be a value var cannot take, or
+            # the step would use a property the base case lacks
+            raise RuleError(
+                f"induction needs {var} declared an integer and positive (or nonnegative), "
+                "nothing more"
+            )
         least = S.One if var.is_positive else (S.Zero if var.is_nonnegative else None)
         if least is None or S(self.base) != least:
             raise RuleError(
@@ -825,6 +836,12 @@ class SolveRecursion(Rule):
         # form is A_t only at those two symbols (another symbol would move the end unseen).
         if self.time != t or self.steps != N:
             raise RuleError("the recursion defines A_t with t and N of gae_sym.symbols only")
+        for key, interval in ctx.facts.ranges:
+            # the induction on the steps left needs the chain for every N ≥ 1
+            if key.has(N) and not (key == N and Interval(S.One, oo).within(interval)):
+                raise RuleError("a fact in force restricts N: the induction on N would misuse it")
+            if key.has(t):
+                raise RuleError("a fact in force restricts t: the recursion holds for every t")
         if not (
             isinstance(self.steps, Symbol) and self.steps.is_integer and self.steps.is_positive
         ):
