@@ -319,7 +319,12 @@ def test_the_derivation_vocabulary_never_reaches_homework_answers():
     from gae_sym.homework.build import AnswerError
     from gae_sym.homework.reader import read_answer
 
-    for answer in (r"\prod_{j=0}^{2} r_{t+j}", r"\delta_t + \gamma\lambda A_{t+1}", r"d_t"):
+    for answer in (
+        r"\prod_{j=0}^{2} r_{t+j}",
+        r"\delta_t + \gamma\lambda A_{t+1}",
+        r"d_t",
+        r"\lim_{N \to \infty} \gamma^{N} r_t",
+    ):
         with pytest.raises(AnswerError):
             read_answer(answer)
 

@@ -27,13 +27,14 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from sympy import Expr, Indexed, Product, S, Sum, latex, oo
+from sympy import Expr, Indexed, Limit, Product, S, Sum, latex, oo
 
 from gae_sym.proof import (
     ApplyTheorem,
     Canonicalise,
     GeometricSeries,
     Induction,
+    PartialSums,
     Proof,
     RuleError,
     ShiftIndex,
@@ -43,6 +44,7 @@ from gae_sym.proof import (
     Step,
     Substitute,
     SwapTriangle,
+    TakeLimit,
     Unfold,
 )
 from gae_sym.proof.kernel import KernelError, canonical, check_line, equivalent
@@ -173,8 +175,19 @@ def proposals(
                 f"set {symbol} = {value}",
                 at=((symbol, S(value)),),
             )
+    limits = [node for node in S(other).atoms(Limit)]
+    if limits and not S(expr).has(Limit) and _has_infinite(expr):
+        for node in limits:
+            yield Proposal(
+                PartialSums(node.args[1]),
+                f"a series is the limit of its partial sums ({node.args[1]} → ∞)",
+            )
+    if isinstance(expr, Limit) and not S(other).has(Limit):
+        yield Proposal(TakeLimit(), f"take the limit {expr.args[1]} → ∞ term by term")
     free = (S(expr).free_symbols | S(other).free_symbols) & {n, N}
-    for var in sorted(free, key=str):
+    # Limit variables (lim_{N → ∞}) may instantiate a theorem's n too.
+    free |= {node.args[1] for node in S(expr).atoms(Limit) | S(other).atoms(Limit)}
+    for var in sorted(free - {node.args[1] for node in S(expr).atoms(Limit)}, key=str):
         if not _has_infinite(expr) and not _has_infinite(other):
             yield Proposal(Induction(var, base=1), f"induction on {var} from {var} = 1")
     yield from _theorem_proposals(expr, other, declared, lemmas, free)

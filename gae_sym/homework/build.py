@@ -12,7 +12,20 @@ import math
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from sympy import Add, Expr, Indexed, Integer, Mul, Pow, Product, Rational, Sum, Symbol, oo
+from sympy import (
+    Add,
+    Expr,
+    Indexed,
+    Integer,
+    Limit,
+    Mul,
+    Pow,
+    Product,
+    Rational,
+    Sum,
+    Symbol,
+    oo,
+)
 
 from gae_sym.symbols import A, V, delta, done, gamma, lam, n, r, t
 
@@ -39,8 +52,10 @@ class AnswerError(ValueError):
 SEQUENCES = {"r": r, "V": V, "delta": delta}
 """Trajectory sequences an answer may index: rewards, values, TD errors."""
 DERIVATION_SEQUENCES = {"A": A, "d": done}
+DERIVATION_COMMANDS = frozenset({"prod", "lim", "to"})
 """Read only inside :func:`derivation_vocabulary` (the LaTeX derivation checker): the GAE
-sequence of the backward recursion and the done flags, and products over a range."""
+sequence of the backward recursion and the done flags, products over a range and
+lim_{N→∞} (:data:`DERIVATION_COMMANDS`)."""
 _DERIVATION = ContextVar("derivation_vocabulary", default=False)
 
 
@@ -199,6 +214,16 @@ def product_range(body: Expr, index: Symbol, lower: Expr, upper: Expr) -> Expr:
     if upper == oo or lower == -oo or upper == -oo or lower == oo:
         raise AnswerError("a product must run over a finite range")
     return Product(summation(body, index, lower, upper).function, (index, lower, upper))
+
+
+def limit(body: Expr, variable: Symbol, point: Expr) -> Expr:
+    """lim_{variable → ∞} body, the variable a positive integer; read inside derivations only."""
+    if not _DERIVATION.get():
+        raise AnswerError("unrecognised notation '\\lim'", "unknown-symbol")
+    if point != oo or not isinstance(variable, Symbol) or variable.name not in INDEX_NAMES:
+        raise AnswerError("a limit must be lim_{N \\to \\infty} over a one-letter integer")
+    steps = Symbol(variable.name, integer=True, positive=True)
+    return Limit(body.xreplace({variable: steps}), steps, oo)
 
 
 def sum_depth(expr: Expr) -> int:

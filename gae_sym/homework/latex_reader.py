@@ -14,7 +14,20 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from sympy import Add, Expr, Float, Integer, Mul, Pow, Product, Rational, Sum, Symbol, oo
+from sympy import (
+    Add,
+    Expr,
+    Float,
+    Integer,
+    Limit,
+    Mul,
+    Pow,
+    Product,
+    Rational,
+    Sum,
+    Symbol,
+    oo,
+)
 from sympy.core.function import AppliedUndef
 from sympy.core.numbers import Infinity, NegativeInfinity
 
@@ -116,6 +129,9 @@ def _convert(node) -> Expr:
         return build.product([_convert(a) for a in node.args])
     if isinstance(node, Pow):
         return build.power(_convert(node.base), _convert(node.exp))
+    if isinstance(node, Limit):
+        body, variable, point = node.args[0], node.args[1], node.args[2]
+        return build.limit(_convert(body), _convert(variable), _convert(point))
     if isinstance(node, Product):
         body = _convert(node.function)
         for index, lower, upper in node.limits:

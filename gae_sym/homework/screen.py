@@ -18,7 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from gae_sym.homework.build import AnswerError, in_derivation
+from gae_sym.homework.build import DERIVATION_COMMANDS, AnswerError, in_derivation
 
 MAX_CHARS = 4000
 """Characters read (raw and normalised): 100 terms written out (``\\gamma^{99}\\delta_{t+99}``,
@@ -394,7 +394,7 @@ def _check_characters(rhs: str, notation: str) -> None:
 def _check_commands(rhs: str) -> None:
     for match in _COMMAND.finditer(rhs):
         name = match.group(1)
-        if name not in ALLOWED_COMMANDS and not (name == "prod" and in_derivation()):
+        if name not in ALLOWED_COMMANDS and not (name in DERIVATION_COMMANDS and in_derivation()):
             raise AnswerError(
                 f"unrecognised notation '\\{name}' (the answer may use r, V, \\delta, \\gamma, "
                 "\\lambda, \\sum, \\infty, \\frac, \\cdot)",
