@@ -46,10 +46,14 @@ terminated = IndexedBase("term", real=True)
 done = IndexedBase("d", real=True)
 """Episode-end flags in {0, 1}: terminated OR truncated (cuts the λ-chain)."""
 
+PROJECT_SEQUENCES = {str(base.label): base for base in (r, V, V_next, delta, A, terminated, done)}
+"""The project's sequences by label: the proof kernel knows them by object, not by name."""
+
 TIME_SYMBOL = t
 """The printer writes this symbol first in every index (``t + l``, not ``l + t``)."""
 
 __all__ = [
+    "PROJECT_SEQUENCES",
     "TIME_SYMBOL",
     "A",
     "N",

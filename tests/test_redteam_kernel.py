@@ -413,11 +413,14 @@ def test_the_instances_see_the_definitions_in_force(monkeypatch):
 
 @pytest.mark.parametrize("derivation", derivations.ALL, ids=lambda d: d.id)
 def test_every_theorem_survives_its_instances(derivation):
-    from gae_sym.proof.refute import first_disagreement
+    from gae_sym.proof import refute
 
     declared = {a.name: a for a in derivation.assumptions}
+    before = refute.COMPARED[0]
     for proof in derivation.proofs:
-        assert first_disagreement(proof, proof.context(declared)) is None
+        assert refute.first_disagreement(proof, proof.context(declared)) is None
+    # the instances really were evaluated: a silent skip would refute nothing
+    assert refute.COMPARED[0] - before >= sum(len(p.steps) for p in derivation.proofs)
 
 
 def test_the_derivations_state_only_facts_they_use():
@@ -596,3 +599,23 @@ def test_second_round_induction_symbols_products_recursion_facts_and_limits():
     negative = Symbol("M", integer=True, negative=True)
     backwards = Limit(x[0] + 0 * negative, negative, oo)
     assert refused(backwards, x[0], TakeLimit(), "only limits of integers")
+
+
+def test_third_round_impostors_declared_signs_and_closed_forms_with_t_or_N():
+    # someone's IndexedBase("delta") is not the project's δ: not bounded by r, V, V'
+    impostor = IndexedBase("delta")
+    series = Sum((gamma * lam) ** l * impostor[l], (l, 0, oo))
+    assert refused(series, series, Canonicalise(), "needs a bounded delta", ("bounded-r-V",))
+    # a bound index declared positive may still run over 0: (p + u)^{-1} is not defined
+    p = Symbol("p", integer=True, positive=True)
+    u = Symbol("u", nonnegative=True)
+    line = Sum((p + u) ** -1, (p, 0, 0))
+    assert refused(line, line, Canonicalise(), "undefined where p + u = 0")
+
+    # a closed form that mentions N itself is checked only at M = N
+    def sly(time, length):
+        return gae_closed_form_flagged(time, length) + (length - N) * x[time]
+
+    rule = SolveRecursion(A, gae_recursion, sly, t, N)
+    proof = Proof("p", Statement(sly(t, N), A[t]), [Step(A[t], "", rule)], ["recursion"])
+    assert "mentions t or N" in proof.check(refresh=True)[1]

@@ -15,9 +15,10 @@ from gae_sym.symbols import N, gamma, lam, n
 
 CONVENTION = Assumption(
     "convention",
-    "the discount and the trace parameter lie in [0, 1]",
-    r"0 \le \gamma \le 1,\ 0 \le \lambda \le 1",
+    "the discount and the trace parameter lie in [0, 1]; the flags are 0 or 1",
+    r"0 \le \gamma \le 1,\ 0 \le \lambda \le 1,\ d_t, \mathrm{term}_t \in \{0, 1\}",
     ranges=((gamma, unit_interval()), (lam, unit_interval())),
+    bounded=("d", "term"),
 )
 SEGMENT = Assumption(
     "segment",

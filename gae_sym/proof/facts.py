@@ -38,7 +38,7 @@ from sympy import (
 # δ_t = r_t + γ(1 − term_t) V(s'_t) − V(s_t) is bounded when r, V and V' are: both
 # definitions of δ (the flagged one and the segment one) are sums of bounded terms
 # (γ ∈ [0, 1], flags in {0, 1}).
-DERIVED_BOUNDED = {"delta": ("r", "V", "V'")}
+DERIVED_BOUNDED = {"delta": ("r", "V", "V'", "term")}
 
 
 _ALPHA = [Dummy(f"a{i}", integer=True) for i in range(48)]
@@ -195,6 +195,19 @@ class Facts:
     def __or__(self, other: Facts) -> Facts:
         ranges = self.ranges + tuple(r for r in other.ranges if r not in self.ranges)
         return Facts(ranges, self.bounded | other.bounded, self.definitions | other.definitions)
+
+    def bounds(self, base) -> bool:
+        """Is the sequence ``base`` (an IndexedBase) bounded? A project sequence (r, V, V',
+        δ, flags) is known by its object, never by its label alone: an IndexedBase("delta")
+        of someone else's is not the project's δ, and is bounded only if stated by a
+        label no project sequence uses."""
+        from gae_sym.symbols import PROJECT_SEQUENCES
+
+        label = str(base.label)
+        project = PROJECT_SEQUENCES.get(label)
+        if project is not None and base != project:
+            return False
+        return label in self.bounded_labels()
 
     def bounded_labels(self) -> frozenset[str]:
         """Bounded sequences, with those bounded by their definition (δ from r and V)."""

@@ -306,9 +306,11 @@ def nonzero(expr: Expr, facts: Facts, scope: Scope = ()) -> bool:
 def _nonzero(expr: Expr, facts: Facts, scope: Scope) -> bool:
     if isinstance(expr, Number):
         return expr != 0
-    if expr.is_zero is False:
-        return True
-    return any(facts.nonzero(form) for form in _offsets(expr, scope, facts))
+    # Ask SymPy only after the bound variables are read through their ranges: a written
+    # index declared positive may still run over 0.
+    return any(
+        form.is_zero is False or facts.nonzero(form) for form in _offsets(expr, scope, facts)
+    )
 
 
 def range_not_reversed(lower: Expr, upper: Expr, facts: Facts, scope: Scope = ()) -> bool:
@@ -652,7 +654,7 @@ def _growth(expr: Expr, variables: Sequence[Symbol], facts: Facts) -> _Growth:
         return _Growth(frozenset(), frozenset([expr]))
     if isinstance(expr, Indexed):
         label = str(expr.base.label)
-        if label not in facts.bounded_labels():
+        if not facts.bounds(expr.base):
             raise _NoBound(f"needs a bounded {label}: no assumption in force states it")
         return _CONSTANT
     if isinstance(expr, Add):

@@ -20,9 +20,25 @@ import zlib
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sympy import Add, Expr, Indexed, Limit, Mul, Number, Pow, Product, S, Sum, Symbol, oo
+from sympy import (
+    Add,
+    Expr,
+    Indexed,
+    Integer,
+    Limit,
+    Mul,
+    Number,
+    Pow,
+    Product,
+    Rational,
+    S,
+    Sum,
+    Symbol,
+    oo,
+)
 
-from gae_sym.proof.kernel import outer_limit
+from gae_sym.proof.facts import Facts
+from gae_sym.proof.kernel import domain_problem, outer_limit
 
 if TYPE_CHECKING:
     from gae_sym.proof.core import Context, Proof
@@ -30,6 +46,9 @@ if TYPE_CHECKING:
 TERMS = 90
 """Terms kept of an infinite series (and the M used for lim_{M→∞})."""
 INSTANCES = 3
+COMPARED = [0]
+"""How many pairs of consecutive lines were evaluated and compared (tests read it: a
+refutation that silently evaluates nothing would catch nothing)."""
 _DEPTH = 5
 _GRID = (0.0, 0.25, 0.5, 0.6, 1.0)
 _TOLERANCE = 1e-7
@@ -48,7 +67,10 @@ def first_disagreement(proof: Proof, ctx: Context) -> tuple[int, str] | None:
     lines = [proof.statement.lhs] + [s.expr for s in proof.steps] + [proof.statement.rhs]
     # The parameters the statement fixes take random values too on the lines before the
     # step that substitutes them.
-    symbols = _free_symbols(lines)
+    given = [
+        S(v) for step in proof.steps for v in (getattr(step.rule, "values", None) or {}).values()
+    ]
+    symbols = _free_symbols(lines + given + list(proof.statement.at.values()))
     rng = np.random.default_rng(20161)
     for _ in range(INSTANCES):
         env = _instance(symbols, ctx, rng)
@@ -81,6 +103,7 @@ def first_disagreement(proof: Proof, ctx: Context) -> tuple[int, str] | None:
                 continue
             if not np.isfinite(before) or not np.isfinite(after):
                 continue
+            COMPARED[0] += 1
             if abs(before - after) > _TOLERANCE * (1 + abs(before) + abs(after)):
                 rule = (
                     proof.steps[number - 1].rule.name
@@ -131,7 +154,7 @@ def counterexample(
                 except (_Skip, TypeError, ValueError):
                     continue  # an element indexed by a bound variable
                 label = str(element.base.label)
-                read.setdefault(label, {})[index] = float(tables[label](index))
+                read.setdefault(label, {})[index] = float(tables[_table_key(element.base)](index))
             return {
                 "values": {str(k): v for k, v in sorted(env.items(), key=str)},
                 "sequences": read,
@@ -171,9 +194,16 @@ def _instance(symbols: set, ctx: Context, rng) -> dict | None:
             else:
                 low = 0.0 if symbol.is_nonnegative else -1.0
                 env[symbol] = float(rng.choice([g for g in _GRID if g >= low]))
-        if _satisfies(env, ctx):
+        if _satisfies(env, ctx) and all(
+            domain_problem(symbol, _exact(symbol, value), Facts()) is None
+            for symbol, value in env.items()
+        ):
             return env
     return None
+
+
+def _exact(symbol: Symbol, value: float):
+    return Integer(round(value)) if symbol.is_integer else Rational(str(value))
 
 
 def _satisfies(env: dict, ctx: Context) -> bool:
@@ -199,6 +229,18 @@ def _value(line: Expr, env: dict, ctx: Context, rng, cache: dict, values: dict) 
             raise _Skip
         values[key] = float(result.reshape(-1)[0])
     return values[key]
+
+
+def _table_key(base) -> str:
+    """The project's sequences by label; anyone else's IndexedBase("delta") is another
+    sequence, with values of its own."""
+    from gae_sym.symbols import PROJECT_SEQUENCES
+
+    label = str(base.label)
+    project = PROJECT_SEQUENCES.get(label)
+    if project is not None and base != project:
+        return f"{label}#{sorted(base.assumptions0.items())}"
+    return label
 
 
 def _noise(label: str, salt: int):
@@ -300,7 +342,7 @@ def _ev(expr: Expr, env: dict, tables: dict, depth: int):
             return np.power(base, exp)
     if isinstance(expr, Indexed):
         index = np.rint(np.asarray(_ev(expr.indices[0], env, tables, depth), dtype=float))
-        return tables[str(expr.base.label)](index)
+        return tables[_table_key(expr.base)](index)
     if isinstance(expr, (Sum, Product)):
         return _range(expr, env, tables, depth)
     if isinstance(expr, Limit):

@@ -848,6 +848,10 @@ class SolveRecursion(Rule):
             raise RuleError("the number of steps left must be a positive integer symbol")
         time0, steps0 = Dummy("T", integer=True), Dummy("M", integer=True, nonnegative=True)
         form = S(self.closed_form(time0, steps0))
+        if form.has(t) or form.has(N):
+            # F must be a function of (T, M) alone: the chain is checked at M = N only, the
+            # induction needs it at every M
+            raise RuleError("the closed form F(T, M) mentions t or N itself")
 
         def at(time: Expr, steps: Expr) -> Expr:
             return substitute(form, {time0: time, steps0: steps})
