@@ -20,7 +20,7 @@ theorem shows the step that failed and why.
 With FILE arguments (.tex or .md): check the derivations written in them instead. Every
 align*/align/aligned/eqnarray* block (in Markdown also $$...$$ and ```math) holding a
 chain of equalities is read line by line, and the engine finds the justification of each
-line itself (algebra, one rule, or two rules in a row, ~2 s per line): each line is
+line itself (algebra, one rule, or two rules in a row, 2 CPU s per line): each line is
 justified (with the rule found, in words), false (with a counterexample), unjustified
 (true where tried, no rule found: not a proof) or unreadable (reason and column). Before a
 block, "% gae-sym: assume n-ge-1, segment" names the assumptions in force (the ids of

@@ -341,7 +341,7 @@ def _check_step_uncached(
         )
     why = _kernel_refusal(after, ctx) or (
         f"equal at every instance tried, but no rule or pair of rules found within "
-        f"{budget:g} s ({stats.get('tried', 0)} proposals): not a proof"
+        f"{budget:g} CPU s ({stats.get('tried', 0)} proposals): not a proof"
     )
     return _line_entry(line, "unjustified", why=why, search=stats.get("search"), seconds=seconds)
 
