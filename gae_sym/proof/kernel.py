@@ -608,6 +608,8 @@ def check_convergence(expr: Expr, facts: Facts, where: str = "the line") -> None
     as written, on its own (so none is excused by cancelling against a twin)."""
     expr = S(expr)
     written = [node for node in expr.atoms(Sum) if _infinite(node)]
+    if not written:  # no infinite series, none that canonical forms could create either
+        return
     for form in [expr, *written]:
         for node, scope in bound_scopes(canonical(form, facts)):
             if not isinstance(node, Sum):
