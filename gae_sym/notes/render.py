@@ -576,7 +576,12 @@ def build_sections(
     sections += [derivation_section(d, check=check) for d in derivations]
     study, study_jobs = study_section(data)
     cartpole, cartpole_jobs = cartpole_section(data)
-    sections += [study, cartpole, claims_section(data)]
+    # Does λ matter for learning? (issue 16): the committed λ × γ sweep, after the CartPole runs.
+    from gae_sym.notes.sweep_section import load_sweep, sweep_section
+
+    lambda_learning, sweep_figures = sweep_section(data, load_sweep())
+    cartpole_jobs = cartpole_jobs + [FigureJob(file, draw) for file, draw in sweep_figures]
+    sections += [study, cartpole, lambda_learning, claims_section(data)]
     # RL on language models (issue 17): the chapter after the lecture's own material.
     from gae_sym.notes.llm_section import llm_section
 
