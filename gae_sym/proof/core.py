@@ -23,8 +23,8 @@ from sympy import Expr, Sum, oo
 
 from gae_sym.proof.assumptions import CONVENTION, STANDARD
 from gae_sym.proof.facts import Assumption, Facts
-from gae_sym.proof.kernel import KernelError, canonical, check_line, equivalent, substitute
-from gae_sym.proof.rules import ENGINE_RULES, Rule, RuleError, Substitute
+from gae_sym.proof.kernel import KernelError, canonical, check_line, equivalent
+from gae_sym.proof.rules import ENGINE_RULES, Rule, RuleError, Substitute, hidden_parameters
 
 _MAX_WHY = 300
 
@@ -66,23 +66,6 @@ class Context:
         """The facts a cited result was proved under (with the convention)."""
         return lemma.context(self.known).facts
 
-    def entails(self, lemma: Proof, instance: Mapping) -> str | None:
-        """What the cited result was proved under that the facts in force do not give."""
-        needed = lemma.context(self.known).facts
-        for key, interval in needed.ranges:
-            value = substitute(key, instance)
-            if not self.facts.interval(value).within(interval):
-                return (
-                    f"{value} in {_interval(interval)}, which the assumptions in force do not give"
-                )
-        missing = needed.bounded_labels() - self.facts.bounded_labels()
-        if missing:
-            return f"bounded {', '.join(sorted(missing))}, which no assumption in force states"
-        definitions = needed.definitions - self.facts.definitions
-        if definitions:
-            return f"the definition {', '.join(sorted(definitions))}, not in force here"
-        return None
-
 
 def _monomial(expr: Expr) -> bool:
     """A key a range fact may be about: a product of symbols (γλ), or one free sequence
@@ -113,12 +96,6 @@ def _monomial(expr: Expr) -> bool:
 def context_for(names: Sequence[str], known: Mapping[str, Assumption] | None = None) -> Context:
     """The context of a proof stating ``names`` (ids of STANDARD, or of ``known``)."""
     return Proof("context", Statement(0, 0), [], list(names)).context(known)
-
-
-def _interval(interval) -> str:
-    lo = "(" if interval.lo_open else "["
-    hi = ")" if interval.hi_open else "]"
-    return f"{lo}{interval.lo}, {interval.hi}{hi}"
 
 
 @dataclass(eq=False)
@@ -213,8 +190,6 @@ class Proof:
             check_line(self.statement.lhs, ctx.facts, "the left side")
         except KernelError as error:
             return 1, _clip(str(error))
-        from gae_sym.proof.rules import hidden_parameters
-
         fixed = set(self.statement.at) & (
             hidden_parameters(self.statement.lhs) | hidden_parameters(self.statement.rhs)
         )

@@ -97,6 +97,11 @@ class Interval:
         if self.hi == oo:
             object.__setattr__(self, "hi_open", True)
 
+    def __str__(self) -> str:
+        lo = "(" if self.lo_open else "["
+        hi = ")" if self.hi_open else "]"
+        return f"{lo}{self.lo}, {self.hi}{hi}"
+
     def intersect(self, other: Interval) -> Interval:
         if self.lo > other.lo or (self.lo == other.lo and self.lo_open):
             lo, lo_open = self.lo, self.lo_open
@@ -331,9 +336,7 @@ class Facts:
 
 
 def _show(key: Expr, interval: Interval) -> str:
-    lo = "(" if interval.lo_open else "["
-    hi = ")" if interval.hi_open else "]"
-    return f"{key} in {lo}{interval.lo}, {interval.hi}{hi}"
+    return f"{key} in {interval}"
 
 
 def unit_interval(open_above: bool = False) -> Interval:

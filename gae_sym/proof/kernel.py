@@ -198,11 +198,7 @@ def _subst(expr: Expr, mapping: dict) -> Expr:
         return expr.base[_subst(expr.indices[0], mapping)]
     if not expr.args:
         return expr
-    return _rebuild(expr, [_subst(arg, mapping) for arg in expr.args])
-
-
-def _rebuild(expr: Expr, args: list) -> Expr:
-    return expr.func(*args)
+    return expr.func(*[_subst(arg, mapping) for arg in expr.args])
 
 
 def fresh_bound(expr: Expr) -> Expr:

@@ -769,7 +769,7 @@ class ApplyTheorem(Rule):
             for fact, interval in needed.ranges:
                 value = substitute(fact, local)
                 if not within(value, interval, ctx.facts, scope):
-                    return ("refuse", f"{value} in {_interval_text(interval)}, not shown here")
+                    return ("refuse", f"{value} in {interval}, not shown here")
             return ("new", new)
 
         fresh, _ = _fresh_with_names(previous)
@@ -787,12 +787,6 @@ class ApplyTheorem(Rule):
                 raise RuleError(f"the cited result does not apply here: {refusal}")
             raise RuleError(f"the cited result's side {lhs} does not occur in the previous line")
         return result
-
-
-def _interval_text(interval) -> str:
-    lo = "(" if interval.lo_open else "["
-    hi = ")" if interval.hi_open else "]"
-    return f"{lo}{interval.lo}, {interval.hi}{hi}"
 
 
 @dataclass(frozen=True)
