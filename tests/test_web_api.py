@@ -311,3 +311,234 @@ def test_a_port_in_use_is_a_clear_error(server, capsys):
     port = server.url.rsplit(":", 1)[1]
     assert main(["serve", "--port", port]) == 2
     assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+# --- derivation mode --------------------------------------------------------------------
+
+STUDENT_NSTEP = ROOT / "docs" / "examples" / "derivations" / "homework" / "student_nstep.tex"
+CORRECT_DERIVATION = r"""\begin{align*}
+\hat{A}^{(n)}_t &= \sum_{l=0}^{n-1} \gamma^{l} \delta_{t+l} \\
+  &= \sum_{l=0}^{n-1} \gamma^{l} r_{t+l} + \sum_{l=1}^{n} \gamma^{l} V(s_{t+l})
+     - \sum_{l=0}^{n-1} \gamma^{l} V(s_{t+l}) && \text{definition of } \delta \\
+  &= \sum_{l=0}^{n-1} \gamma^{l} r_{t+l} + \gamma^{n} V(s_{t+n}) - V(s_t)
+\end{align*}
+"""
+# The wrong step of docs/examples/derivations/homework/student_nstep.tex, as bare lines.
+BARE_WRONG = r"""\hat{A}^{(n)}_t &= \sum_{l=0}^{n-1} \gamma^{l} \delta_{t+l} \\
+  &= \sum_{l=0}^{n-1} \gamma^{l} \left(r_{t+l} + \gamma V(s_{t+l+1}) - V(s_{t+l})\right) \\
+  &= \sum_{l=0}^{n-1} \gamma^{l} r_{t+l} + \gamma^{n-1} V(s_{t+n}) - V(s_t)"""
+UNJUSTIFIED = r"""\begin{align*}
+\sum_{l=0}^{n-1} \gamma^l \delta_{t+l} &= \sum_{l=0}^{n-1} \gamma^{n-1-l} \delta_{t+n-1-l} \\
+  &= \sum_{l=0}^{n-1} \gamma^{l} \delta_{t+l}
+\end{align*}"""
+"""True at every instance, and no rule found: the search runs its whole budget (about 2 s)."""
+
+
+def _cli_derivation_json(question: str, text: str) -> dict:
+    """What `gae-sym check --question Q --derivation FILE --json` prints for a file holding
+    ``text``: the document of check_derivation (run here, in this process)."""
+    from gae_sym.derivation_check.homework import check_derivation
+
+    return json.loads(json.dumps(check_derivation(text, question)))
+
+
+def _without_timings(document: dict) -> dict:
+    document = json.loads(json.dumps(document))
+    for line in (document.get("derivation") or {}).get("lines", []):
+        line.pop("seconds")
+    return document
+
+
+def test_a_correct_derivation_returns_the_cli_document(server):
+    body = {"question": "nstep", "derivation": CORRECT_DERIVATION}
+    reply = server.client.post("/api/check", json=body)
+    assert reply.status_code == 200
+    document = reply.json()
+    assert _without_timings(document) == _without_timings(
+        _cli_derivation_json("nstep", CORRECT_DERIVATION)
+    )
+    assert document["verdict"] == "correct" and document["first_wrong_line"] is None
+    assert [line["status"] for line in document["derivation"]["lines"]] == ["justified"] * 3
+    assert [line["source_line"] for line in document["derivation"]["lines"]] == [2, 3, 5]
+    assert "lines_mathml" not in document  # only with "render": true
+    # The same derivation answers another question: justified, but not its answer.
+    other = server.client.post("/api/check", json={**body, "question": "td-error"}).json()
+    assert (
+        other["verdict"] == "incorrect" and "the last line is not the answer" in (other["feedback"])
+    )
+
+
+def test_a_wrong_step_is_named_with_its_reason_counterexample_and_hint(server):
+    text = STUDENT_NSTEP.read_text()
+    body = {"question": "nstep", "derivation": text, "render": True}
+    document = server.client.post("/api/check", json=body).json()
+    assert _without_timings({k: v for k, v in document.items() if k != "lines_mathml"}) == (
+        _without_timings(_cli_derivation_json("nstep", text))
+    )
+    assert document["verdict"] == "incorrect" and document["first_wrong_line"] == 18
+    assert document["feedback"].startswith("line 18 is false: false under the declared")
+    statuses = [(e["source_line"], e["status"]) for e in document["derivation"]["lines"]]
+    assert statuses == [(13, "justified"), (14, "justified"), (16, "justified"), (18, "false")]
+    example = document["counterexample"]
+    assert set(example) == {"values", "sequences", "previous", "this_line"}
+    assert example["previous"] != example["this_line"] and set(example["sequences"]) == {"r", "V"}
+    assert document["mistake"]["id"] == "bootstrap-gamma-n-minus-1"
+    assert "γ^n V(s_{t+n})" in document["mistake"]["hint"]
+    # render: every line as written, typeset, in the order of the report's lines.
+    rendered = document["lines_mathml"]
+    assert [row["source_line"] for row in rendered] == [13, 14, 16, 18]
+    assert rendered[3]["latex"].startswith("= \\sum_{l=0}^{n-1}")
+    assert "&" not in rendered[3]["latex"] and "cancel" not in rendered[3]["latex"]
+    assert all(row["mathml"].startswith("<math") for row in rendered)
+
+
+def test_bare_lines_are_read_as_an_align_block_with_the_lines_as_typed(server):
+    document = server.client.post(
+        "/api/check", json={"question": "nstep", "derivation": BARE_WRONG}
+    ).json()
+    assert document["verdict"] == "incorrect" and document["first_wrong_line"] == 3
+    lines = document["derivation"]["lines"]
+    assert [(e["source_line"], e["status"]) for e in lines] == [
+        (1, "justified"), (2, "justified"), (3, "false"),
+    ]  # fmt: skip
+    assert lines[0]["column"] == 1  # not counting the \begin{align*} the server put in front
+    assert document["mistake"]["id"] == "bootstrap-gamma-n-minus-1"
+    # The column of an unreadable fragment on line 1 is the column as typed.
+    typed = "r_t + \\alpha &= r_t \\\\\n &= r_t"
+    unreadable = server.client.post("/api/check", json={"question": "nstep", "derivation": typed})
+    document = unreadable.json()
+    assert document["verdict"] == "unreadable" and document["first_wrong_line"] == 1
+    entry = document["derivation"]["lines"][0]
+    assert (entry["error_line"], entry["error_column"]) == (1, typed.index("\\alpha") + 1)
+    assert f"(line 1, column {typed.index(chr(92) + 'alpha') + 1})" in document["feedback"]
+
+
+def test_an_unreadable_line_is_named(server):
+    text = "\\begin{align*}\nr_t &= r_t \\\\\n &= \\alpha\n\\end{align*}\n"
+    document = server.client.post(
+        "/api/check", json={"question": "nstep", "derivation": text}
+    ).json()
+    assert document["verdict"] == "unreadable" and document["first_wrong_line"] == 3
+    assert document["feedback"].startswith("line 3: the line: unrecognised notation '\\alpha'")
+    entry = document["derivation"]["lines"][1]
+    assert entry["status"] == "unreadable"
+    assert (entry["error_line"], entry["error_column"]) == (3, 5)
+    # No block at all: the checker's own message.
+    plain = server.client.post(
+        "/api/check", json={"question": "nstep", "derivation": "r_t + \\gamma V(s_{t+1})"}
+    ).json()
+    assert plain["verdict"] == "unreadable" and "no derivation block" in plain["feedback"]
+
+
+HOSTILE_DERIVATIONS = [
+    "<script>alert(1)</script> &= r_t \\\\ &= r_t",
+    'r_t &= r_t && \\text{"><img src=x onerror=alert(1)>} \\\\ &= r_t',
+    "r_t &= r_t \\\\ &= r_t + \\text{</math><script>alert(1)</script>}",
+    "\\begin{align*}\nA^{<img src=x onerror=alert(1)>}_t &= r_t \\\\ &= r_t\n\\end{align*}",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE_DERIVATIONS)
+def test_hostile_derivations_come_back_escaped(server, text):
+    for route, body in (
+        ("/api/check", {"question": "td-error", "derivation": text, "render": True}),
+        ("/api/preview", {"derivation": text}),
+    ):
+        reply = server.client.post(route, json=body)
+        assert reply.status_code == 200, reply.text
+        raw = reply.content.decode()
+        assert "<" not in raw and ">" not in raw, raw
+        document = reply.json()
+        rows = document.get("lines_mathml") or document.get("lines") or []
+        assert rows, document
+        for row in rows:
+            markup = row.get("mathml") or ""
+            assert "script" not in markup and "onerror" not in markup and "<img" not in markup
+    # The reasons that quote the student's text are that text, as data.
+    document = server.client.post(
+        "/api/check", json={"question": "td-error", "derivation": text}
+    ).json()
+    assert document["verdict"] in ("incorrect", "unreadable")
+
+
+def test_derivation_requests_that_are_wrong_are_400(server):
+    cases = [
+        ({"question": "nstep", "derivation": 3}, "'derivation' must be a string"),
+        ({"derivation": CORRECT_DERIVATION}, "missing field 'question'"),
+        ({"question": "nstep", "derivation": "x", "answer": "r_t"}, "no 'answer' or 'expected'"),
+        ({"expected": "r[t]", "derivation": CORRECT_DERIVATION}, "no 'answer' or 'expected'"),
+        ({"question": "nstep-0", "derivation": CORRECT_DERIVATION}, "unknown question"),
+        ({"question": "nstep", "derivation": "x", "render": 1}, "'render'"),
+    ]
+    for body, says in cases:
+        reply = server.client.post("/api/check", json=body)
+        assert reply.status_code == 400, body
+        assert says in reply.json()["error"], (body, reply.json())
+    assert server.client.post("/api/preview", json={"derivation": None}).status_code == 400
+
+
+def test_an_oversize_derivation_is_413_and_a_long_one_is_read(server):
+    row = " &= r_t + \\gamma V(s_{t+1}) - V(s_t) \\\\\n"
+    big = json.dumps({"question": "td-error", "derivation": "r_t" + row * 500}).encode()
+    assert len(big) > 16 * 1024
+    for route in ("/api/check", "/api/preview"):
+        reply = server.client.post(route, content=big)
+        assert reply.status_code == 413 and "16384" in reply.json()["error"]
+    # Under the limit but over the checker's 40 lines a block: refused by the checker.
+    long = "\\begin{align*}\nr_t" + " &= r_t \\\\\n" * 41 + "\\end{align*}"
+    document = server.client.post(
+        "/api/check", json={"question": "td-error", "derivation": long}
+    ).json()
+    assert document["verdict"] == "unreadable" and "at most 40" in document["feedback"]
+
+
+def test_the_derivation_preview_reads_every_line_and_checks_none(server):
+    document = server.client.post("/api/preview", json={"derivation": BARE_WRONG}).json()
+    assert document["error"] is None
+    lines = document["lines"]
+    assert [line["source_line"] for line in lines] == [1, 2, 3]
+    # As read: the named quantity unfolded to its definition, each line typeset.
+    assert lines[0]["read_as_latex"].startswith("\\sum_{k=0}^{n-1} \\gamma^{k} \\delta_{t+k} = ")
+    # (printed again from the expression: V(s_t) comes back as V(s_{t}))
+    assert lines[2]["read_as_latex"].endswith("+ \\gamma^{n-1} V(s_{t+n}) - V(s_{t})")
+    assert all(line["mathml"].startswith("<math") and line["error"] is None for line in lines)
+    # The wrong step is read, not judged; an unreadable line says why, where it was typed.
+    broken = server.client.post(
+        "/api/preview", json={"derivation": "r_t + \\alpha &= r_t \\\\ &= r_t"}
+    ).json()
+    first, second = broken["lines"]
+    assert first["read_as_latex"] is None and "(line 1, column 7)" in first["error"]
+    assert second["read_as_latex"] == "= r_{t}"
+    empty = server.client.post("/api/preview", json={"derivation": "r_t"}).json()
+    assert empty["lines"] == [] and "no derivation yet" in empty["error"]
+    assert server.client.post("/api/preview", json={"derivation": "  "}).json() == {
+        "error": None,
+        "lines": [],
+    }
+
+
+def test_derivation_admission_is_bounded_and_the_limit_kills():
+    import multiprocessing
+
+    from gae_sym.web.derivation import DerivationPool
+    from gae_sym.web.pool import Busy
+
+    pool = DerivationPool(slots=1, queue=1, limit=0.5)
+    assert pool.time_limit(4) == 0.5
+    assert DerivationPool().time_limit(4) == 20 + 4 * 6.0  # gae_sym.derivation_check.worker
+    assert DerivationPool().time_limit(40) == 60.0
+    pool.admit()
+    pool.admit()
+    with pytest.raises(Busy):
+        pool.admit()
+    pool.release()
+    pool.admit()  # a released place is given again
+    pool.release()
+    pool.release()
+    # The search takes about 2 s; the 0.5 s limit kills the process and says so.
+    started = time.monotonic()
+    status, (message, kind) = pool.check(UNJUSTIFIED, "nstep")
+    assert status == "error" and kind == "too-complex", message
+    assert message.startswith("too complex to check: no result within")
+    assert time.monotonic() - started < 15  # the parent's one-time warm-up, then 0.5 s
+    assert multiprocessing.active_children() == []

@@ -12,7 +12,10 @@ Routes (a contract)::
     GET  /api/questions         {"questions": [{"id", "text", "parts"}]}
     POST /api/check             {"question": ID | "expected": EXPR, "answer": TEXT}
                                 -> 200 with the document of ``gae-sym check --json``
+                                {"question": ID, "derivation": TEXT} (a multi-line align*)
+                                -> 200 with the document of ``check --derivation --json``
     POST /api/preview           {"answer": TEXT} -> {"read_as_latex", "error", "mathml"}
+                                {"derivation": TEXT} -> {"error", "lines": [...]}
     POST /api/grade             multipart ``key`` (TOML) + ``answers`` (CSV or TOML) -> 202 job
     GET  /api/grade/{job}       progress, then the ``gae-sym grade --json`` document
     GET  /api/grade/{job}/report.csv
@@ -46,6 +49,14 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from gae_sym.web.derivation import (
+    DerivationPool,
+    derivation_preview_factory,
+    derivation_source,
+    last_block,
+    unreadable_document,
+    written_latex,
+)
 from gae_sym.web.mathml import latex_to_mathml, question_parts
 from gae_sym.web.pool import Busy, CheckPool, preview_factory
 
@@ -179,6 +190,8 @@ async def api_check(request: Request) -> Response:
 
     try:
         document = await read_json_object(request, MAX_CHECK_BODY)
+        if "derivation" in document:
+            return await _check_derivation(request, document)
         answer = _string_field(document, "answer", True)
         question_id = _string_field(document, "question", False)
         expected = _string_field(document, "expected", False)
@@ -214,9 +227,74 @@ async def api_check(request: Request) -> Response:
     return SafeJSONResponse(result)
 
 
+async def _check_derivation(request: Request, document: dict) -> Response:
+    """``{"question": ID, "derivation": TEXT}``: the document of ``check --derivation``."""
+    from gae_sym.homework.build import AnswerError
+    from gae_sym.homework.questions import question
+
+    try:
+        text = _string_field(document, "derivation", True)
+        question_id = _string_field(document, "question", False)
+        if "answer" in document or "expected" in document:
+            raise ValueError(
+                "a derivation is the whole answer: give 'question' and 'derivation' only "
+                "(no 'answer' or 'expected')"
+            )
+        if question_id is None:
+            raise ValueError("missing field 'question': a derivation answers a catalogue question")
+        render = document.get("render", False)
+        if not isinstance(render, bool):
+            raise ValueError("the field 'render' must be true or false")
+        question(question_id)  # a dictionary look-up (nstep-K: K from 1 to 100)
+    except AnswerError as problem:
+        return error(400, str(problem))
+    except ValueError as problem:
+        return error(400, str(problem))
+    state = request.app.state
+    try:
+        status, payload = await _in_pool(
+            state.derivations, state.derivation_limiter, text, question_id
+        )
+    except Busy:
+        return error(429, "every derivation checker is busy; try again in a moment")
+    if status == "ok":
+        result = payload
+    else:
+        message, kind = payload
+        if kind == "unknown-question":
+            return error(400, message)
+        if kind == "crash":
+            return error(500, f"{message}; try again", reason="crash")
+        result = unreadable_document(question_id, message)
+    if render:
+        result = {**result, "lines_mathml": await _written_lines(text)}
+    return SafeJSONResponse(result)
+
+
+async def _written_lines(text: str) -> list[dict]:
+    """Each line of the answer block as written, typeset: ``[{"source_line", "latex",
+    "mathml"}]`` in the order of ``derivation.lines`` (string work and latex2mathml only)."""
+    from gae_sym.derivation_check.blocks import BlockError
+
+    source, _ = derivation_source(text)
+    try:
+        block = await anyio.to_thread.run_sync(last_block, source)
+    except BlockError:
+        return []
+    rows = []
+    for index, line in enumerate(block.lines if block else []):
+        latex = written_latex(line, index == 0)
+        rows.append(
+            {"source_line": line.source_line, "latex": latex, "mathml": await _mathml(latex)}
+        )
+    return rows
+
+
 async def api_preview(request: Request) -> Response:
     try:
         document = await read_json_object(request, MAX_CHECK_BODY)
+        if "derivation" in document:
+            return await _preview_derivation(request, document)
         answer = _string_field(document, "answer", True)
     except TooLarge:
         return error(413, f"the body is larger than {MAX_CHECK_BODY} bytes")
@@ -235,6 +313,31 @@ async def api_preview(request: Request) -> Response:
             return error(500, f"{message}; try again", reason="crash")
         payload = {"read_as_latex": None, "error": message}
     return SafeJSONResponse({**payload, "mathml": await _mathml(payload["read_as_latex"])})
+
+
+async def _preview_derivation(request: Request, document: dict) -> Response:
+    """``{"derivation": TEXT}`` -> ``{"error", "lines": [{"source_line", "written_latex",
+    "read_as_latex", "error", "mathml"}]}``: every line as read, nothing checked."""
+    try:
+        text = _string_field(document, "derivation", True)
+    except ValueError as problem:
+        return error(400, str(problem))
+    if not text.strip():
+        return SafeJSONResponse({"error": None, "lines": []})
+    state = request.app.state
+    try:
+        status, payload = await _in_pool(
+            state.derivation_previews, state.derivation_preview_limiter, text, None, None
+        )
+    except Busy:
+        return error(429, "the preview is busy; it will update on the next keystroke")
+    if status != "ok":
+        message, kind = payload
+        if kind == "crash":
+            return error(500, f"{message}; try again", reason="crash")
+        payload = {"error": message, "lines": []}
+    lines = [{**line, "mathml": await _mathml(line["read_as_latex"])} for line in payload["lines"]]
+    return SafeJSONResponse({"error": payload["error"], "lines": lines})
 
 
 # --- grading jobs -----------------------------------------------------------------------
@@ -416,6 +519,10 @@ def create_app(
         state.question_list = _question_list()
         state.checks = CheckPool(workers, queue, timeout)
         state.previews = CheckPool(1, 3, timeout, factory=preview_factory)
+        state.derivation_previews = CheckPool(1, 3, timeout, factory=derivation_preview_factory)
+        state.derivations = DerivationPool()
+        state.derivation_limiter = anyio.CapacityLimiter(state.derivations.capacity)
+        state.derivation_preview_limiter = anyio.CapacityLimiter(state.derivation_previews.capacity)
         state.check_limiter = anyio.CapacityLimiter(state.checks.capacity)
         state.preview_limiter = anyio.CapacityLimiter(state.previews.capacity)
         state.jobs = {}
@@ -425,6 +532,7 @@ def create_app(
         finally:
             state.checks.close()
             state.previews.close()
+            state.derivation_previews.close()
 
     routes = [
         Route("/", student_page),
