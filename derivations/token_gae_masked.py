@@ -1,29 +1,62 @@
-"""Skip-masked token GAE: a masked token passes the carried value and advantage through.
+"""Skip-masked token GAE is GAE on the compacted response, for any mask.
 
-    verl's update, per token t (scanning backwards):
-        V_next ← m_t V_t + (1 − m_t) V_next,   A_next ← m_t A_t + (1 − m_t) A_next
-    m_t = 0:  m a + (1 − m) x = x        (an observation, prompt or padding token)
-    m_t = 1:  m a + (1 − m) x = a        (a response token)
+verl's multi-turn update, per position t of a response (scanning backwards from W = U = 0
+after the last position t + N − 1; ``gae_sym.masked_scan``):
 
-so between two response tokens p < q every masked token leaves (V_next, A_next) as they
-were, and at p the scan computes A_p = r_p + γ V_q − V_p + γλ A_q: the GAE recursion of
-the compacted sequence of response tokens, whose solution is the closed form
-Σ_l (γλ)^l δ^c_{k+l} (theorem gae-recursion, with no episode end inside a response).
-What is proved here: the two cases of the update, with the mask a symbol in [0, 1]
-given the values 0 and 1. What is not proved in the kernel: the chaining over a gap of a
-symbolic number of masked tokens (an induction on the gap length over a recursion that is
-not GAE's; the kernel's only recursion rule is GAE's, and it has no fact of the form
-"m_u = 0 for u in a range"). That chaining is checked numerically instead: the kernels
-equal GAE on the compacted response for every mask hypothesis draws
-(tests/test_llm_kernels.py), and so do the SymPy oracles built from the closed form.
+    W_t = m_t V_t + (1 − m_t) W_{t+1}                                  (value carried)
+    U_t = m_t (r_t + γ W_{t+1} − V_t) + (1 − m_t + γλ m_t) U_{t+1}     (advantage carried)
+
+Proved here, by the kernel, for symbolic lengths:
+
+1. the two cases of the update (m_t = 0 passes the carry, m_t = 1 takes the token's own
+   value), with the mask a symbol given the values 0 and 1;
+2. the closed forms of W and U for any real mask and N steps (``solve-recursion`` on the
+   scan's own recursions: split off the first term, factor the first factor of the
+   product, induction on the number of steps left);
+3. the *gap lemma*: if t is a response token, the g ≥ 0 tokens after it are masked and
+   t + g + 1 is the next response token (h ≥ 0 positions follow it), then
+   W_{t+1} = V_{t+g+1} and U_t = r_t + γ W_{t+1} − V_t + γλ U_{t+g+1};
+4. the *end lemma*: if t is the last response token (g masked tokens follow up to the end),
+   W_{t+1} = 0 and U_t = r_t + γ W_{t+1} − V_t.
+
+The mask's values on the gap are typed facts (m_u = 0 for t + 1 ≤ u ≤ t + g), used by the
+rule ``use-values`` only where the kernel proves the index lies in the gap. So at the
+response tokens p_0 < p_1 < … < p_{K−1}, a_k = U_{p_k} satisfies a_k = r_{p_k} +
+γ V_{p_{k+1}} − V_{p_k} + γλ a_{k+1} and a_{K−1} = r_{p_{K−1}} − V_{p_{K−1}}: GAE's backward
+recursion on the compacted sequence (no episode end inside a response, the last state
+terminal), whose solution is the closed form of theorem gae-recursion. That last sentence
+instantiates the lemmas (proved for symbolic t, g, h) at t = p_k, g = p_{k+1} − p_k − 1,
+h = t + N − p_{k+1} − 1; it is not a step the kernel checks.
 """
 
 from __future__ import annotations
 
-from sympy import Symbol
+from sympy import Expr, Product, S, Sum, Symbol
 
-from derivations._common import plus, times
-from gae_sym.proof import Assumption, Derivation, Interval, Proof, Statement, Step, Substitute
+from derivations._common import HORIZON, plus, times
+from gae_sym.masked_scan import (
+    skip_advantage_closed_form,
+    skip_advantage_recursion,
+    skip_value_closed_form,
+    skip_value_recursion,
+)
+from gae_sym.proof import (
+    Assumption,
+    Derivation,
+    Interval,
+    Linearity,
+    Proof,
+    ShiftIndex,
+    SolveRecursion,
+    SplitAt,
+    SplitFirst,
+    Statement,
+    Step,
+    Substitute,
+    UseValues,
+)
+from gae_sym.proof.assumptions import SKIP_SCAN
+from gae_sym.symbols import N, U, V, W, gamma, j, l, lam, mask, r, t
 
 m = Symbol("m", real=True)
 """The response mask of one token."""
@@ -56,23 +89,365 @@ RESPONSE = Proof(
     assumptions=["mask-binary"],
 )
 
+# --- the scan over a whole response -------------------------------------------------------
+
+g = Symbol("g", integer=True, nonnegative=True)
+"""The number of masked tokens between a response token and the next one."""
+h = Symbol("h", integer=True, nonnegative=True)
+"""The number of positions after the next response token, up to the end of the response."""
+
+_gl = gamma * lam
+
+
+def _delta(at: Expr) -> Expr:
+    """The TD error the scan uses at a response token: r + γ W_{next} − V."""
+    return plus(r[at], times(gamma, W[at + 1]), -V[at])
+
+
+def _passes(first, last, shift=0) -> Expr:
+    """Π_{j} (1 − m_{t+shift+j}): the value carry passes positions t+shift+first..last."""
+    return Product(1 - mask[t + shift + j], (j, first, last))
+
+
+def _weights(first, last, shift=0) -> Expr:
+    """Π_{j} (1 − m + γλ m): one γλ per response token passed."""
+    at = t + shift + j
+    return Product(plus(1, -mask[at], times(_gl, mask[at])), (j, first, last))
+
+
+def _value_terms(first, last, shift=0) -> Expr:
+    at = t + shift + l
+    return Sum(times(mask[at], V[at], _passes(0, l - 1, shift)), (l, first, last))
+
+
+SKIP = SKIP_SCAN
+
+VALUE_CLOSED_FORM = Proof(
+    "The carried value in closed form",
+    Statement(skip_value_closed_form(), W[t], rhs_latex=r"W_t"),
+    [
+        Step(
+            plus(times(mask[t], V[t]), _value_terms(1, N - 1)),
+            r"split off $l = 0$ (an empty product, 1)",
+            SplitFirst(l),
+        ),
+        Step(
+            plus(
+                times(mask[t], V[t]),
+                Sum(
+                    times(mask[t + l + 1], V[t + l + 1], _passes(0, l)),
+                    (l, 0, N - 2),
+                ),
+            ),
+            r"shift the index, $l \to l + 1$",
+            ShiftIndex(l, by=-1),
+        ),
+        Step(
+            plus(
+                times(mask[t], V[t]),
+                Sum(
+                    times(mask[t + l + 1], V[t + l + 1], 1 - mask[t], _passes(1, l)),
+                    (l, 0, N - 2),
+                ),
+            ),
+            r"split off the factor $j = 0$",
+            SplitFirst(j),
+        ),
+        Step(
+            plus(times(mask[t], V[t]), times(1 - mask[t], _value_terms(0, N - 2, 1))),
+            r"factor out $1 - m_t$: the sum is the closed form at $t + 1$ with $N - 1$ "
+            r"steps left",
+            Linearity(),
+        ),
+        Step(
+            W[t],
+            r"the closed form satisfies $W$'s recursion and is 0 with no steps left; by "
+            r"induction on $N$ it is $W_t$",
+            SolveRecursion(W, skip_value_recursion, skip_value_closed_form, t, N),
+        ),
+    ],
+    assumptions=["skip-scan", "horizon-ge-1"],
+)
+
+
+def _advantage_terms(first, last, shift=0, weights=None) -> Expr:
+    at = t + shift + l
+    weight = _weights(0, l - 1, shift) if weights is None else weights
+    return Sum(times(mask[at], _delta(at), weight), (l, first, last))
+
+
+ADVANTAGE_CLOSED_FORM = Proof(
+    "The carried advantage in closed form",
+    Statement(skip_advantage_closed_form(), U[t], rhs_latex=r"U_t"),
+    [
+        Step(
+            plus(times(mask[t], _delta(t)), _advantage_terms(1, N - 1)),
+            r"split off $l = 0$",
+            SplitFirst(l),
+        ),
+        Step(
+            plus(
+                times(mask[t], _delta(t)),
+                Sum(
+                    times(mask[t + l + 1], _delta(t + l + 1), _weights(0, l)),
+                    (l, 0, N - 2),
+                ),
+            ),
+            r"shift the index, $l \to l + 1$",
+            ShiftIndex(l, by=-1),
+        ),
+        Step(
+            plus(
+                times(mask[t], _delta(t)),
+                Sum(
+                    times(
+                        mask[t + l + 1],
+                        _delta(t + l + 1),
+                        plus(1, -mask[t], times(_gl, mask[t])),
+                        _weights(1, l),
+                    ),
+                    (l, 0, N - 2),
+                ),
+            ),
+            r"split off the factor $j = 0$",
+            SplitFirst(j),
+        ),
+        Step(
+            plus(
+                times(mask[t], _delta(t)),
+                times(plus(1, -mask[t], times(_gl, mask[t])), _advantage_terms(0, N - 2, 1)),
+            ),
+            r"factor out $1 - m_t + \gamma\lambda m_t$: the sum is the closed form at "
+            r"$t + 1$ with $N - 1$ steps left",
+            Linearity(),
+        ),
+        Step(
+            U[t],
+            r"the closed form satisfies $U$'s recursion and is 0 with no steps left; by "
+            r"induction on $N$ it is $U_t$",
+            SolveRecursion(U, skip_advantage_recursion, skip_advantage_closed_form, t, N),
+        ),
+    ],
+    assumptions=["skip-scan", "horizon-ge-1"],
+)
+
+RESPONSE_AT_T = Assumption(
+    "response-token",
+    "token $t$ is a response token",
+    r"m_{t} = 1",
+    values=((mask, t, t, 1),),
+)
+GAP = Assumption(
+    "mask-gap",
+    "the $g$ tokens after $t$ are masked and token $t + g + 1$ is the next response token",
+    r"m_{u} = 0 \text{ for } t < u \le t + g,\ m_{t+g+1} = 1",
+    values=((mask, t + 1, t + g, 0), (mask, t + g + 1, t + g + 1, 1)),
+)
+TAIL = Assumption(
+    "mask-tail",
+    "the $g$ tokens after $t$ are masked and the response ends after them",
+    r"m_{u} = 0 \text{ for } t < u \le t + g",
+    values=((mask, t + 1, t + g, 0),),
+)
+
+
+def _lower_is(value):
+    return lambda node: node.limits[0][1] == value
+
+
+GAP_VALUE = Proof(
+    "Across a gap the value carried is the next response token's",
+    Statement(
+        _value_terms(0, g + h, 1),
+        V[t + g + 1],
+        lhs_latex=r"W_{t+1}",
+    ),
+    [
+        Step(
+            plus(_value_terms(0, g - 1, 1), _value_terms(g, g + h, 1)),
+            r"split the sum before the next response token, $l = g$",
+            SplitAt(l, at=g),
+        ),
+        Step(
+            _value_terms(g, g + h, 1),
+            r"$m = 0$ on the gap: every term before it is 0",
+            UseValues(mask),
+        ),
+        Step(
+            plus(
+                times(mask[t + g + 1], V[t + g + 1], _passes(0, g - 1, 1)),
+                _value_terms(g + 1, g + h, 1),
+            ),
+            r"split off the next response token, $l = g$",
+            SplitFirst(l),
+        ),
+        Step(
+            plus(V[t + g + 1], _value_terms(g + 1, g + h, 1)),
+            r"$m_{t+g+1} = 1$, and the gap passes the value ($1 - m = 1$)",
+            UseValues(mask),
+        ),
+        Step(
+            plus(
+                V[t + g + 1],
+                Sum(
+                    times(
+                        mask[t + 1 + l],
+                        V[t + 1 + l],
+                        _passes(0, g - 1, 1),
+                        _passes(g, l - 1, 1),
+                    ),
+                    (l, g + 1, g + h),
+                ),
+            ),
+            r"split each later term's product at the next response token",
+            SplitAt(j, at=g),
+        ),
+        Step(
+            plus(
+                V[t + g + 1],
+                Sum(
+                    times(
+                        mask[t + 1 + l],
+                        V[t + 1 + l],
+                        _passes(0, g - 1, 1),
+                        1 - mask[t + g + 1],
+                        _passes(g + 1, l - 1, 1),
+                    ),
+                    (l, g + 1, g + h),
+                ),
+            ),
+            r"split off its factor $j = g$",
+            SplitFirst(j, select=_lower_is(g)),
+        ),
+        Step(
+            V[t + g + 1],
+            r"$1 - m_{t+g+1} = 0$: a later response token is cut off",
+            UseValues(mask),
+        ),
+    ],
+    assumptions=[GAP],
+)
+
+GAP_ADVANTAGE = Proof(
+    "Across a gap the advantage is one GAE step of the compacted response",
+    Statement(
+        _advantage_terms(0, g + h + 1),
+        plus(_delta(t), times(_gl, _advantage_terms(0, h, g + 1))),
+        lhs_latex=r"U_{t}",
+        rhs_latex=r"r_{t} + \gamma W_{t+1} - V(s_{t}) + \gamma\lambda U_{t+g+1}",
+    ),
+    [
+        Step(
+            plus(times(mask[t], _delta(t)), _advantage_terms(1, g + h + 1)),
+            r"split off $l = 0$",
+            SplitFirst(l),
+        ),
+        Step(
+            plus(
+                times(mask[t], _delta(t)),
+                _advantage_terms(
+                    1,
+                    g + h + 1,
+                    weights=times(plus(1, -mask[t], times(_gl, mask[t])), _weights(1, l - 1)),
+                ),
+            ),
+            r"split off each product's factor $j = 0$",
+            SplitFirst(j),
+        ),
+        Step(
+            plus(_delta(t), _advantage_terms(1, g + h + 1, weights=times(_gl, _weights(1, l - 1)))),
+            r"$m_t = 1$: the token's own TD error, and one factor $\gamma\lambda$",
+            UseValues(mask),
+        ),
+        Step(
+            plus(
+                _delta(t),
+                _advantage_terms(1, g, weights=times(_gl, _weights(1, l - 1))),
+                _advantage_terms(g + 1, g + h + 1, weights=times(_gl, _weights(1, l - 1))),
+            ),
+            r"split the sum at the next response token, $l = g + 1$",
+            SplitAt(l, at=g + 1),
+        ),
+        Step(
+            plus(
+                _delta(t),
+                _advantage_terms(g + 1, g + h + 1, weights=times(_gl, _weights(1, l - 1))),
+            ),
+            r"$m = 0$ on the gap: those terms are 0",
+            UseValues(mask),
+        ),
+        Step(
+            plus(
+                _delta(t),
+                _advantage_terms(
+                    g + 1,
+                    g + h + 1,
+                    weights=times(_gl, _weights(1, g), _weights(g + 1, l - 1)),
+                ),
+            ),
+            r"split each product at the next response token",
+            SplitAt(j, at=g + 1),
+        ),
+        Step(
+            plus(_delta(t), times(_gl, _advantage_terms(0, h, g + 1))),
+            r"$m = 0$ on the gap: its factors are 1; what is left is $U$'s closed form at "
+            r"$t + g + 1$ (the end of the response is unchanged)",
+            UseValues(mask),
+        ),
+    ],
+    assumptions=[RESPONSE_AT_T, GAP],
+)
+
+END_VALUE = Proof(
+    "After the last response token nothing is carried",
+    Statement(_value_terms(0, g - 1, 1), S.Zero, lhs_latex=r"W_{t+1}"),
+    [Step(S.Zero, r"$m = 0$ on every position left", UseValues(mask))],
+    assumptions=[TAIL],
+)
+
+END_ADVANTAGE = Proof(
+    "The last response token's advantage is its own TD error",
+    Statement(_advantage_terms(0, g), _delta(t), lhs_latex=r"U_{t}"),
+    [
+        Step(
+            plus(times(mask[t], _delta(t)), _advantage_terms(1, g)),
+            r"split off $l = 0$",
+            SplitFirst(l),
+        ),
+        Step(_delta(t), r"$m_t = 1$, and $m = 0$ on every position left", UseValues(mask)),
+    ],
+    assumptions=[RESPONSE_AT_T, TAIL],
+)
+
 DERIVATION = Derivation(
     id="token-gae-masked",
     title="Skip-masked token GAE is GAE on the compacted response",
     summary=(
         r"In a multi-turn agent the tool's observation tokens sit between response tokens. "
-        r"GAE that *skips* them carries the next response token's value and advantage "
-        r"through every masked token unchanged, so each response token sees the next "
-        r"response token as its successor: the result is GAE on the compacted sequence of "
-        r"response tokens, which theorem gae-recursion puts in closed form. Proved here: "
-        r"the two cases of the masked update ($m_t = 0$ passes the carry, $m_t = 1$ takes "
-        r"the token's own value). Not proved in the kernel, only checked numerically on "
-        r"every mask the property tests draw: the chaining over a gap of a symbolic number "
-        r"of masked tokens (the kernel's one recursion rule is GAE's, and it has no fact "
-        r"saying a sequence is 0 on a range). Code that masks only the carry, or only the "
-        r"value, fails that numeric check; so does code that lets a padding token's value "
-        r"bootstrap the last response token."
+        r"GAE that *skips* them scans backwards carrying a value $W$ and an advantage $U$: "
+        r"a masked token passes both through, a response token $t$ takes "
+        r"$\delta_t = r_t + \gamma W_{t+1} - V(s_t)$ and $U_t = \delta_t + \gamma\lambda "
+        r"U_{t+1}$. Proved for any mask and symbolic lengths: the two cases of the update; "
+        r"the closed forms of $W$ and $U$ (for any real mask); across a gap of $g$ masked "
+        r"tokens to the next response token $t + g + 1$, $W_{t+1} = V(s_{t+g+1})$ and "
+        r"$U_t = r_t + \gamma V(s_{t+g+1}) - V(s_t) + \gamma\lambda U_{t+g+1}$; after the "
+        r"last response token $W = 0$ and $U_t = r_t - V(s_t)$. So at the response tokens "
+        r"$U$ satisfies GAE's recursion on the compacted response, whose solution is the "
+        r"closed form of gae-recursion: skip-masked GAE is GAE with the masked tokens "
+        r"removed. (Instantiating the lemmas at each response token is the one step not "
+        r"checked by the kernel.) Code that masks only the carry, or only the value, "
+        r"breaks the gap lemma; so does code that lets a padding token's value bootstrap "
+        r"the last response token."
     ),
-    assumptions=[MASK],
-    proofs=[MASKED, RESPONSE],
+    assumptions=[MASK, SKIP, RESPONSE_AT_T, GAP, TAIL, HORIZON],
+    proofs=[
+        MASKED,
+        RESPONSE,
+        VALUE_CLOSED_FORM,
+        ADVANTAGE_CLOSED_FORM,
+        GAP_VALUE,
+        GAP_ADVANTAGE,
+        END_VALUE,
+        END_ADVANTAGE,
+    ],
 )

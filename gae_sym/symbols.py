@@ -46,7 +46,20 @@ terminated = IndexedBase("term", real=True)
 done = IndexedBase("d", real=True)
 """Episode-end flags in {0, 1}: terminated OR truncated (cuts the λ-chain)."""
 
-PROJECT_SEQUENCES = {str(base.label): base for base in (r, V, V_next, delta, A, terminated, done)}
+# Token-level sequences of the skip-masked scan (RL on language models).
+mask = IndexedBase("m", real=True)
+"""Response mask: m[t] = 1 on a token the policy generated, 0 on prompt, padding and
+observation tokens."""
+W = IndexedBase("W", real=True)
+"""The value the skip-masked backward scan carries into position t: V of the first
+response token at or after t (0 when none is left)."""
+U = IndexedBase("U", real=True)
+"""The advantage the skip-masked backward scan holds at position t (token GAE on a
+response token; on a masked token the carry passing through)."""
+
+PROJECT_SEQUENCES = {
+    str(base.label): base for base in (r, V, V_next, delta, A, terminated, done, mask, W, U)
+}
 """The project's sequences by label: the proof kernel knows them by object, not by name."""
 
 TIME_SYMBOL = t
@@ -57,8 +70,10 @@ __all__ = [
     "TIME_SYMBOL",
     "A",
     "N",
+    "U",
     "V",
     "V_next",
+    "W",
     "delta",
     "done",
     "gamma",
@@ -66,6 +81,7 @@ __all__ = [
     "k",
     "l",
     "lam",
+    "mask",
     "n",
     "r",
     "t",

@@ -27,6 +27,7 @@ from gae_sym.proof.rules import (
     SwapTriangle,
     TakeLimit,
     Unfold,
+    UseValues,
     involving,
 )
 
@@ -58,6 +59,7 @@ __all__ = [
     "SwapTriangle",
     "TakeLimit",
     "Unfold",
+    "UseValues",
     "canonical",
     "context_for",
     "equivalent",

@@ -82,6 +82,16 @@ RECURSION = Assumption(
     definitions=("A-recursion",),
 )
 
+SKIP_SCAN = Assumption(
+    "skip-scan",
+    "$W$ and $U$ are the value and the advantage carried by the skip-masked backward scan "
+    "over a response (mask $m_t$), both zero after its last position",
+    r"W_{t} = m_{t} V(s_{t}) + (1 - m_{t}) W_{t+1},\ "
+    r"U_{t} = m_{t}\bigl(r_{t} + \gamma W_{t+1} - V(s_{t})\bigr) "
+    r"+ (1 - m_{t} + \gamma\lambda m_{t}) U_{t+1},\ W_{t+N} = U_{t+N} = 0",
+    definitions=("skip-scan",),
+)
+
 STANDARD: dict[str, Assumption] = {
     a.name: a
     for a in (
@@ -95,6 +105,7 @@ STANDARD: dict[str, Assumption] = {
         BOUNDED_V,
         BOUNDED_RV,
         RECURSION,
+        SKIP_SCAN,
     )
 }
 """The assumptions by id; a derivation may declare others of its own."""
@@ -110,5 +121,6 @@ __all__ = [
     "N_STEPS",
     "RECURSION",
     "SEGMENT",
+    "SKIP_SCAN",
     "STANDARD",
 ]

@@ -74,10 +74,10 @@ def _monomial(expr: Expr) -> bool:
     every value and make every proof under it vacuous."""
     from sympy import Indexed, Integer, Mul, Symbol
 
-    from gae_sym.symbols import A, delta
+    from gae_sym.symbols import A, U, W, delta
 
     def free_element(node) -> bool:
-        return isinstance(node, Indexed) and node.base not in (A, delta)
+        return isinstance(node, Indexed) and node.base not in (A, delta, W, U)
 
     if free_element(expr):
         return True
@@ -91,6 +91,56 @@ def _monomial(expr: Expr) -> bool:
         if not (isinstance(base, Symbol) and isinstance(exp, Integer) and exp > 0):
             return False
     return True
+
+
+def _check_values(facts: Facts) -> None:
+    """``values`` facts (x_u = c for lo ≤ u ≤ hi) must be satisfiable together, so that no
+    proof under them is vacuous: only about a free sequence (r, V, the mask, or one of the
+    derivation's own; never δ, A, W, U, V' or the flags, whose values definitions and the
+    convention fix), an exact number, integer bounds in the kernel's language, no range
+    fact about the same sequence, and two facts giving different values must be shown to
+    be about disjoint ranges."""
+    from sympy import Indexed, IndexedBase, Number
+
+    from gae_sym.proof.kernel import check_language, nonneg
+    from gae_sym.symbols import PROJECT_SEQUENCES, V, mask, r
+
+    for base, lo, hi, value in facts.values:
+        if not isinstance(base, IndexedBase):
+            raise RuleError(f"a fact about values must be about a sequence, not {base!r}")
+        label = str(base.label)
+        if label in PROJECT_SEQUENCES and base != PROJECT_SEQUENCES[label]:
+            raise RuleError(f"this {label} is not the project's sequence of that name")
+        if label in PROJECT_SEQUENCES and base not in (r, V, mask):
+            raise RuleError(
+                f"{label} is fixed by a definition or the convention: no fact may give its values"
+            )
+        if not (isinstance(value, Number) and value.is_Rational):
+            raise RuleError(f"a fact gives {label} the value {value}: only exact numbers")
+        for bound in (lo, hi):
+            try:
+                check_language(bound, "a range of a fact about values")
+            except KernelError as error:
+                raise RuleError(str(error)) from None
+            if bound.is_integer is not True or bound.has(Indexed, Sum):
+                raise RuleError(f"the range bound {bound} is not an integer expression")
+        if any(key.has(base) for key, _ in facts.ranges):
+            raise RuleError(f"both a range fact and a fact about values speak of {label}")
+    for number, (base, lo, hi, value) in enumerate(facts.values):
+        for other, lo2, hi2, value2 in facts.values[number + 1 :]:
+            if other != base or value == value2:
+                continue
+            apart = (
+                nonneg(lo2 - hi - 1, facts)
+                or nonneg(lo - hi2 - 1, facts)
+                or nonneg(lo - hi - 1, facts)
+                or nonneg(lo2 - hi2 - 1, facts)
+            )
+            if not apart:
+                raise RuleError(
+                    f"the facts give {base.label} the values {value} on {lo}..{hi} and "
+                    f"{value2} on {lo2}..{hi2}: not shown to be about different positions"
+                )
 
 
 def context_for(names: Sequence[str], known: Mapping[str, Assumption] | None = None) -> Context:
@@ -154,6 +204,7 @@ class Proof:
             ):
                 # From contradictory facts everything would follow, vacuously.
                 raise RuleError(f"the assumptions in force contradict each other about {key}")
+        _check_values(facts)
         return Context(table, names, facts)
 
     def check(

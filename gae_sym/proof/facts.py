@@ -1,11 +1,14 @@
 """Typed facts: what an assumption says, in a form the kernel can use and nothing else.
 
-A :class:`Facts` value holds three kinds of fact, and rules may use no others:
+A :class:`Facts` value holds four kinds of fact, and rules may use no others:
 
 * ``ranges``: an expression lies in an interval, e.g. λ ∈ [0, 1), γλ ∈ [0, 1);
 * ``bounded``: a sequence is bounded, |x_t| ≤ C for every t (by IndexedBase label);
 * ``definitions``: a named definition is in force (e.g. ``delta-segment``: inside a segment
-  δ_t = r_t + γ V(s_{t+1}) − V(s_t); ``A-recursion``: the backward recursion of GAE).
+  δ_t = r_t + γ V(s_{t+1}) − V(s_t); ``A-recursion``: the backward recursion of GAE);
+* ``values``: a free sequence takes one value on an integer range, x_u = c for every
+  integer u with lo ≤ u ≤ hi (e.g. a response mask that is 0 on a gap of tool tokens);
+  (base, lo, hi, c) tuples, used only by the rule ``UseValues``.
 
 Conditions are *proved* from these by interval arithmetic (:meth:`Facts.interval`), with
 open and closed ends tracked exactly; a condition that interval arithmetic cannot show
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sympy import (
     Add,
@@ -196,10 +200,18 @@ class Facts:
     ranges: tuple[tuple[Expr, Interval], ...] = ()
     bounded: frozenset[str] = frozenset()
     definitions: frozenset[str] = frozenset()
+    values: tuple[tuple[Any, Expr, Expr, Expr], ...] = ()
 
     def __or__(self, other: Facts) -> Facts:
         ranges = self.ranges + tuple(r for r in other.ranges if r not in self.ranges)
-        return Facts(ranges, self.bounded | other.bounded, self.definitions | other.definitions)
+        values = self.values + tuple(v for v in other.values if v not in self.values)
+        return Facts(
+            ranges, self.bounded | other.bounded, self.definitions | other.definitions, values
+        )
+
+    def values_of(self, base) -> tuple[tuple[Expr, Expr, Expr], ...]:
+        """The (lo, hi, c) facts x_u = c for lo ≤ u ≤ hi about the sequence ``base``."""
+        return tuple((lo, hi, c) for b, lo, hi, c in self.values if b == base)
 
     def bounds(self, base) -> bool:
         """Is the sequence ``base`` (an IndexedBase) bounded? A project sequence (r, V, V',
@@ -332,6 +344,7 @@ class Facts:
         lines = [_show(key, interval) for key, interval in self.ranges]
         lines += [f"|{label}_t| <= C for all t" for label in sorted(self.bounded)]
         lines += [f"definition {name}" for name in sorted(self.definitions)]
+        lines += [f"{b.label}_u = {c} for {lo} <= u <= {hi}" for b, lo, hi, c in self.values]
         return lines
 
 
@@ -348,8 +361,10 @@ def facts_from(
     ranges: Iterable[tuple[Expr, Interval]] = (),
     bounded: Iterable[str] = (),
     definitions: Iterable[str] = (),
+    values: Iterable[tuple[Any, Expr, Expr, Expr]] = (),
 ) -> Facts:
-    return Facts(tuple(ranges), frozenset(bounded), frozenset(definitions))
+    values = tuple((base, S(lo), S(hi), S(c)) for base, lo, hi, c in values)
+    return Facts(tuple(ranges), frozenset(bounded), frozenset(definitions), values)
 
 
 @dataclass(frozen=True)
@@ -357,7 +372,8 @@ class Assumption:
     """A named hypothesis: an id, the words, its LaTeX, and the typed facts it grants.
 
     ``ranges`` are (expression, interval) facts, ``bounded`` names bounded sequences
-    (IndexedBase labels) and ``definitions`` the definitions it puts in force. For
+    (IndexedBase labels), ``definitions`` the definitions it puts in force and ``values``
+    (sequence, lo, hi, c) facts x_u = c for lo ≤ u ≤ hi. For
     compatibility, ``ratios`` lists expressions the assumption puts in [0, 1) (each
     becomes a range fact). Rules use only these facts, never the words.
     """
@@ -369,11 +385,13 @@ class Assumption:
     ratios: tuple[Expr, ...] = ()
     ranges: tuple[tuple[Expr, Interval], ...] = ()
     definitions: tuple[str, ...] = ()
+    values: tuple[tuple[Any, Expr, Expr, Expr], ...] = ()
     facts: Facts = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         ranges = tuple(self.ranges) + tuple((S(r), unit_interval(True)) for r in self.ratios)
-        object.__setattr__(self, "facts", facts_from(ranges, self.bounded, self.definitions))
+        facts = facts_from(ranges, self.bounded, self.definitions, self.values)
+        object.__setattr__(self, "facts", facts)
 
     @property
     def convergence(self) -> bool:

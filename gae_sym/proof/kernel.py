@@ -868,6 +868,27 @@ def replace_where(
     return result, count, (refusal[0] if refusal else None)
 
 
+def use_values(expr: Expr, base, facts: Facts) -> tuple[Expr, int]:
+    """``expr`` with each element ``base[e]`` replaced by c where a ``values`` fact says
+    base_u = c for lo ≤ u ≤ hi and lo ≤ e ≤ hi is *proved* at that place (from the facts
+    and the ranges of the sums and products around it); (result, how many replaced).
+    Acts on a copy with fresh bound variables, so a bound index never meets a fact about
+    a free symbol of the same name."""
+    known = facts.values_of(base)
+
+    def attempt(node: Expr, scope: Scope):
+        if not (isinstance(node, Indexed) and node.base == base):
+            return None
+        index = node.indices[0]
+        for lo, hi, value in known:
+            if nonneg(index - lo, facts, scope) and nonneg(hi - index, facts, scope):
+                return ("new", value)
+        return None
+
+    result, count, _ = replace_where(fresh_bound(expr), attempt)
+    return result, count
+
+
 __all__ = [
     "MAX_EXPLICIT",
     "Interval",
@@ -891,6 +912,7 @@ __all__ = [
     "range_not_reversed",
     "replace_where",
     "substitute",
+    "use_values",
     "vanishes_at_infinity",
     "within",
 ]

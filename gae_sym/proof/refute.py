@@ -70,7 +70,8 @@ def first_disagreement(proof: Proof, ctx: Context) -> tuple[int, str] | None:
     given = [
         S(v) for step in proof.steps for v in (getattr(step.rule, "values", None) or {}).values()
     ]
-    symbols = _free_symbols(lines + given + list(proof.statement.at.values()))
+    bounds = [b for _, lo, hi, _ in ctx.facts.values for b in (lo, hi)]
+    symbols = _free_symbols(lines + given + list(proof.statement.at.values()) + bounds)
     rng = np.random.default_rng(20161)
     for _ in range(INSTANCES):
         env = _instance(symbols, ctx, rng)
@@ -132,6 +133,8 @@ def counterexample(
     instance told them apart.
     """
     free = S(left).free_symbols | S(right).free_symbols
+    for _, lo, hi, _ in ctx.facts.values:
+        free |= S(lo).free_symbols | S(hi).free_symbols
     symbols = {s for s in free if isinstance(s, Symbol)}
     rng = np.random.default_rng(seed)
     for _ in range(tries):
@@ -274,7 +277,21 @@ class _Sequences(dict):
 
 
 def _tables(env: dict, ctx: Context, rng, cache: dict) -> dict:
-    from gae_sym.symbols import A, N, V, V_next, delta, done, gamma, lam, r, t, terminated
+    from gae_sym.symbols import (
+        A,
+        N,
+        U,
+        V,
+        V_next,
+        W,
+        delta,
+        done,
+        gamma,
+        lam,
+        r,
+        t,
+        terminated,
+    )
 
     key = tuple(sorted((str(k), v) for k, v in env.items()))
     if key in cache:
@@ -294,6 +311,14 @@ def _tables(env: dict, ctx: Context, rng, cache: dict) -> dict:
     tables[str(delta.label)] = lambda index: (
         rewards(index) + g * (1 - terminal(index)) * following(index) - values(index)
     )
+    for base, lo, hi, value in ctx.facts.values:
+        key_ = _table_key(base)
+        low, high = float(_ev(lo, env, {}, 0)), float(_ev(hi, env, {}, 0))
+        tables[key_] = _with_values(tables[key_], low, high, float(value))
+    if "skip-scan" in ctx.facts.definitions and t in env and N in env:
+        tables[str(W.label)], tables[str(U.label)] = _skip_scan(
+            tables, int(env[t]), int(env[N]), g * env.get(lam, 0.5), g
+        )
     if "A-recursion" in ctx.facts.definitions and t in env and N in env:
         start, length = int(env[t]), int(env[N])
         gl = g * env.get(lam, 0.5)
@@ -313,6 +338,45 @@ def _tables(env: dict, ctx: Context, rng, cache: dict) -> dict:
         tables[str(A.label)] = recursion
     cache[key] = tables
     return tables
+
+
+def _with_values(table, low: float, high: float, value: float):
+    """``table`` with the value a fact gives it on low..high (a mask's gap of zeros)."""
+
+    def values(index):
+        index = np.asarray(index, dtype=float)
+        return np.where((index >= low) & (index <= high), value, table(index))
+
+    return values
+
+
+def _on_positions(solution: dict):
+    """A sequence known at the integer positions of ``solution`` (nan elsewhere)."""
+    known = np.array(sorted(solution))
+    table = np.array([solution[i] for i in known])
+
+    def values(index):
+        index = np.asarray(index)
+        position = np.clip(index - known[0], 0, len(known) - 1).astype(int)
+        inside = (index >= known[0]) & (index <= known[-1])
+        return np.where(inside, table[position], np.nan)
+
+    return values
+
+
+def _skip_scan(tables: dict, start: int, length: int, gl: float, g: float):
+    """W and U of the skip-masked backward scan over start..start+length−1 (0 after it)."""
+    from gae_sym.symbols import V, mask, r
+
+    m, rewards, values = tables[_table_key(mask)], tables[str(r.label)], tables[str(V.label)]
+    end = start + length
+    carried, advantage = {end: 0.0}, {end: 0.0}
+    for i in range(end - 1, start - 1, -1):
+        mi = float(m(i))
+        step = float(rewards(i)) + g * carried[i + 1] - float(values(i))
+        advantage[i] = mi * step + (1 - mi + gl * mi) * advantage[i + 1]
+        carried[i] = mi * float(values(i)) + (1 - mi) * carried[i + 1]
+    return _on_positions(carried), _on_positions(advantage)
 
 
 def _axis(values: np.ndarray, depth: int) -> np.ndarray:

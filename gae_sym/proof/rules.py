@@ -59,6 +59,7 @@ from gae_sym.proof.kernel import (
     range_not_reversed,
     replace_where,
     substitute,
+    use_values,
     within,
 )
 
@@ -190,6 +191,21 @@ def project_definitions() -> dict[Any, tuple[tuple[Callable[[Expr], Expr], str |
     from gae_sym.symbols import delta
 
     return {delta: ((td_error, "delta-segment"), (td_error_flagged, None))}
+
+
+def project_recursions() -> dict[Any, tuple[Callable[[Expr], Expr], str, str]]:
+    """The sequences defined by a backward recursion: sequence → (recursion R with
+    X_t = R(t), the definition fact that must be in force, the assumption granting it).
+    Each is 0 once no steps are left (at t + N)."""
+    from gae_sym.estimators import gae_recursion
+    from gae_sym.masked_scan import skip_advantage_recursion, skip_value_recursion
+    from gae_sym.symbols import A, U, W
+
+    return {
+        A: (gae_recursion, "A-recursion", "recursion"),
+        W: (skip_value_recursion, "skip-scan", "skip-scan"),
+        U: (skip_advantage_recursion, "skip-scan", "skip-scan"),
+    }
 
 
 _DEFINITION_ASSUMPTION = {"delta-segment": "segment"}
@@ -404,6 +420,10 @@ class Induction(Rule):
             # other fact about var holds at var but maybe not at var + 1.
             if key.has(var) and not (key == var and declared.within(interval)):
                 raise RuleError(f"a fact in force mentions {var}; induction on it would misuse it")
+        if any(S(b).has(var) for _, lo, hi, _ in ctx.facts.values for b in (lo, hi)):
+            raise RuleError(
+                f"a fact about sequence values mentions {var}; induction would misuse it"
+            )
         gap = fresh_bound(previous - claimed)
         if var in hidden_parameters(gap):
             raise RuleError(f"a sequence in the line depends on {var} through its definition")
@@ -587,6 +607,11 @@ class Substitute(Rule):
             why = ctx.facts.allows(symbol, S(value))
             if why:
                 raise RuleError(why)
+            if any(S(b).has(symbol) for _, lo, hi, _ in ctx.facts.values for b in (lo, hi)):
+                raise RuleError(
+                    f"a fact about sequence values has a range that mentions {symbol}: "
+                    "it would keep speaking of the symbolic one"
+                )
         result = substitute(fresh_bound(previous), dict(self.values))
         for node in result.atoms(Sum):
             bound = {limit[0] for limit in node.limits}
@@ -605,16 +630,19 @@ class Substitute(Rule):
 def hidden_parameters(expr: Expr) -> set:
     """Parameters a sequence in ``expr`` depends on through its definition, where no
     substitution can see them: δ on γ (both of its definitions), A on γ, λ and the end
-    t + N of its segment (the ``recursion`` assumption). Giving them values would change
-    what δ_t or A_t stands for while the symbol stays the same."""
-    from gae_sym.symbols import A, N, delta, gamma, lam, t
+    t + N of its segment (the ``recursion`` assumption), the skip-masked scan's W on t + N
+    and U on γ, λ and t + N (``skip-scan``). Giving them values would change what δ_t or
+    A_t stands for while the symbol stays the same."""
+    from gae_sym.symbols import A, N, U, W, delta, gamma, lam, t
 
     bases = {element.base for element in S(expr).atoms(Indexed)}
     hidden = set()
-    if delta in bases or A in bases:
+    if bases & {delta, A, U}:
         hidden.add(gamma)
-    if A in bases:
-        hidden |= {lam, N, t}
+    if bases & {A, U}:
+        hidden.add(lam)
+    if bases & {A, W, U}:
+        hidden |= {N, t}
     return hidden
 
 
@@ -731,6 +759,9 @@ class ApplyTheorem(Rule):
         if self.reverse:
             lhs, rhs = rhs, lhs
         needed = ctx.lemma_facts(self.lemma)
+        if needed.values:
+            # entailment of "x_u = c on a range" at the match point is not implemented
+            raise RuleError("a result proved under facts about sequence values cannot be cited")
         cache: dict = {}
 
         def attempt(node: Expr, scope: Scope):
@@ -791,16 +822,19 @@ class ApplyTheorem(Rule):
 
 @dataclass(frozen=True)
 class SolveRecursion(Rule):
-    """A_t is fixed by the backward recursion of GAE and A = 0 when no steps are left.
+    """X_t is fixed by a backward recursion of the project and X = 0 when no steps are left.
 
-    The recursion is the project's (``gae_sym.estimators.gae_recursion``, under the
-    ``A-recursion`` definition of the ``recursion`` assumption); the one passed in must
-    be it. The closed form F is called once, at fresh symbols (T, M ≥ 0); its instances
-    are substitutions of that one expression, so it is a function of (T, M). If the chain
-    starts from F(t, N), its last line is R(F(t+1, N−1)) for symbolic t and N ≥ 1, and
-    F(t, 0) = 0, then F(t, M) = A_t for every M ≥ 0 by induction on the number M of steps
-    left: M = 0 is the end condition; for M ≥ 1, A_t = R(A_{t+1}) = R(F(t+1, M−1)) =
-    F(t, M). Every equality in that argument is checked by the kernel.
+    The recursions (:func:`project_recursions`): GAE's A (``gae_sym.estimators.gae_recursion``,
+    under the ``A-recursion`` definition of the ``recursion`` assumption) and the
+    skip-masked scan's W and U (``gae_sym.masked_scan``, under ``skip-scan``); the one
+    passed in must be the project's for that sequence. The closed form F is called once,
+    at fresh symbols (T, M ≥ 0); its instances are substitutions of that one expression,
+    so it is a function of (T, M). If the chain starts from F(t, N), its last line is
+    R(F(t+1, N−1)) for symbolic t and N ≥ 1, and F(t, 0) = 0, then F(t, M) = X_t for every
+    M ≥ 0 by induction on the number M of steps left: M = 0 is the end condition; for
+    M ≥ 1, X_t = R(X_{t+1}) = R(F(t+1, M−1)) = F(t, M). Every equality in that argument is
+    checked by the kernel. Other sequences in R (W inside U's) are read as given: the
+    recursion holds with whatever values they have.
     """
 
     sequence: Any = None
@@ -811,31 +845,43 @@ class SolveRecursion(Rule):
     name = "solve-recursion"
 
     def assumptions(self) -> tuple[str, ...]:
-        return ("recursion",)
+        entry = project_recursions().get(self.sequence)
+        return (entry[2],) if entry else ("recursion",)
 
     def _pieces(self, ctx: Context) -> tuple[Expr, Callable[[Expr, Expr], Expr], Any]:
-        from gae_sym.estimators import gae_recursion
-        from gae_sym.symbols import A
-
-        if self.sequence != A or not isinstance(self.sequence, IndexedBase):
-            raise RuleError("only the GAE sequence A of gae_sym.symbols has a recursion here")
-        if "A-recursion" not in ctx.facts.definitions:
-            raise RuleError("the recursion defines A only under the recursion assumption")
+        entry = project_recursions().get(self.sequence)
+        if entry is None or not isinstance(self.sequence, IndexedBase):
+            raise RuleError(
+                "only the project's sequences A (GAE) and W, U (skip-masked scan) have "
+                "recursions here"
+            )
+        project_recursion, definition, granted_by = entry
+        if definition not in ctx.facts.definitions:
+            raise RuleError(
+                f"the recursion defines {self.sequence} only under the {granted_by} "
+                f"assumption (definition {definition})"
+            )
         probe = Dummy("time", integer=True)
-        if not equivalent(self.recursion(probe), gae_recursion(probe), ctx.facts):
-            raise RuleError("the recursion given is not the project's gae_recursion")
+        if not equivalent(self.recursion(probe), project_recursion(probe), ctx.facts):
+            raise RuleError(f"the recursion given is not the project's for {self.sequence}")
         from gae_sym.symbols import N, t
 
         # The recursion assumption defines A on the segment that ends at t + N: the closed
         # form is A_t only at those two symbols (another symbol would move the end unseen).
         if self.time != t or self.steps != N:
-            raise RuleError("the recursion defines A_t with t and N of gae_sym.symbols only")
+            raise RuleError("the recursion defines X_t with t and N of gae_sym.symbols only")
         for key, interval in ctx.facts.ranges:
             # the induction on the steps left needs the chain for every N ≥ 1
             if key.has(N) and not (key == N and Interval(S.One, oo).within(interval)):
                 raise RuleError("a fact in force restricts N: the induction on N would misuse it")
             if key.has(t):
                 raise RuleError("a fact in force restricts t: the recursion holds for every t")
+        if ctx.facts.values:
+            # a value known at some positions holds at t but not at every T of the induction
+            raise RuleError(
+                "facts about sequence values are in force: the induction on N "
+                "would use them at positions where they do not hold"
+            )
         if not (
             isinstance(self.steps, Symbol) and self.steps.is_integer and self.steps.is_positive
         ):
@@ -850,7 +896,7 @@ class SolveRecursion(Rule):
         def at(time: Expr, steps: Expr) -> Expr:
             return substitute(form, {time0: time, steps0: steps})
 
-        return form, at, gae_recursion
+        return form, at, project_recursion
 
     def check_origin(self, origin: Expr, ctx: Context) -> None:
         _, at, _ = self._pieces(ctx)
@@ -873,6 +919,32 @@ class SolveRecursion(Rule):
         return self.sequence[t]
 
 
+@dataclass(frozen=True)
+class UseValues(Rule):
+    """x_e = c where a ``values`` fact in force says x_u = c for lo ≤ u ≤ hi (a response
+    mask that is 0 on a gap, 1 at a response token) and lo ≤ e ≤ hi is proved where x_e
+    stands: from the facts and the ranges of the sums and products around it, so inside
+    Σ_{l=0}^{g−1} m_{t+1+l} the whole range must lie in the fact's. The kernel does the
+    replacing (:func:`gae_sym.proof.kernel.use_values`); the rule only names the sequence.
+    """
+
+    base: Any = None
+    name = "use-values"
+
+    def apply(self, previous: Expr, claimed: Expr, ctx: Context) -> Expr:
+        if not isinstance(self.base, IndexedBase):
+            raise RuleError(f"values are known of sequences (IndexedBase), not {self.base!r}")
+        if not ctx.facts.values_of(self.base):
+            raise RuleError(f"no fact in force gives values of {self.base}")
+        result, count = use_values(previous, self.base, ctx.facts)
+        if count == 0:
+            raise RuleError(
+                f"no element of {self.base} in the previous line is shown to lie in a range "
+                "where a fact gives its value"
+            )
+        return result
+
+
 ENGINE_RULES = (
     ApplyTheorem,
     Canonicalise,
@@ -889,6 +961,7 @@ ENGINE_RULES = (
     SwapTriangle,
     TakeLimit,
     Unfold,
+    UseValues,
 )
 """The rules a proof may use: exactly these classes (a subclass could propose anything)."""
 
@@ -911,8 +984,10 @@ __all__ = [
     "SwapTriangle",
     "TakeLimit",
     "Unfold",
+    "UseValues",
     "hidden_parameters",
     "involving",
     "peel_new_terms",
     "project_definitions",
+    "project_recursions",
 ]
