@@ -74,8 +74,9 @@ def _conventions() -> list:
         Para(
             "starting from zero after the last position: the last response token bootstraps "
             "from nothing, the state after it is terminal. The result is GAE on the "
-            "compacted sequence of response tokens (theorem token-gae-masked: its two cases "
-            "are proved, the chaining over a gap of any length is checked numerically). "
+            "compacted sequence of response tokens (theorem token-gae-masked, for any mask: "
+            "across a gap of g masked tokens the scan carries the next response token's "
+            "value and advantage unchanged, for symbolic g and response length). "
             "Returns are advantages + values, taken before the advantages are whitened over "
             "the batch's response tokens; whitening is a separate step "
             "(numeric.whiten). With γ = λ = 1 and one terminal reward R, every response "
