@@ -184,3 +184,140 @@ def test_grader_page_uploads_a_class(browser, server):
     assert link.endswith("/report.csv")
     assert server.client.get(link).text.startswith("student,question,verdict")
     screenshot(browser, "grader-page.png")
+
+
+# The wrong step of docs/examples/derivations/homework/student_nstep.tex, typed as bare lines.
+DERIVATION = [
+    r"\hat{A}^{(n)}_t &= \sum_{l=0}^{n-1} \gamma^{l} \delta_{t+l} \\",
+    r"&= \sum_{l=0}^{n-1} \gamma^{l} \left(r_{t+l} + \gamma V(s_{t+l+1}) - V(s_{t+l})\right)"
+    r" && \text{definition of } \delta \\",
+    r"&= \sum_{l=0}^{n-1} \gamma^{l} r_{t+l} + \sum_{l=1}^{n} \gamma^{l} V(s_{t+l})"
+    r" - \sum_{l=0}^{n-1} \gamma^{l} V(s_{t+l}) && \text{shift the index} \\",
+    r"&= \sum_{l=0}^{n-1} \gamma^{l} r_{t+l} + \gamma^{n-1} V(s_{t+n}) - V(s_t)"
+    r" && \text{the middle values cancel}",
+]
+
+
+def derivation_mode(browser, server, question: str) -> None:
+    open_student_page(browser, server)
+    Select(browser.find_element(By.ID, "question")).select_by_value(question)
+    browser.find_element(By.ID, "mode-derivation").click()
+    assert browser.find_element(By.ID, "derivation").is_displayed()
+    assert not browser.find_element(By.ID, "answer").is_displayed()
+
+
+def type_derivation(browser, lines) -> None:
+    box = browser.find_element(By.ID, "derivation")
+    box.clear()
+    box.send_keys("\n".join(lines))  # typed key by key: the debounced preview follows
+
+
+def line_rows(browser) -> list[dict]:
+    rows = browser.find_elements(By.CSS_SELECTOR, "#derivation-lines tbody tr")
+    table = []
+    for row in rows:
+        cells = row.find_elements(By.TAG_NAME, "td")
+        table.append(
+            {
+                "line": row.find_element(By.TAG_NAME, "th").text,
+                "typeset": bool(cells[0].find_elements(By.TAG_NAME, "math")),
+                "stated": cells[0].text,
+                "status": cells[1].text,
+                "why": cells[2].text,
+                "failing": "failing" in (row.get_attribute("class") or ""),
+            }
+        )
+    return table
+
+
+def test_derivation_mode_names_the_failing_step(browser, server):
+    derivation_mode(browser, server, "nstep")
+    own = browser.find_element(By.CSS_SELECTOR, "#question option[value=expected]")
+    assert own.get_attribute("disabled") is not None  # a derivation answers a question id
+    type_derivation(browser, DERIVATION[:2])
+    # The preview: one row a line, each typeset as read (the named quantity unfolded).
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#derivation-preview math")) == 2)
+    first = browser.find_element(By.CSS_SELECTOR, "#derivation-preview tr[data-line='1']")
+    assert "∑" in first.text and "k" in first.text
+    browser.find_element(By.ID, "derivation").send_keys("\n" + "\n".join(DERIVATION[2:]))
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#derivation-preview math")) == 4)
+    assert not browser.find_element(By.ID, "derivation-preview-error").text
+    browser.find_element(By.ID, "check").click()
+    verdict = wait(browser, lambda d: d.find_element(By.ID, "verdict").text or None, seconds=60)
+    assert verdict == "incorrect"
+    rows = line_rows(browser)
+    assert [(r["line"], r["status"]) for r in rows] == [
+        ("1", "ok"), ("2", "ok"), ("3", "ok"), ("4", "fails (false)"),
+    ]  # fmt: skip
+    assert all(r["typeset"] for r in rows)
+    assert [r["failing"] for r in rows] == [False, False, False, True]
+    assert "definition of" in rows[1]["stated"]  # the student's own reason, as text
+    assert rows[3]["why"].startswith("false under the declared assumptions: at gamma = 0.6")
+    feedback = browser.find_element(By.ID, "feedback").text
+    assert feedback.startswith("line 4 is false: false under the declared assumptions")
+    fields = {
+        row.get_attribute("data-field"): row.find_element(By.TAG_NAME, "td").text
+        for row in browser.find_elements(By.CSS_SELECTOR, "#counterexample tr")
+    }
+    assert fields["gamma"] == "0.6" and fields["n"] == "6" and fields["t"] == "1"
+    assert fields["previous"] == "0.151218" and fields["this_line"] == "0.12622"
+    columns = browser.find_elements(By.CSS_SELECTOR, "#counterexample-window th[data-sequence]")
+    assert sorted(th.text for th in columns) == ["V", "r"]
+    at_t = browser.find_element(By.CSS_SELECTOR, "#counterexample-window tr[data-index='1']")
+    assert len(at_t.find_elements(By.TAG_NAME, "td")) == 2  # r_1 and V_1 at t = 1
+    assert "γ^n V(s_{t+n})" in browser.find_element(By.ID, "hint").text
+    screenshot(browser, "student-derivation.png")
+
+
+def test_derivation_mode_correct_and_unreadable(browser, server):
+    derivation_mode(browser, server, "nstep")
+    lines = [DERIVATION[0], DERIVATION[2].replace("&& \\text{shift the index} ", "")]
+    lines.append(r"&= \sum_{l=0}^{n-1} \gamma^{l} r_{t+l} + \gamma^{n} V(s_{t+n}) - V(s_t)")
+    type_derivation(browser, lines)
+    browser.find_element(By.ID, "check").click()
+    wait(browser, lambda d: d.find_element(By.ID, "verdict").text == "correct", seconds=60)
+    assert [r["status"] for r in line_rows(browser)] == ["ok", "ok", "ok"]
+    assert not browser.find_element(By.ID, "counterexample-box").is_displayed()
+    assert not browser.find_elements(By.CSS_SELECTOR, "#derivation-lines tr.failing")
+    # Every line justified, but it answers another question: the last line fails.
+    Select(browser.find_element(By.ID, "question")).select_by_value("td-error")
+    browser.find_element(By.ID, "check").click()
+    wait(browser, lambda d: d.find_element(By.ID, "verdict").text == "incorrect", seconds=60)
+    rows = line_rows(browser)
+    assert [r["status"] for r in rows] == ["ok", "ok", "fails (not the answer)"]
+    assert "the last line is not the answer" in rows[2]["why"] and rows[2]["failing"]
+    labels = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#counterexample th")]
+    assert labels[-2:] == ["your last line", "the reference"]
+    type_derivation(browser, ["r_t &= r_t \\\\", "&= \\alpha"])
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#derivation-preview tr[data-error]"))
+    browser.find_element(By.ID, "derivation").send_keys(Keys.CONTROL, Keys.ENTER)
+    wait(browser, lambda d: d.find_element(By.ID, "verdict").text == "unreadable", seconds=60)
+    rows = line_rows(browser)
+    assert [r["status"] for r in rows] == ["ok", "fails (unreadable)"]
+    assert "unrecognised notation '\\alpha'" in rows[1]["why"]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ['r_t &= r_t && \\text{"><img src=x onerror="window.__xss=1">} \\\\', "&= r_t"],
+        # No '=' in the markup (it would split the line): an alert() that ran would make
+        # the next browser command fail (an unexpected alert is open).
+        [
+            "r_t &= r_t + \\text{</math><script>alert(1)</script>} \\\\",
+            "&= r_t && \\text{<img src onerror=alert(1)>}",
+        ],
+    ],
+)
+def test_hostile_derivations_are_shown_as_text(browser, server, lines):
+    derivation_mode(browser, server, "td-error")
+    type_derivation(browser, lines)
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#derivation-preview tr"))
+    browser.find_element(By.ID, "check").click()
+    wait(browser, lambda d: d.find_element(By.ID, "verdict").text, seconds=60)
+    assert browser.execute_script("return window.__xss") is None
+    assert (
+        browser.execute_script("return document.querySelectorAll('img, main script').length") == 0
+    )
+    shown = browser.find_element(By.ID, "derivation-lines").text
+    assert "<img" in shown or "<script>" in shown  # the student's text, as text
