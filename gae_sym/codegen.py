@@ -45,6 +45,7 @@ from gae_sym.codeprinters import (
     ZerosLike,
 )
 from gae_sym.estimators import gae_recursion, td_error_flagged
+from gae_sym.llm_codegen import LLM_FILES, generate_llm_modules
 from gae_sym.symbols import A, V, V_next, delta, done, gamma, lam, r, t, terminated
 
 GENERATED_FILES = (
@@ -54,6 +55,7 @@ GENERATED_FILES = (
     "kernels/numba_kernels.py",
     "kernels/jax_kernels.py",
     "kernels/torch_chunked_kernels.py",
+    *LLM_FILES,  # numeric/llm/kernels/: the LLM-era estimators (gae_sym.llm_codegen)
 )
 """The files ``gae-sym codegen`` writes, relative to the ``numeric`` package."""
 
@@ -321,6 +323,7 @@ def generate_modules() -> dict[str, str]:
         "kernels/torch_chunked_kernels.py": kernelgen.render(
             "torch_chunked_kernels.py.tmpl", kernelgen.torch_chunked_expressions()
         ),
+        **generate_llm_modules(),
     }
 
 

@@ -102,9 +102,7 @@ def drgrpo_advantage(member: Expr = i, size: Expr = K, index=j) -> Expr:
 
 def group_std(size: Expr = K, unbiased: bool = True, index=j) -> Expr:
     """std_g = sqrt(Σ_j (r_j − r̄)² / (K − 1)) (unbiased) or / K (biased)."""
-    mean = group_mean(size, index)
-    divisor = size - 1 if unbiased else size
-    return sqrt(Sum((r[index] - mean) ** 2, (index, 0, size - 1)) / divisor)
+    return sqrt(sample_variance(size, unbiased, index))
 
 
 def grpo_advantage(
@@ -151,6 +149,72 @@ def response_return_to_go(time: Expr = t, left: Expr = None, index=l) -> Expr:
 
     left = N if left is None else left
     return Sum(gamma**index * r[time + index], (index, 0, left - 1))
+
+
+# --- the per-token updates the kernels run (printed by ``gae-sym codegen``) ---------------
+
+mask = IndexedBase("m", real=True)
+"""The response mask m_t: 1 on a token the policy generated, 0 on prompt, padding and
+observation tokens."""
+next_value = Symbol("v_next", real=True)
+"""The value carried backwards: V of the next response token (0 after the last one)."""
+next_advantage = Symbol("a_next", real=True)
+"""The advantage carried backwards: A of the next response token (0 after the last one)."""
+next_return = Symbol("g_next", real=True)
+"""The return-to-go carried backwards (REINFORCE++)."""
+
+
+def token_td_error(time: Expr = t, carried_value: Expr = next_value) -> Expr:
+    """δ_t = r_t + γ V_next − V_t: the TD error of a response token, V_next the value of
+    the next *response* token (the carry), never of a prompt, padding or observation token."""
+    return r[time] + gamma * carried_value - V[time]
+
+
+def token_gae_step(
+    time: Expr = t, carried_value: Expr = next_value, carried_advantage: Expr = next_advantage
+) -> Expr:
+    """A_t = δ_t + γλ A_next: the GAE recursion on the compacted response."""
+    return token_td_error(time, carried_value) + gamma * lam * carried_advantage
+
+
+def skip_carry(time: Expr, own: Expr, carried: Expr) -> Expr:
+    """m_t a + (1 − m_t) x: a response token carries its own a, a masked token passes the
+    carried x through unchanged (both cases proved in ``token-gae-masked``)."""
+    return mask[time] * own + (1 - mask[time]) * carried
+
+
+def reset_carry(time: Expr, own: Expr) -> Expr:
+    """m_t a: the carry is reset to 0 after a masked token (verl's REINFORCE++)."""
+    return mask[time] * own
+
+
+def on_response(time: Expr, value: Expr) -> Expr:
+    """m_t x: a per-token quantity kept on response tokens and 0 on masked ones (also a
+    per-response advantage broadcast over its tokens, A[b, t] = a_b m[b, t])."""
+    return mask[time] * value
+
+
+def token_return(advantage: Expr, time: Expr = t) -> Expr:
+    """G_t = A_t + V_t: the critic's target, taken before any whitening."""
+    return advantage + V[time]
+
+
+def return_to_go_step(time: Expr = t, carried: Expr = next_return) -> Expr:
+    """G_t = r_t + γ G_next: the recursion of ``response_return_to_go`` (REINFORCE++)."""
+    return r[time] + gamma * carried
+
+
+def sample_variance(size: Expr = K, unbiased: bool = True, index=j) -> Expr:
+    """Σ_j (r_j − r̄)² / (K − 1) (unbiased) or / K (biased)."""
+    mean = group_mean(size, index)
+    divisor = size - 1 if unbiased else size
+    return Sum((r[index] - mean) ** 2, (index, 0, size - 1)) / divisor
+
+
+def whitened(value: Expr, mean: Expr, variance: Expr, eps: Expr) -> Expr:
+    """(x − mean)/sqrt(var + ε): whitening, mean and var over the batch's response tokens
+    (verl's ``masked_whiten``: unbiased var, ε = 1e-8)."""
+    return (value - mean) / sqrt(variance + eps)
 
 
 # --- the policy-gradient identity --------------------------------------------------------
@@ -227,15 +291,28 @@ __all__ = [
     "grpo_advantage",
     "i",
     "leave_one_out_sum",
+    "mask",
     "masked_gae_instance",
+    "next_advantage",
+    "next_return",
+    "next_value",
+    "on_response",
     "policy",
     "policy_derivative",
+    "reset_carry",
     "response_return_to_go",
+    "return_to_go_step",
     "rloo_advantage",
     "rloo_advantage_mean_form",
+    "sample_variance",
     "score",
+    "skip_carry",
     "terminal_gae",
     "terminal_reward_gae",
+    "token_gae_step",
+    "token_return",
+    "token_td_error",
     "u",
     "w",
+    "whitened",
 ]

@@ -200,7 +200,10 @@ def test_whitening_uses_response_tokens_only_and_reinforce_pp_returns():
     assert np.all(out[m == 0] == 0)
     r = np.array([[0.0, 1.0, 0.0, 2.0]])
     mk = np.array([[1, 1, 0, 1]])
-    np.testing.assert_allclose(reinforce_pp_returns(r, mk, gamma=0.5), [[1.0, 2.0, 0.0, 2.0]])
+    skip = reinforce_pp_returns(r, mk, gamma=0.5, mask_mode="skip")
+    np.testing.assert_allclose(skip, [[1.0, 2.0, 0.0, 2.0]])
+    # verl's default: the running return is reset at the masked token.
+    np.testing.assert_allclose(reinforce_pp_returns(r, mk, gamma=0.5), [[0.5, 1.0, 0.0, 2.0]])
     np.testing.assert_allclose(broadcast(np.array([2.0]), mk), [[2.0, 2.0, 0.0, 2.0]])
 
 

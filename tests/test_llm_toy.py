@@ -14,10 +14,18 @@ from gae_sym.cli import main  # noqa: E402
 from numeric.llm import toy  # noqa: E402
 
 
+def _has_jax() -> bool:
+    from importlib.util import find_spec
+
+    return find_spec("jax") is not None
+
+
 def test_ppo_gae_multi_turn_agrees_on_every_batch():
     report = toy.run("gae", seed=1, batches=10, multi_turn=True)
     assert report["agree"] and report["batches_checked"] == 10
-    assert [b["name"] for b in report["backends_checked"]] == ["numpy", "torch"]
+    names = ["numpy-generated", "torch-generated", *(["jax-generated"] if _has_jax() else [])]
+    assert [b["name"] for b in report["backends_checked"]] == names
+    assert all(b["kernels"].startswith("numeric/llm/kernels/") for b in report["backends_checked"])
     assert all(
         b["agree"] and b["max_abs_diff"] < b["tolerance"] for b in report["backends_checked"]
     )
@@ -65,10 +73,18 @@ def _rloo_over_k(scores, index):
     return out
 
 
+def _whiten_over_padding(values, mask, shift_mean=True):
+    # The mistake: mean and variance over every position, padding and prompt included.
+    mean = values.mean()
+    return (values - mean) * torch.rsqrt(values.var() + 1e-8)
+
+
 @pytest.mark.parametrize(
     "estimator, name, wrong",
     [
         ("gae", "library_gae", _carry_only_gae),
+        # The whitening tolerance divides by std(A): a whitening bug must still be caught.
+        ("gae", "library_masked_whiten", _whiten_over_padding),
         ("grpo", "library_grpo", _biased_std_grpo),
         ("rloo", "library_rloo", _rloo_over_k),
     ],

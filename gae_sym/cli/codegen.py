@@ -15,7 +15,10 @@ a chunked scan) and the chunked torch scan for CUDA (torch_chunked_kernels.py). 
 update of GAE is the recursion A_t = delta_t + gamma*lam*(1 - done_t)*A_(t+1) of theorem
 gae-recursion, the TD error is td_error_flagged, the chunked and parallel scans use
 scan_coefficient, scan_combine and scan_join (theorem gae-scan); SymPy's code printers print
-every expression, the loops come from gae_sym/kernel_templates/.
+every expression, the loops come from gae_sym/kernel_templates/. The LLM-era estimators
+(token GAE with response masks, REINFORCE++, whitening, GRPO, Dr. GRPO, RLOO) are printed the
+same way from gae_sym/llm_estimators.py into numeric/llm/kernels/ (numpy_llm.py,
+torch_llm.py, jax_llm.py).
 
 With --check nothing is written: exit 1 naming each stale file when the files on
 disk differ from what would be written, 0 when they are current (make test runs it).

@@ -13,11 +13,14 @@ The contract is ``gae_sym.llm_estimators`` (its docstring states every conventio
   verl). ``broadcast`` spreads a per-response advantage over its response tokens.
 
 numpy in, numpy out; torch in, torch out (same device, under ``torch.no_grad()``); JAX in,
-JAX out (``numeric.llm.jax_estimators``: ``lax.scan`` and segment sums, jit-able; γ, λ, eps
-and std are static Python values). The
-output dtype is the float dtype of the inputs (integers count as float64); inputs are never
-modified. Written by hand (not printed by ``gae-sym codegen``); tested against SymPy
-oracles built from the definitions (``tests/test_llm_kernels.py``). References: verl
+JAX out (``lax.scan`` and segment sums, jit-able; γ, λ, eps and std are static Python
+values). The output dtype is the float dtype of the inputs (integers count as float64);
+inputs are never modified.
+
+This module only validates and dispatches: every arithmetic expression runs in the kernels of
+``numeric/llm/kernels/`` (``numpy_llm``, ``torch_llm``, ``jax_llm``), printed by ``gae-sym
+codegen`` from the SymPy definitions of ``gae_sym.llm_estimators`` and tested against SymPy
+oracles built from them (``tests/test_llm_kernels.py``). References: verl
 (``verl/trainer/ppo/core_algos.py``), Schulman et al. 2016 (GAE), Shao et al. 2024 (GRPO),
 Liu et al. 2025 (Dr. GRPO), Ahmadian et al. 2024 (RLOO), Hu 2025 (REINFORCE++).
 """
@@ -43,10 +46,30 @@ def _is_jax(x: Any) -> bool:
     return type(x).__module__.split(".")[0] in ("jax", "jaxlib") and hasattr(x, "shape")
 
 
-def _jax():
-    from numeric.llm import jax_estimators
+def _kernels(backend: str):
+    """The generated kernel module of ``backend`` (imported on first use)."""
+    from importlib import import_module
 
-    return jax_estimators
+    return import_module(f"numeric.llm.kernels.{backend}_llm")
+
+
+def _check_binary_jax(mask) -> None:
+    import jax
+
+    if isinstance(mask, jax.core.Tracer):
+        return  # under jit the values are not known; the shape and dtype were checked
+    if not bool(((mask == 0) | (mask == 1)).all()):
+        raise ValueError("response_mask must hold only 0 and 1")
+
+
+def _jax_float(*arrays):
+    import jax
+    import jax.numpy as jnp
+
+    dtype = jnp.result_type(*arrays)
+    if not jnp.issubdtype(dtype, jnp.floating):
+        dtype = jnp.float64 if jax.config.jax_enable_x64 else jnp.float32
+    return dtype
 
 
 def _unit(name: str, value: Any) -> float:
@@ -82,8 +105,26 @@ def _as_numpy(name: str, x: Any) -> np.ndarray:
     return array
 
 
+def _shapes_agree(shapes) -> None:
+    if len(shapes[0]) != 2:
+        raise ValueError(f"token_level_rewards must have shape (B, L), got {shapes[0]}")
+    if shapes[1] != shapes[0] or shapes[2] != shapes[0]:
+        raise ValueError(
+            "token_level_rewards, values and response_mask must have the same shape (B, L), "
+            f"got {shapes[0]}, {shapes[1]}, {shapes[2]}"
+        )
+
+
 def _token_inputs(rewards, values, mask):
-    """(rewards, values, mask) as arrays of one float dtype, validated; `torch` flag."""
+    """(rewards, values, mask) as arrays of one float dtype, validated; the backend name."""
+    jax_in = [_is_jax(x) for x in (rewards, values, mask)]
+    if any(jax_in):
+        if not all(jax_in):
+            raise TypeError("pass all jax arrays or none (token_level_rewards, values, mask)")
+        _shapes_agree([tuple(x.shape) for x in (rewards, values, mask)])
+        _check_binary_jax(mask)
+        dtype = _jax_float(rewards, values)
+        return (*(x.astype(dtype) for x in (rewards, values, mask)), "jax")
     torch_in = [_is_torch(x) for x in (rewards, values, mask)]
     if any(torch_in) and not all(torch_in):
         raise TypeError("pass all torch tensors or none (token_level_rewards, values, mask)")
@@ -104,21 +145,28 @@ def _token_inputs(rewards, values, mask):
         dtype = _float_dtype_numpy(rewards, values)
         shapes = [x.shape for x in (rewards, values, mask)]
         arrays = (rewards.astype(dtype), values.astype(dtype), mask.astype(dtype))
-    if len(shapes[0]) != 2:
-        raise ValueError(f"token_level_rewards must have shape (B, L), got {shapes[0]}")
-    if shapes[1] != shapes[0] or shapes[2] != shapes[0]:
-        raise ValueError(
-            "token_level_rewards, values and response_mask must have the same shape (B, L), "
-            f"got {shapes[0]}, {shapes[1]}, {shapes[2]}"
-        )
+    _shapes_agree(shapes)
     m = arrays[2]
     binary = ((m == 0) | (m == 1)).all()
     if not bool(binary):
         raise ValueError("response_mask must hold only 0 and 1")
-    return (*arrays, all(torch_in))
+    return (*arrays, "torch" if all(torch_in) else "numpy")
 
 
 def _group_inputs(scores, group_ids):
+    """(scores as floats, integer group ids, backend name), validated."""
+    if _is_jax(scores):
+        import jax.numpy as jnp
+
+        ids = group_ids if _is_jax(group_ids) else jnp.asarray(np.asarray(group_ids))
+        if scores.ndim != 1 or tuple(ids.shape) != tuple(scores.shape):
+            raise ValueError(
+                f"scores and group_ids must have the same shape (B,), got {scores.shape}, "
+                f"{ids.shape}"
+            )
+        if not jnp.issubdtype(ids.dtype, jnp.integer):
+            raise TypeError(f"group_ids must be integers, got {ids.dtype}")
+        return scores.astype(_jax_float(scores)), ids, "jax"
     torch_in = _is_torch(scores)
     if torch_in:
         import torch
@@ -143,7 +191,18 @@ def _group_inputs(scores, group_ids):
         raise ValueError(f"scores must have shape (B,), got {shape}")
     if id_shape != shape:
         raise ValueError(f"group_ids must have the shape of scores {shape}, got {id_shape}")
-    return values, ids, torch_in
+    return values, ids, "torch" if torch_in else "numpy"
+
+
+def _no_grad(backend: str):
+    """torch.no_grad() for torch (advantages are targets, never differentiated), else nothing."""
+    if backend == "torch":
+        import torch
+
+        return torch.no_grad()
+    from contextlib import nullcontext
+
+    return nullcontext()
 
 
 # --- token level -------------------------------------------------------------------------
@@ -160,51 +219,58 @@ def token_gae(token_level_rewards, values, response_mask, *, gamma, lam):
     Advantages are A_t on response tokens and 0 elsewhere; returns = advantages + values on
     response tokens (0 elsewhere), before any whitening. Equals GAE on the compacted
     response (theorem token-gae-masked; verl's multi-turn ``compute_gae_advantage_return``).
+    Runs ``token_gae_kernel`` of the generated ``numeric.llm.kernels`` module of the inputs'
+    backend.
     """
     gamma, lam = _unit("gamma", gamma), _unit("lam", lam)
-    if any(_is_jax(x) for x in (token_level_rewards, values, response_mask)):
-        if not all(_is_jax(x) for x in (token_level_rewards, values, response_mask)):
-            raise TypeError("pass all jax arrays or none (token_level_rewards, values, mask)")
-        return _jax().token_gae(token_level_rewards, values, response_mask, gamma, lam)
-    r, v, m, torch_in = _token_inputs(token_level_rewards, values, response_mask)
-    if torch_in:
-        import torch
-
-        with torch.no_grad():
-            advantages = torch.zeros_like(r)
-            next_value = torch.zeros(r.shape[0], dtype=r.dtype, device=r.device)
-            next_adv = torch.zeros_like(next_value)
-            for t in range(r.shape[1] - 1, -1, -1):
-                delta = r[:, t] + gamma * next_value - v[:, t]
-                adv = delta + gamma * lam * next_adv
-                keep = m[:, t]
-                next_value = keep * v[:, t] + (1 - keep) * next_value
-                next_adv = keep * adv + (1 - keep) * next_adv
-                advantages[:, t] = adv * keep
-            return advantages, (advantages + v) * m
-    advantages = np.zeros_like(r)
-    next_value = np.zeros(r.shape[0], dtype=r.dtype)
-    next_adv = np.zeros_like(next_value)
-    for t in range(r.shape[1] - 1, -1, -1):
-        delta = r[:, t] + gamma * next_value - v[:, t]
-        adv = delta + gamma * lam * next_adv
-        keep = m[:, t]
-        next_value = keep * v[:, t] + (1 - keep) * next_value
-        next_adv = keep * adv + (1 - keep) * next_adv
-        advantages[:, t] = adv * keep
-    return advantages, (advantages + v) * m
+    r, v, m, backend = _token_inputs(token_level_rewards, values, response_mask)
+    with _no_grad(backend):
+        return _kernels(backend).token_gae_kernel(r, v, m, gamma, lam)
 
 
-def reinforce_pp_returns(token_level_rewards, response_mask, *, gamma):
-    """REINFORCE++ before whitening: G_t = Σ_l γ^l r over the response tokens from t on
-    (masked tokens skipped, like ``token_gae`` at λ = 1 with V = 0), 0 on masked tokens.
+MASK_MODES = ("reset", "skip")
 
-    verl instead *resets* the running return at every masked token; the two agree when
-    the mask only pads the end (single turn)."""
+
+def reinforce_pp_returns(token_level_rewards, response_mask, *, gamma, mask_mode="reset"):
+    """REINFORCE++ before whitening: the discounted return-to-go G_t = r_t + γ G_next over a
+    response, ``(B, L)``, reported 0 on masked tokens. Whiten it with ``whiten`` (verl:
+    ``masked_whiten``, unbiased variance) to get REINFORCE++'s advantages.
+
+    ``mask_mode`` says what a masked token (m_t = 0) does to the running return G_next:
+
+    * ``"reset"`` (the default, what verl's ``compute_reinforce_plus_plus_outcome_advantage``
+      does): after G_t is computed at a masked token, G_next ← m_t G_t = 0, so a response
+      token before an observation gap sees only the rewards up to the gap (verl stores
+      r_t + γ G_next on the masked token itself; here it is reported as 0);
+    * ``"skip"``: G_next ← m_t G_t + (1 − m_t) G_next, the carry passes through masked tokens
+      unchanged (token GAE's convention, = ``token_gae`` at λ = 1 with V = 0): each response
+      token gets the return-to-go of the compacted response, discounted once per response
+      token.
+
+    In both modes the reward on a masked token reaches no response token. The two agree
+    whenever every masked token comes after the last response token of its row (single-turn
+    padding), since then the carry is 0 there either way. OpenRLHF's ``get_cumulative_returns``
+    zeroes masked rewards and never resets: it discounts once per *position*, so it equals
+    ``"skip"`` at γ = 1 (or with trailing padding only) and neither mode otherwise.
+    """
+    gamma = _unit("gamma", gamma)
+    if mask_mode not in MASK_MODES:
+        raise ValueError(f"mask_mode must be one of {', '.join(MASK_MODES)}, got {mask_mode!r}")
     rewards = token_level_rewards
-    zeros = rewards * 0 if _is_torch(rewards) else np.zeros_like(np.asarray(rewards))
-    _, returns = token_gae(rewards, zeros, response_mask, gamma=gamma, lam=1.0)
-    return returns
+    # V = 0 only to share token_gae's validation; the kernels never read it.
+    if _is_jax(rewards) or _is_torch(rewards):
+        zeros = rewards * 0
+    else:
+        zeros = np.zeros_like(np.asarray(rewards))
+    r, _, m, backend = _token_inputs(rewards, zeros, response_mask)
+    kernels = _kernels(backend)
+    kernel = (
+        kernels.return_to_go_reset_kernel
+        if mask_mode == "reset"
+        else kernels.return_to_go_skip_kernel
+    )
+    with _no_grad(backend):
+        return kernel(r, m, gamma)
 
 
 def whiten(x, response_mask, *, eps=1e-8, unbiased=True):
@@ -212,12 +278,20 @@ def whiten(x, response_mask, *, eps=1e-8, unbiased=True):
 
     mean and var are taken over mask = 1 only (var with n − 1 when ``unbiased``, verl's
     ``masked_whiten`` default). With fewer than two response tokens the unbiased variance
-    is undefined and a ValueError is raised."""
+    is undefined and a ValueError is raised (outside ``jax.jit``; under it the count is a
+    tracer and the result is NaN, as in verl)."""
     eps = _eps(eps)
-    torch_in = _is_torch(x)
-    if torch_in != _is_torch(response_mask):
-        raise TypeError("pass x and response_mask both as torch tensors or both as arrays")
-    if torch_in:
+    backend = "jax" if _is_jax(x) else "torch" if _is_torch(x) else "numpy"
+    mask_backend = (
+        "jax" if _is_jax(response_mask) else "torch" if _is_torch(response_mask) else "numpy"
+    )
+    if backend != mask_backend:
+        raise TypeError("pass x and response_mask both as torch tensors, jax arrays or arrays")
+    if backend == "jax":
+        values = x.astype(_jax_float(x))
+        mask = response_mask.astype(values.dtype)
+        _check_binary_jax(mask)
+    elif backend == "torch":
         import torch
 
         dtype = x.dtype if x.dtype.is_floating_point else torch.float64
@@ -228,70 +302,41 @@ def whiten(x, response_mask, *, eps=1e-8, unbiased=True):
         mask = _as_numpy("response_mask", response_mask).astype(values.dtype)
     if tuple(values.shape) != tuple(mask.shape):
         raise ValueError(f"x and response_mask differ in shape: {values.shape}, {mask.shape}")
-    if not bool(((mask == 0) | (mask == 1)).all()):
-        raise ValueError("response_mask must hold only 0 and 1")
-    count = float(mask.sum())
-    if count < (2 if unbiased else 1):
-        raise ValueError(f"whitening needs at least {2 if unbiased else 1} response tokens")
-    mean = (values * mask).sum() / count
-    var = (((values - mean) ** 2) * mask).sum() / (count - 1 if unbiased else count)
-    scale = (var + eps) ** -0.5
-    return (values - mean) * scale * mask
+    if backend != "jax" or not _is_tracer(mask):
+        if not bool(((mask == 0) | (mask == 1)).all()):
+            raise ValueError("response_mask must hold only 0 and 1")
+        count = float(mask.sum())
+        if count < (2 if unbiased else 1):
+            raise ValueError(f"whitening needs at least {2 if unbiased else 1} response tokens")
+    with _no_grad(backend):
+        return _kernels(backend).whiten_kernel(values, mask, eps, unbiased)
+
+
+def _is_tracer(x) -> bool:
+    import jax
+
+    return isinstance(x, jax.core.Tracer)
 
 
 def broadcast(advantages, response_mask):
     """A[b, t] = a_b · m[b, t]: a per-response advantage spread over its response tokens."""
+    if _is_jax(advantages):
+        return _kernels("jax").broadcast_kernel(advantages, response_mask.astype(advantages.dtype))
     if _is_torch(advantages):
-        return advantages[:, None] * response_mask.to(advantages.dtype)
+        return _kernels("torch").broadcast_kernel(advantages, response_mask.to(advantages.dtype))
     a = np.asarray(advantages)
-    return a[:, None] * np.asarray(response_mask, dtype=a.dtype)
+    return _kernels("numpy").broadcast_kernel(a, np.asarray(response_mask, dtype=a.dtype))
 
 
 # --- group level -------------------------------------------------------------------------
 
 
-def _group_stats(values, ids, torch_in):
-    """(count, mean, sum of squared deviations) of each sample's group, per sample."""
-    if torch_in:
-        import torch
-
-        _, inverse = torch.unique(ids, return_inverse=True)
-        groups = int(inverse.max()) + 1 if inverse.numel() else 0
-        count = torch.zeros(groups, dtype=values.dtype, device=values.device)
-        count.index_add_(0, inverse, torch.ones_like(values))
-        total = torch.zeros_like(count).index_add_(0, inverse, values)
-        mean = (total / count)[inverse]
-        squares = torch.zeros_like(count).index_add_(0, inverse, (values - mean) ** 2)
-        return count[inverse], mean, squares[inverse]
-    _, inverse = np.unique(ids, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    count = np.bincount(inverse).astype(values.dtype)
-    total = np.bincount(inverse, weights=values).astype(values.dtype)
-    mean = (total / count)[inverse]
-    squares = np.bincount(inverse, weights=(values - mean) ** 2).astype(values.dtype)
-    return count[inverse], mean, squares[inverse]
-
-
-def _run_group(scores, group_ids, compute, jax_form=None):
-    if _is_jax(scores):
-        return jax_form(scores, group_ids)
-    values, ids, torch_in = _group_inputs(scores, group_ids)
+def _run_group(scores, group_ids, kernel: str, *args):
+    values, ids, backend = _group_inputs(scores, group_ids)
     if values.shape[0] == 0:
         return values * 0
-    if torch_in:
-        import torch
-
-        with torch.no_grad():
-            return compute(values, *_group_stats(values, ids, True), torch_in)
-    return compute(values, *_group_stats(values, ids, False), torch_in)
-
-
-def _where(torch_in, condition, a, b):
-    if torch_in:
-        import torch
-
-        return torch.where(condition, a, b)
-    return np.where(condition, a, b)
+    with _no_grad(backend):
+        return getattr(_kernels(backend), kernel)(values, ids, *args)
 
 
 def grpo_advantage(scores, group_ids, *, eps=1e-6, std="unbiased"):
@@ -302,44 +347,22 @@ def grpo_advantage(scores, group_ids, *, eps=1e-6, std="unbiased"):
     eps = _eps(eps)
     if std not in STDS:
         raise ValueError(f"std must be one of {', '.join(STDS)}, got {std!r}")
-
-    def compute(values, count, mean, squares, torch_in):
-        single = count == 1
-        divisor = count - 1 if std == "unbiased" else count
-        safe = _where(torch_in, single, count * 0 + 1, divisor)
-        spread = (squares / safe) ** 0.5
-        spread = _where(torch_in, single, spread * 0 + 1, spread)
-        centre = _where(torch_in, single, mean * 0, mean)
-        return (values - centre) / (spread + eps)
-
-    return _run_group(
-        scores, group_ids, compute, lambda s, g: _jax().grpo_advantage(s, g, eps, std)
-    )
+    return _run_group(scores, group_ids, "grpo_kernel", eps, std == "unbiased")
 
 
 def drgrpo_advantage(scores, group_ids):
     """Dr. GRPO: r_i − mean_g (no std), ``(B,)``; a group of one keeps its score."""
-
-    def compute(values, count, mean, squares, torch_in):
-        return values - _where(torch_in, count == 1, mean * 0, mean)
-
-    return _run_group(scores, group_ids, compute, lambda s, g: _jax().drgrpo_advantage(s, g))
+    return _run_group(scores, group_ids, "drgrpo_kernel")
 
 
 def rloo_advantage(scores, group_ids):
     """RLOO: r_i − (1/(K−1)) Σ_{j≠i} r_j = K/(K−1)(r_i − mean_g), ``(B,)``; a group of
     one keeps its score (no other sample to compare with)."""
-
-    def compute(values, count, mean, squares, torch_in):
-        single = count == 1
-        safe = _where(torch_in, single, count * 0 + 2, count)
-        others = (mean * safe - values) / (safe - 1)
-        return values - _where(torch_in, single, others * 0, others)
-
-    return _run_group(scores, group_ids, compute, lambda s, g: _jax().rloo_advantage(s, g))
+    return _run_group(scores, group_ids, "rloo_kernel")
 
 
 __all__ = [
+    "MASK_MODES",
     "STDS",
     "broadcast",
     "drgrpo_advantage",
