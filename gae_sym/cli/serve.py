@@ -14,11 +14,15 @@ from gae_sym.errors import UserError
 DESCRIPTION = r"""serve the homework web page and its JSON API (Starlette on uvicorn).
 
   /            student page: pick a question, type an answer (LaTeX or plain text), see it
-               typeset as read while you type, Check: verdict, counterexample, hint
+               typeset as read while you type, Check: verdict, counterexample, hint; or
+               a derivation (align* lines), checked line by line
   /grade       grader page: upload a key (TOML) and a class (CSV), progress, table, CSV report
   /api/check   POST {"question": ID, "answer": TEXT} or {"expected": EXPR, "answer": TEXT}
                -> the document of 'gae-sym check --json'
+               POST {"question": ID, "derivation": TEXT}
+               -> the document of 'gae-sym check --question ID --derivation FILE --json'
   /api/preview POST {"answer": TEXT} -> {"read_as_latex": ..., "error": ...}
+               POST {"derivation": TEXT} -> {"error": ..., "lines": [...]} (each line as read)
   /api/questions, /healthz
 
 examples:
@@ -28,9 +32,10 @@ examples:
        -d '{"question": "td-error", "answer": "r[t] + gamma*V[t+1] - V[t]"}'
 
 Every check runs in a sandboxed worker process with the hard time limit; at most
-WORKERS + QUEUE checks are admitted at once, more get 429. It binds 127.0.0.1 (this
-machine only) unless --host says otherwise. Needs the 'web' extra:
-pip install 'gae-sym[web]'.
+WORKERS + QUEUE checks are admitted at once, more get 429. A derivation runs in a process
+of its own, killed past 20 s + 6 s a line (at most 60 s); one at a time, 4 waiting.
+It binds 127.0.0.1 (this machine only) unless --host says otherwise. Needs the 'web'
+extra: pip install 'gae-sym[web]'.
 
 exit status: 0 when stopped with Ctrl-C, 2 when a flag is out of range, the address cannot
 be listened on or the 'web' extra is missing."""
