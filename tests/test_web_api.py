@@ -542,3 +542,29 @@ def test_derivation_admission_is_bounded_and_the_limit_kills():
     assert message.startswith("too complex to check: no result within")
     assert time.monotonic() - started < 15  # the parent's one-time warm-up, then 0.5 s
     assert multiprocessing.active_children() == []
+
+
+def test_a_slow_to_split_derivation_never_blocks_the_server(server):
+    # A run of ~ that the block finder's regular expressions take seconds over (quadratic):
+    # it is split only in the worker processes, so the server keeps answering meanwhile.
+    text = "r_t &= r_t " + "~" * 6000
+    replies = {}
+
+    def slow():
+        body = {"question": "td-error", "derivation": text, "render": True}
+        replies["check"] = server.client.post("/api/check", json=body)
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(0.3)
+    latencies = []
+    while thread.is_alive() and len(latencies) < 40:
+        started = time.monotonic()
+        assert server.client.get("/healthz").status_code == 200
+        latencies.append(time.monotonic() - started)
+        time.sleep(0.05)
+    thread.join(timeout=60)
+    assert len(latencies) >= 3, "the check was too quick to show anything"
+    assert max(latencies) < 0.5, latencies
+    document = replies["check"].json()
+    assert document["verdict"] == "unreadable" and "no derivation block" in document["feedback"]

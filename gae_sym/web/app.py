@@ -52,10 +52,7 @@ from starlette.staticfiles import StaticFiles
 from gae_sym.web.derivation import (
     DerivationPool,
     derivation_preview_factory,
-    derivation_source,
-    last_block,
     unreadable_document,
-    written_latex,
 )
 from gae_sym.web.mathml import latex_to_mathml, question_parts
 from gae_sym.web.pool import Busy, CheckPool, preview_factory
@@ -267,27 +264,31 @@ async def _check_derivation(request: Request, document: dict) -> Response:
             return error(500, f"{message}; try again", reason="crash")
         result = unreadable_document(question_id, message)
     if render:
-        result = {**result, "lines_mathml": await _written_lines(text)}
+        result = {**result, "lines_mathml": await _written_lines(state, text)}
     return SafeJSONResponse(result)
 
 
-async def _written_lines(text: str) -> list[dict]:
+async def _written_lines(state, text: str) -> list[dict]:
     """Each line of the answer block as written, typeset: ``[{"source_line", "latex",
-    "mathml"}]`` in the order of ``derivation.lines`` (string work and latex2mathml only)."""
-    from gae_sym.derivation_check.blocks import BlockError
-
-    source, _ = derivation_source(text)
+    "mathml"}]`` in the order of ``derivation.lines``; empty when the reader is busy or
+    fails (the page then shows the report's LaTeX as text). The lines are split in the
+    time-limited reader process, never here."""
     try:
-        block = await anyio.to_thread.run_sync(last_block, source)
-    except BlockError:
-        return []
-    rows = []
-    for index, line in enumerate(block.lines if block else []):
-        latex = written_latex(line, index == 0)
-        rows.append(
-            {"source_line": line.source_line, "latex": latex, "mathml": await _mathml(latex)}
+        status, payload = await _in_pool(
+            state.derivation_previews, state.derivation_preview_limiter, text, None, None
         )
-    return rows
+    except Busy:
+        return []
+    if status != "ok":
+        return []
+    return [
+        {
+            "source_line": line["source_line"],
+            "latex": line["written_latex"],
+            "mathml": await _mathml(line["written_latex"]),
+        }
+        for line in payload["lines"]
+    ]
 
 
 async def api_preview(request: Request) -> Response:
