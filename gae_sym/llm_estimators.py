@@ -258,6 +258,44 @@ def masked_gae_instance(mask, gamma_value=gamma, lam_value=lam):
     return rs, vs, advantages
 
 
+def reinforce_pp_instance(mask, mode: str = "reset", gamma_value=gamma):
+    """(rewards, returns) for one response of length L with a concrete mask: symbols r_0..
+    and the SymPy expression of every position's REINFORCE++ return-to-go (0 on masked
+    positions), from ``response_return_to_go`` written out on the right stretch of tokens:
+
+    * ``"skip"``: the compacted sequence of response tokens (masked tokens removed);
+    * ``"reset"`` (verl): the run of consecutive response tokens holding the position (the
+      running return restarts at 0 before every masked token).
+
+    The oracle the numeric kernels' two ``mask_mode``s are tested against."""
+    if mode not in ("reset", "skip"):
+        raise ValueError(f"mode must be reset or skip, got {mode!r}")
+    from gae_sym.symbols import N
+
+    length = len(mask)
+    rs = [Symbol(f"r_{p}", real=True) for p in range(length)]
+    returns: list[Expr] = [Integer(0)] * length
+    if mode == "skip":
+        stretches = [[p for p in range(length) if mask[p]]]
+    else:
+        stretches, run = [], []
+        for p in range(length):
+            if mask[p]:
+                run.append(p)
+            elif run:
+                stretches.append(run)
+                run = []
+        stretches.append(run)
+    for stretch in stretches:
+        for k, p in enumerate(stretch):
+            closed = response_return_to_go(Integer(k), N).subs(N, len(stretch) - k).doit()
+            closed = closed.subs(gamma, gamma_value)
+            returns[p] = closed.subs(
+                {r[k + q]: rs[stretch[k + q]] for q in range(len(stretch) - k)}
+            )
+    return rs, returns
+
+
 def group_instance(size: int, estimator: str, eps=EPS):
     """(scores, advantages) for one group of ``size`` responses as SymPy expressions:
     estimator in {"grpo-unbiased", "grpo-biased", "drgrpo", "rloo"}."""
@@ -299,6 +337,7 @@ __all__ = [
     "on_response",
     "policy",
     "policy_derivative",
+    "reinforce_pp_instance",
     "reset_carry",
     "response_return_to_go",
     "return_to_go_step",

@@ -23,6 +23,8 @@ CONVENTIONS = ("lecture", "masked", "canonical", "episode-start", "discount")
 LLM_CONVENTIONS = ("token", "group")
 LLM_LAYOUTS = ("B,L", "L,B", "B")
 GROUP_ESTIMATORS = ("grpo", "grpo-biased", "drgrpo", "rloo")
+TOKEN_ESTIMATORS = ("gae", "reinforce-pp")
+MASK_MODES = ("reset", "skip")
 INPUT_TYPES = ("list", "numpy", "torch", "jax")
 LAYOUTS = ("T", "T,N", "T,N,1", "N,T", "N,T,1", "time-major", "batch-major")
 OUTPUTS = ("advantages", "returns", "advantages,returns", "returns,advantages")
@@ -53,6 +55,10 @@ Conventions (the positional order; parameters whose names match go by name):
   token          f(token_level_rewards, values, response_mask, gamma, lam)  arrays (B, L)
                  (--layout B,L) or (L, B); GAE skips masked tokens (prompt, padding, tool
                  observations); compared on response tokens; --output advantages,returns
+                 --estimator reinforce-pp: f(token_level_rewards, response_mask, gamma) ->
+                 the return-to-go whitened over response tokens (and the returns);
+                 --mask-mode reset (verl: the running return restarts after a masked
+                 token, the default) or skip (it passes through masked tokens)
   group          f(scores, group_ids[, eps])  scores (B,), one id per prompt's group;
                  --estimator grpo (unbiased std), grpo-biased, drgrpo or rloo
 --args maps the convention's names onto the function's own parameters (keyword-only ones
@@ -93,6 +99,8 @@ EXAMPLES = (
     "--output advantages,returns",
     "gae-sym verify-impl tests/impls/llm.py:verl_grpo --convention group --estimator grpo "
     "--input-type torch",
+    "gae-sym verify-impl tests/impls/llm.py:verl_reinforce_pp --convention token "
+    "--estimator reinforce-pp --input-type torch --output advantages,returns",
 )
 # One example per line (a shell line continuation here would print as stray spaces).
 DESCRIPTION = DESCRIPTION.replace("{examples}", "\n".join("  " + e for e in EXAMPLES))
@@ -118,10 +126,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--estimator",
-        choices=GROUP_ESTIMATORS,
-        default="grpo",
-        help="group convention only: the estimator the function claims to compute "
-        "(default: grpo, unbiased std)",
+        choices=GROUP_ESTIMATORS + TOKEN_ESTIMATORS,
+        default=None,
+        help="the estimator the function claims to compute: group convention grpo "
+        "(default, unbiased std), grpo-biased, drgrpo, rloo; token convention gae (default) "
+        "or reinforce-pp",
+    )
+    parser.add_argument(
+        "--mask-mode",
+        choices=MASK_MODES,
+        default="reset",
+        help="token convention, --estimator reinforce-pp: what a masked token does to the "
+        "running return: reset (verl, default) or skip",
     )
     parser.add_argument(
         "--output",
@@ -321,9 +337,22 @@ def _run_llm(func: Any, args: argparse.Namespace, started: float) -> int:
         raise UserError(f"the {args.convention} convention takes numpy, torch or list inputs")
     from gae_sym.testing.llm import plan_llm_call, verify_llm
 
+    valid = GROUP_ESTIMATORS if args.convention == "group" else TOKEN_ESTIMATORS
+    if args.estimator is not None and args.estimator not in valid:
+        raise UserError(
+            f"--estimator {args.estimator} is not one of the {args.convention} convention's: "
+            f"{', '.join(valid)}"
+        )
     try:
         plan_llm_call(
-            func, args.convention, args.input_type, args.args, args.layout, args.output, args.dtype
+            func,
+            args.convention,
+            args.input_type,
+            args.args,
+            args.layout,
+            args.output,
+            args.dtype,
+            args.estimator,
         )
     except (TypeError, ValueError) as error:
         raise UserError(str(error)) from None
@@ -331,6 +360,7 @@ def _run_llm(func: Any, args: argparse.Namespace, started: float) -> int:
         func,
         args.convention,
         estimator=args.estimator,
+        mask_mode=args.mask_mode,
         input_type=args.input_type,
         args=args.args,
         layout=args.layout,

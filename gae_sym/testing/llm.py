@@ -7,6 +7,9 @@
 |            | ``(L, B)`` (``--layout L,B``)                                                |
 | ``group``  | ``f(scores, group_ids[, eps])`` → advantages ``(B,)``; the estimator is      |
 |            | ``--estimator grpo`` (unbiased std), ``grpo-biased``, ``drgrpo`` or ``rloo`` |
+| ``token``  | ``--estimator reinforce-pp``: ``f(token_level_rewards, response_mask,        |
+|            | gamma)`` → advantages (the return-to-go whitened over the response tokens),  |
+|            | returns or both; ``--mask-mode reset`` (verl, default) or ``skip``           |
 
 The reference is ``numeric.llm`` (conventions: ``gae_sym.llm_estimators``): token GAE
 *skips* masked tokens (value and carry pass through them) and is compared on response tokens
@@ -33,6 +36,10 @@ import numpy as np
 
 LLM_CONVENTIONS = ("token", "group")
 GROUP_ESTIMATORS = ("grpo", "grpo-biased", "drgrpo", "rloo")
+TOKEN_ESTIMATORS = ("gae", "reinforce-pp")
+MASK_MODES = ("reset", "skip")
+RPP_INPUTS = ("token_level_rewards", "response_mask", "gamma")
+WHITEN_EPS = 1e-8  # verl's masked_whiten
 TOKEN_LAYOUTS = ("B,L", "L,B")
 INPUT_TYPES = ("numpy", "torch", "list")
 TOKEN_INPUTS = ("token_level_rewards", "values", "response_mask", "gamma", "lam")
@@ -273,6 +280,108 @@ def token_reference(case: TokenCase) -> tuple[np.ndarray, np.ndarray]:
         case.rewards, case.values, case.mask, gamma=case.gamma, lam=case.lam
     )
     return np.asarray(adv), np.asarray(ret)
+
+
+def _return_to_go(r, m, gamma, mode, store_masked=True):
+    """REINFORCE++'s running return as the libraries loop it (for the mistakes): ``reset``
+    (verl: stored, then multiplied by the mask), ``skip`` (carried through masked tokens),
+    ``per-position`` (OpenRLHF: masked rewards zeroed, no reset)."""
+    out = np.zeros_like(r)
+    running = np.zeros(r.shape[0])
+    for t in range(r.shape[1] - 1, -1, -1):
+        keep = m[:, t]
+        reward = r[:, t] * keep if mode == "per-position" else r[:, t]
+        g = reward + gamma * running
+        if mode == "skip":
+            running = keep * g + (1 - keep) * running
+        elif mode == "reset":
+            running = g * keep
+        else:  # per-position
+            running = g
+        out[:, t] = g if store_masked else g * keep
+    return out
+
+
+def _whiten_rpp(x, m, over_all=False, unbiased=True):
+    w = np.ones_like(m) if over_all else m
+    n = w.sum()
+    mean = (x * w).sum() / n
+    with np.errstate(all="ignore"):
+        var = (((x - mean) ** 2) * w).sum() / (n - 1 if unbiased else n)
+        return (x - mean) / np.sqrt(var + WHITEN_EPS)
+
+
+def rpp_reference(case: TokenCase, mask_mode: str = "reset") -> tuple[np.ndarray, np.ndarray]:
+    """REINFORCE++ by numeric.llm: (whitened return-to-go, return-to-go) on response tokens."""
+    import numeric
+
+    returns = np.asarray(
+        numeric.reinforce_pp_returns(case.rewards, case.mask, gamma=case.gamma, mask_mode=mask_mode)
+    )
+    return np.asarray(numeric.whiten(returns, case.mask, eps=WHITEN_EPS)), returns
+
+
+def rpp_mistakes(mask_mode: str = "reset") -> list[Mistake]:
+    """What REINFORCE++ code gets wrong, each with the outputs it would give."""
+    other = "skip" if mask_mode == "reset" else "reset"
+
+    def wrong_mode(mode, over_all=False, unbiased=True, whiten=True):
+        def predict(c):
+            returns = _return_to_go(c.rewards, c.mask, c.gamma, mode)
+            if not whiten:
+                return returns, returns
+            return _whiten_rpp(returns, c.mask, over_all, unbiased), returns
+
+        return predict
+
+    explain = {
+        "reset": "the running return is reset to 0 after every masked token (verl's "
+        "compute_reinforce_plus_plus_outcome_advantage), so a turn before a tool's tokens sees "
+        "none of the later rewards",
+        "skip": "the running return passes through masked tokens unchanged (token GAE's skip "
+        "convention), so the later turns' rewards reach the earlier turns",
+    }
+    repair = {
+        "reset": "multiply the running return by the mask after storing it",
+        "skip": "carry the running return through masked tokens unchanged",
+    }
+    return [
+        Mistake(
+            f"mask-mode-{other}",
+            explain[other] + f"; the claim was --mask-mode {mask_mode}",
+            f"if that is the intended convention run verify-impl with --mask-mode {other}; "
+            f"otherwise {repair[mask_mode]}",
+            wrong_mode(other),
+        ),
+        Mistake(
+            "discount-per-position",
+            "masked rewards are zeroed but the running return is never reset: it is discounted "
+            "once per position, masked ones included (OpenRLHF's get_cumulative_returns); "
+            "equal to skip only at gamma = 1",
+            "discount once per response token (skip) or reset at masked tokens (reset)",
+            wrong_mode("per-position"),
+        ),
+        Mistake(
+            "not-whitened",
+            "the advantages are the raw return-to-go; REINFORCE++ whitens it over the batch's "
+            "response tokens",
+            "advantages = masked_whiten(returns, response_mask)",
+            wrong_mode(mask_mode, whiten=False),
+        ),
+        Mistake(
+            "whitened-over-padding",
+            "the return-to-go is whitened over all B x L positions, padding and prompt included",
+            "whiten over the response tokens only (masked mean and variance)",
+            wrong_mode(mask_mode, over_all=True),
+        ),
+        Mistake(
+            "whitened-biased-variance",
+            "the whitening divides by the biased variance (n) where verl's masked_whiten uses "
+            "the unbiased one (n - 1)",
+            "use the unbiased masked variance (Bessel's correction), as masked_whiten does",
+            wrong_mode(mask_mode, unbiased=False),
+        ),
+    ]
 
 
 @dataclass(frozen=True)
@@ -548,8 +657,10 @@ def plan_llm_call(
     layout: str | None = None,
     outputs: str = "advantages",
     dtype: str = "float64",
+    estimator: str | None = None,
 ) -> Plan:
-    """How ``func`` is called under ``convention``; ``ValueError`` when it cannot be."""
+    """How ``func`` is called under ``convention`` (and, for ``token``, ``estimator``:
+    ``gae`` or ``reinforce-pp``); ``ValueError`` when it cannot be."""
     if convention not in LLM_CONVENTIONS:
         raise ValueError(
             f"unknown convention {convention!r}; use one of {', '.join(LLM_CONVENTIONS)}"
@@ -560,6 +671,8 @@ def plan_llm_call(
             f"use one of {', '.join(INPUT_TYPES)}"
         )
     offered = TOKEN_INPUTS if convention == "token" else GROUP_INPUTS
+    if convention == "token" and estimator == "reinforce-pp":
+        offered = RPP_INPUTS
     layouts = TOKEN_LAYOUTS if convention == "token" else ("B",)
     layout = layout or layouts[0]
     if layout not in layouts:
@@ -601,7 +714,7 @@ def plan_llm_call(
         name = by_param.get(pname) or (pname if pname in offered else ALIASES.get(pname))
         if name in offered and name not in matched:
             matched[name] = pname
-    required = offered[:5] if convention == "token" else offered[:2]
+    required = offered if convention == "token" else offered[:2]
     if all(name in matched for name in required):
         return Plan(convention, matched, (), "eps" in matched, input_type, layout, names, dtype)
     # The rest positionally, in the convention's order; renamed (--args) or matching
@@ -718,12 +831,14 @@ class LlmResult:
     counterexample: LlmOutcome | None = None
     diagnosis: Mistake | None = None
     notes: list[str] = field(default_factory=list)
+    mask_mode: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         document = {
             "target": self.target,
             "convention": self.convention,
             "estimator": self.estimator,
+            "mask_mode": self.mask_mode,
             "layout": self.plan.layout,
             "output": ",".join(self.plan.outputs),
             "input_type": self.plan.input_type,
@@ -757,7 +872,8 @@ class LlmResult:
     def report(self) -> str:
         head = f"{self.target}: {self.convention} convention"
         if self.estimator:
-            head += f" ({self.estimator})"
+            mode = f", mask_mode {self.mask_mode}" if self.mask_mode else ""
+            head += f" ({self.estimator}{mode})"
         lines = [
             head,
             f"{self.cases_run} cases in {self.seconds:.2f} s; tolerance {self.tolerance}",
@@ -837,7 +953,8 @@ def verify_llm(
     func: Callable[..., Any],
     convention: str,
     *,
-    estimator: str = "grpo",
+    estimator: str | None = None,
+    mask_mode: str = "reset",
     input_type: str = "numpy",
     args: str | None = None,
     layout: str | None = None,
@@ -849,12 +966,29 @@ def verify_llm(
     started: float | None = None,
     strict_precision: bool = False,
 ) -> LlmResult:
-    """Run the edge cases and ``max_examples`` hypothesis cases; shrink and diagnose."""
-    if convention == "group" and estimator not in GROUP_ESTIMATORS:
-        raise ValueError(
-            f"unknown estimator {estimator!r}; use one of {', '.join(GROUP_ESTIMATORS)}"
-        )
-    plan = plan_llm_call(func, convention, input_type, args, layout, output, dtype)
+    """Run the edge cases and ``max_examples`` hypothesis cases; shrink and diagnose.
+
+    ``estimator``: group convention ``grpo`` (default), ``grpo-biased``, ``drgrpo``, ``rloo``;
+    token convention ``gae`` (default) or ``reinforce-pp`` (with ``mask_mode`` ``reset``,
+    verl's, or ``skip``)."""
+    if convention == "group":
+        estimator = estimator or "grpo"
+        if estimator not in GROUP_ESTIMATORS:
+            raise ValueError(
+                f"unknown estimator {estimator!r} for the group convention; use one of "
+                f"{', '.join(GROUP_ESTIMATORS)}"
+            )
+    elif convention == "token":
+        estimator = estimator or "gae"
+        if estimator not in TOKEN_ESTIMATORS:
+            raise ValueError(
+                f"unknown estimator {estimator!r} for the token convention; use one of "
+                f"{', '.join(TOKEN_ESTIMATORS)}"
+            )
+    if mask_mode not in MASK_MODES:
+        raise ValueError(f"mask_mode must be one of {', '.join(MASK_MODES)}, got {mask_mode!r}")
+    rpp = convention == "token" and estimator == "reinforce-pp"
+    plan = plan_llm_call(func, convention, input_type, args, layout, output, dtype, estimator)
     started = time.perf_counter() if started is None else started
     rtol, atol = (1e-9, 1e-9) if dtype == "float64" else (1e-4, 1e-5)
     notes = []
@@ -867,12 +1001,18 @@ def verify_llm(
     tolerance = f"|got - expected| <= {atol:g}*S + {rtol:g}*|expected|, S = max(1, max|expected|)"
 
     def expected_of(case) -> tuple[np.ndarray, ...]:
+        if rpp:
+            adv, ret = rpp_reference(case, mask_mode)
+            return tuple({"advantages": adv, "returns": ret}[n] for n in plan.outputs)
         if convention == "token":
             adv, ret = token_reference(case)
             return tuple({"advantages": adv, "returns": ret}[n] for n in plan.outputs)
         return (group_reference(case, estimator),)
 
     def run_one(case) -> LlmOutcome:
+        if rpp and case.mask.sum() < 2:
+            uncompared.append(case.label)
+            return LlmOutcome(case, ())  # not compared (see the note)
         outcome = LlmOutcome(case, expected_of(case))
         try:
             result = _call(func, plan, case)
@@ -894,6 +1034,7 @@ def verify_llm(
         return outcome
 
     precision: list[str] = []
+    uncompared: list[str] = []
     edges = token_edge_cases() if convention == "token" else group_edge_cases()
     outcomes = [run_one(case) for case in edges]
     failure = next((o for o in outcomes if not o.passed), None)
@@ -926,6 +1067,12 @@ def verify_llm(
         except AssertionError:
             failure = found[-1]  # hypothesis replays the shrunk case last
             outcomes.append(failure)
+    if uncompared:
+        notes.append(
+            f"REINFORCE++: {len(uncompared)} case(s) (first: '{uncompared[0]}') with fewer "
+            "than 2 response tokens in the batch were not compared (the unbiased whitening is "
+            "undefined there; verl gives NaN)"
+        )
     if precision:
         notes.append(
             f"precision warning: {len(precision)} case(s) (first: '{precision[0]}') agree to "
@@ -935,7 +1082,12 @@ def verify_llm(
         )
     diagnosis = None
     if failure is not None and failure.got is not None:
-        catalogue = token_mistakes() if convention == "token" else group_mistakes(estimator)
+        if rpp:
+            catalogue = rpp_mistakes(mask_mode)
+        elif convention == "token":
+            catalogue = token_mistakes()
+        else:
+            catalogue = group_mistakes(estimator)
         diagnosis = next(
             (
                 m
@@ -947,7 +1099,8 @@ def verify_llm(
     return LlmResult(
         target=target,
         convention=convention,
-        estimator=estimator if convention == "group" else None,
+        estimator=estimator if convention == "group" or rpp else None,
+        mask_mode=mask_mode if rpp else None,
         plan=plan,
         passed=failure is None,
         cases_run=count,
@@ -962,12 +1115,16 @@ def verify_llm(
 __all__ = [
     "GROUP_ESTIMATORS",
     "LLM_CONVENTIONS",
+    "MASK_MODES",
+    "TOKEN_ESTIMATORS",
     "TOKEN_LAYOUTS",
     "LlmResult",
     "Mistake",
     "group_edge_cases",
     "group_mistakes",
     "plan_llm_call",
+    "rpp_mistakes",
+    "rpp_reference",
     "token_edge_cases",
     "token_mistakes",
     "verify_llm",

@@ -235,3 +235,73 @@ def rloo_singleton_zero(scores, index):
         if (g == k).sum() == 1:
             out[g == k] = 0.0
     return out
+
+
+# --- token convention, REINFORCE++: f(token_level_rewards, response_mask, gamma) ---------------
+
+
+def _masked_whiten(values, mask, unbiased=True, over_all=False):
+    """verl's verl_F.masked_whiten (shift_mean=True), optionally over every position."""
+    if over_all:
+        mask = torch.ones_like(mask)
+    mean = (values * mask).sum() / mask.sum()
+    var = ((values - mean) ** 2 * mask).sum() / mask.sum()
+    if unbiased:
+        var = var * mask.sum() / (mask.sum() - 1)
+    return (values - mean) * torch.rsqrt(var + 1e-8)
+
+
+def verl_reinforce_pp(token_level_rewards, response_mask, gamma):
+    """verl's compute_reinforce_plus_plus_outcome_advantage as it ships."""
+    with torch.no_grad():
+        returns = torch.zeros_like(token_level_rewards)
+        running_return = 0
+        for t in reversed(range(token_level_rewards.shape[1])):
+            running_return = token_level_rewards[:, t] + gamma * running_return
+            returns[:, t] = running_return
+            # Reset after EOS
+            running_return = running_return * response_mask[:, t]
+        advantages = _masked_whiten(returns, response_mask)
+        advantages = advantages * response_mask
+    return advantages, returns
+
+
+def reinforce_pp_skip(token_level_rewards, response_mask, gamma):
+    """REINFORCE++ with the running return carried through masked tokens (multi-turn skip)."""
+    returns = torch.zeros_like(token_level_rewards)
+    running = torch.zeros_like(token_level_rewards[:, 0])
+    for t in reversed(range(token_level_rewards.shape[1])):
+        keep = response_mask[:, t]
+        here = token_level_rewards[:, t] + gamma * running
+        running = keep * here + (1 - keep) * running
+        returns[:, t] = here
+    return _masked_whiten(returns, response_mask) * response_mask, returns
+
+
+def openrlhf_reinforce_pp(token_level_rewards, response_mask, gamma):
+    """OpenRLHF: get_cumulative_returns (masked rewards zeroed, no reset), then whitened."""
+    rewards = response_mask * token_level_rewards
+    returns = torch.zeros_like(rewards)
+    cumulative = torch.zeros(rewards.size(0), dtype=rewards.dtype)
+    for t in reversed(range(rewards.size(1))):
+        cumulative = rewards[:, t] + gamma * cumulative
+        returns[:, t] = cumulative
+    return _masked_whiten(returns, response_mask) * response_mask, returns
+
+
+def reinforce_pp_not_whitened(token_level_rewards, response_mask, gamma):
+    """verl's loop, but the raw returns handed back as the advantages."""
+    _, returns = verl_reinforce_pp(token_level_rewards, response_mask, gamma)
+    return returns, returns
+
+
+def reinforce_pp_whitened_over_padding(token_level_rewards, response_mask, gamma):
+    """verl's loop, whitened over every position (padding and prompt included)."""
+    _, returns = verl_reinforce_pp(token_level_rewards, response_mask, gamma)
+    return _masked_whiten(returns, response_mask, over_all=True), returns
+
+
+def reinforce_pp_biased_whitening(token_level_rewards, response_mask, gamma):
+    """verl's loop, whitened with the biased variance."""
+    _, returns = verl_reinforce_pp(token_level_rewards, response_mask, gamma)
+    return _masked_whiten(returns, response_mask, unbiased=False), returns
