@@ -568,3 +568,42 @@ def test_a_slow_to_split_derivation_never_blocks_the_server(server):
     assert max(latencies) < 0.5, latencies
     document = replies["check"].json()
     assert document["verdict"] == "unreadable" and "no derivation block" in document["feedback"]
+
+
+def test_derivations_beyond_the_slots_and_queue_get_429():
+    # In process (the ASGI app through httpx), with one slot and no queue: while one slow
+    # derivation is checked, the next one is refused at once.
+    import anyio
+    import httpx
+
+    from gae_sym.web.app import create_app
+
+    slow = {"question": "td-error", "derivation": "r_t &= r_t " + "~" * 4000}
+    wrong = {"question": "nstep", "derivation": BARE_WRONG}
+    app = create_app(workers=1, queue=0, derivation_slots=1, derivation_queue=0)
+    replies = {}
+
+    async def scenario():
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+
+                async def first():
+                    replies["slow"] = await client.post("/api/check", json=slow)
+
+                async with anyio.create_task_group() as group:
+                    group.start_soon(first)
+                    with anyio.fail_after(10):
+                        while app.state.derivations.admitted == 0:
+                            await anyio.sleep(0.01)
+                    replies["refused"] = await client.post("/api/check", json=wrong)
+                # The place is free again once the slow one is answered.
+                replies["again"] = await client.post("/api/check", json=wrong)
+
+    anyio.run(scenario)
+    refused = replies["refused"]
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
+    assert "derivation checker is busy" in refused.json()["error"]
+    assert replies["slow"].status_code == 200
+    assert replies["slow"].json()["verdict"] == "unreadable"
+    assert replies["again"].status_code == 200 and replies["again"].json()["first_wrong_line"] == 3

@@ -50,6 +50,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from gae_sym.web.derivation import (
+    DERIVATION_QUEUE,
+    DERIVATION_SLOTS,
     DerivationPool,
     derivation_preview_factory,
     unreadable_document,
@@ -509,10 +511,16 @@ async def _http_error(request: Request, problem: HTTPException) -> Response:
 
 
 def create_app(
-    workers: int = 2, queue: int = 16, timeout: float = 5.0, allowed_hosts=None
+    workers: int = 2,
+    queue: int = 16,
+    timeout: float = 5.0,
+    allowed_hosts=None,
+    derivation_slots: int = DERIVATION_SLOTS,
+    derivation_queue: int = DERIVATION_QUEUE,
 ) -> Starlette:
     """The application; ``workers`` check processes, at most ``workers + queue`` checks
-    admitted; ``allowed_hosts`` (e.g. :data:`LOOPBACK_HOSTS`) limits the Host header."""
+    admitted, and ``derivation_slots + derivation_queue`` derivations;
+    ``allowed_hosts`` (e.g. :data:`LOOPBACK_HOSTS`) limits the Host header."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -521,7 +529,7 @@ def create_app(
         state.checks = CheckPool(workers, queue, timeout)
         state.previews = CheckPool(1, 3, timeout, factory=preview_factory)
         state.derivation_previews = CheckPool(1, 3, timeout, factory=derivation_preview_factory)
-        state.derivations = DerivationPool()
+        state.derivations = DerivationPool(derivation_slots, derivation_queue)
         state.derivation_limiter = anyio.CapacityLimiter(state.derivations.capacity)
         state.derivation_preview_limiter = anyio.CapacityLimiter(state.derivation_previews.capacity)
         state.check_limiter = anyio.CapacityLimiter(state.checks.capacity)
