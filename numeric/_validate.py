@@ -98,6 +98,13 @@ def _all_finite(a: np.ndarray) -> bool:
     return bool(np.isfinite(a.max()) and np.isfinite(a.min()))
 
 
+_FAST_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _all_finite_each(arrays: list[np.ndarray]) -> bool:
+    return all(_all_finite(a) for a in arrays)
+
+
 def _check_float_array(name: str, a: np.ndarray, finite: bool = False) -> None:
     """A float (or integer) array; ``finite=True``: already known to be finite."""
     if a.dtype.kind in "iu":
@@ -242,6 +249,25 @@ def check_numpy_inputs(
     """
     arrays = [np.asarray(x) for x in (rewards, values, next_values)]
     shape = arrays[0].shape
+    dtype = arrays[0].dtype
+    if (
+        dtype in _FAST_FLOATS
+        and arrays[0].ndim
+        and 0 not in shape
+        and all(a.dtype == dtype and a.shape == shape for a in arrays[1:])
+        and all(
+            type(x) is np.ndarray and x.dtype == np.bool_ and x.shape == shape
+            for x in (terminated, truncated)
+            if x is not None
+        )
+        and terminated is not None
+        and ((all_finite is not None and all_finite(*arrays) is True) or _all_finite_each(arrays))
+    ):
+        # The common call (one float dtype, bool flags of the full shape) in a few checks;
+        # any other input takes the general path below, with its messages.
+        if truncated is None:
+            truncated = np.broadcast_to(np.False_, shape)
+        return (*arrays, terminated, truncated, dtype)
     for name, a in zip(ARRAY_NAMES[:3], arrays, strict=True):
         if a.ndim == 0:
             raise ValueError(f"{name} must have shape (T, *batch) with T >= 1, got a scalar")

@@ -171,3 +171,44 @@ def test_compute_gae_refuses_a_wrong_next_value():
         numeric.compute_gae([], [], 0.0)
     with pytest.raises(ValueError, match="gamma"):
         numeric.compute_gae([1.0], [0.0], 0.0, gamma=1.2)
+
+
+# The finiteness check must not be replaced by a look at the result: the kernels *select* at
+# episode ends (a NaN behind a done, or in V' where terminated, never reaches A). Attacks: a
+# bad entry where a flag or a zero parameter takes it away, behind an episode end, in one
+# column of many, in the last step, on the fast path and the general one.
+@pytest.mark.parametrize("position", [0, 1, 2])
+@pytest.mark.parametrize("where", ["last-step", "after-done", "terminated-next", "one-column"])
+@pytest.mark.parametrize("params", [(0.99, 0.95), (0.0, 0.0), (1.0, 1.0), (0.5, 0.0)])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gae_result_check_finds_every_non_finite_input(position, where, params, bad, dtype):
+    steps, cols = 9, 70  # 70 columns: the SIMD path as well as the narrow one below
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal((steps, cols)).astype(dtype) for _ in range(3)]
+    terminated = np.zeros((steps, cols), dtype=bool)
+    truncated = np.zeros((steps, cols), dtype=bool)
+    t, b = {
+        "last-step": (steps - 1, 5),
+        "after-done": (6, 0),
+        "terminated-next": (4, 69),
+        "one-column": (3, 33),
+    }[where]
+    if where == "after-done":
+        truncated[5, b] = True  # the chain is cut just before the bad entry
+    if where == "terminated-next":
+        terminated[t, b] = True  # V'(s'_t) is multiplied by 0 in δ_t
+    arrays[position][t, b] = bad
+    for width in (cols, 3):
+        sliced = [a[:, :width] if width < cols else a for a in arrays]
+        if b >= width:
+            continue
+        flags = (terminated[:, :width], truncated[:, :width])
+        with pytest.raises(ValueError, match=rf"\({t}, {b}\)"):
+            numeric.gae(*sliced, *flags, gamma=params[0], lam=params[1])
+
+
+def test_gae_overflow_from_finite_inputs_is_returned_not_refused():
+    big = np.full((4, 64), 3e38, dtype=np.float32)
+    out = numeric.gae(big, -big, big, np.zeros((4, 64), bool), gamma=1.0, lam=1.0)
+    assert np.isinf(out).any()  # the advantages overflow float32; the inputs were fine
