@@ -17,7 +17,8 @@ Time (the budget): each line's search stops after
 :data:`gae_sym.derivation_check.search.BUDGET_S` CPU seconds, and the whole derivation is
 killed past ``min(limit_for(lines), DERIVATION_TIME_LIMIT_S)`` seconds — 20 s plus 6 s a
 line, at most 60 s. At most ``slots`` derivations are checked at once and ``queue`` wait;
-one more is refused at once (429).
+one more is refused at once (429). The server process itself only counts ``\\\\`` and
+looks for ``\\begin{``: the block finder runs in the worker processes, under their limits.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def is_markdown(source: str) -> bool:
 
 def last_block(source: str):
     """The block that is the answer (the last one), or None; :class:`BlockError` when the
-    text cannot be read as a whole. String work only (nothing is evaluated)."""
+    text cannot be read as a whole. String work (nothing is evaluated), but run only in the
+    time-limited reader process (see :func:`line_estimate`)."""
     from gae_sym.derivation_check.blocks import find_blocks
 
     blocks = find_blocks(source, is_markdown(source))
