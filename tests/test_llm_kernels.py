@@ -226,3 +226,36 @@ def test_jax_forms_match_numpy_also_under_jit():
     for kernel in (grpo_advantage, drgrpo_advantage, rloo_advantage):
         got = jax.jit(kernel)(jnp.asarray(scores), jnp.asarray(ids))
         np.testing.assert_allclose(np.asarray(got), kernel(scores, ids), rtol=1e-5, atol=1e-5)
+
+
+def test_no_public_function_writes_into_or_returns_its_inputs_on_any_backend():
+    rng = np.random.default_rng(11)
+    r, v = rng.normal(size=(3, 5)).astype(np.float32), rng.normal(size=(3, 5)).astype(np.float32)
+    m = np.array([[1, 1, 0, 1, 0], [0, 1, 1, 1, 1], [1, 0, 0, 0, 1]], dtype=np.float32)
+    scores, ids = rng.normal(size=6).astype(np.float32), np.array([2, 2, 5, 5, 5, 9])
+    backends = [np.asarray, torch.as_tensor]
+    for to in backends:
+        arrays = [to(x.copy()) for x in (r, v, m, scores, ids)]
+        before = [_plain(x).copy() for x in arrays]
+        tr, tv, tm, ts, ti = arrays
+        outputs = [
+            *token_gae(tr, tv, tm, gamma=0.9, lam=0.8),
+            reinforce_pp_returns(tr, tm, gamma=0.9),
+            reinforce_pp_returns(tr, tm, gamma=0.9, mask_mode="skip"),
+            whiten(tr, tm),
+            broadcast(ts[:3], tm),
+            grpo_advantage(ts, ti),
+            grpo_advantage(ts, ti, std="biased"),
+            drgrpo_advantage(ts, ti),
+            rloo_advantage(ts, ti),
+        ]
+        for x, old in zip(arrays, before, strict=True):
+            np.testing.assert_array_equal(_plain(x), old)
+        for out in outputs:
+            assert out.dtype == tr.dtype  # float32 in, float32 out
+            for x in arrays:
+                assert not np.shares_memory(_plain(out), _plain(x))
+
+
+def _plain(x):
+    return x.numpy() if isinstance(x, torch.Tensor) else np.asarray(x)

@@ -319,6 +319,218 @@ _LAMBDA_RETURN_MISTAKES = (
 )
 
 
+# --- RL on language models (gae_sym.llm_estimators; theorems rloo, llm-terminal-reward,
+# token-gae-masked). In the answer vocabulary a group of K = n + 1 responses is indexed
+# t, t+1, …, t+n (so K ≥ 2 for every n ≥ 1) and the member asked about is r_t.
+
+_RLOO_MISTAKES = (
+    Mistake(
+        "rloo-divide-by-k",
+        "the leave-one-out sum has K − 1 = n terms: divide it by K − 1, not by K",
+        "r[t] - 1/(n+1)*sum(l=1..n, r[t+l])",
+    ),
+    Mistake(
+        "rloo-baseline-includes-self",
+        "this is r_t − r̄ (Dr. GRPO's advantage): the RLOO baseline leaves r_t out, which "
+        "multiplies r_t − r̄ by K/(K − 1)",
+        "r[t] - 1/(n+1)*sum(l=0..n, r[t+l])",
+    ),
+    Mistake(
+        "rloo-factor-inverted",
+        "the factor is K/(K − 1) = (n + 1)/n, not (K − 1)/K",
+        "n/(n+1)*(r[t] - 1/(n+1)*sum(l=0..n, r[t+l]))",
+    ),
+    Mistake(
+        "rloo-sum-includes-self",
+        "the leave-one-out sum runs over the other responses j ≠ t only",
+        "r[t] - 1/n*sum(l=0..n, r[t+l])",
+    ),
+    Mistake(
+        "rloo-forgets-a-term",
+        "the leave-one-out sum misses a response: the others are r_(t+1), …, r_(t+n)",
+        "r[t] - 1/n*sum(l=1..n-1, r[t+l])",
+    ),
+)
+
+_GROUP_SUM_MISTAKES = (
+    Mistake(
+        "rloo-divide-by-k",
+        "dividing each leave-one-out sum by K instead of K − 1 leaves r̄ over the group; RLOO "
+        "divides by K − 1 and its advantages sum to 0",
+        "1/(n+1)*sum(l=0..n, r[t+l])",
+    ),
+    Mistake(
+        "baseline-subtracted-once",
+        "the baseline is subtracted from every one of the K terms: Σ_i (r_i − r̄) = K r̄ − K r̄",
+        "sum(l=0..n, r[t+l]) - 1/(n+1)*sum(l=0..n, r[t+l])",
+    ),
+    Mistake(
+        "no-baseline",
+        "this is the sum of the scores; each advantage subtracts a baseline",
+        "sum(l=0..n, r[t+l])",
+    ),
+)
+
+_TERMINAL_MISTAKES = (
+    Mistake(
+        "bootstrap-from-padding",
+        "the state after the last response token is terminal: nothing is bootstrapped (no "
+        "V of the padding token after it)",
+        "sum(l=0..n, r[t+l]) + V[t+n+1] - V[t]",
+    ),
+    Mistake(
+        "return-not-advantage",
+        "this is the return-to-go; the advantage subtracts the baseline V_t",
+        "sum(l=0..n, r[t+l])",
+    ),
+    Mistake(
+        "last-reward-only",
+        "R − V_t holds when the last token carries the only reward; here every token may carry "
+        "one (a per-token KL term, say): sum them all",
+        "r[t+n] - V[t]",
+    ),
+    Mistake(
+        "forgets-the-last-token",
+        "the sum misses the last token's reward r_(t+n) (the response is t, …, t+n)",
+        "sum(l=0..n-1, r[t+l]) - V[t]",
+    ),
+    Mistake(
+        "baseline-of-last-token",
+        "the baseline is V_t of the token asked about, not V of the last token",
+        "sum(l=0..n, r[t+l]) - V[t+n]",
+    ),
+)
+
+_GAP_MISTAKES = (
+    Mistake(
+        "value-not-passed-through",
+        "token t bootstraps from V_(t+1), the masked observation token's value; skipping the "
+        "mask carries the next response token's value V_(t+2) through it",
+        "r[t] + gamma*V[t+1] - V[t] + sum(l=1..inf, (gamma*lambda)^l*delta[t+l+1])",
+    ),
+    Mistake(
+        "carry-not-passed-through",
+        "this is plain GAE over every position: the masked token's TD error δ_(t+1) is in the "
+        "chain; a masked token passes the carried advantage through unchanged",
+        "sum(l=0..inf, (gamma*lambda)^l*delta[t+l])",
+    ),
+    Mistake(
+        "chain-cut-at-mask",
+        "the λ-chain is cut at the observation token; skipping it, the chain goes on to the "
+        "response tokens t+2, t+3, …",
+        "r[t] + gamma*V[t+2] - V[t]",
+    ),
+    Mistake(
+        "gap-counted-as-a-step",
+        "the masked token is counted as a step of the chain: the response token after the "
+        "gap is one step after t, weighted by γλ, not (γλ)^2",
+        "r[t] + gamma*V[t+2] - V[t] + sum(l=1..inf, (gamma*lambda)^(l+1)*delta[t+l+1])",
+    ),
+    Mistake(
+        "gap-discounted",
+        "the masked token is discounted: V_(t+2) is the next response token's value, one "
+        "step on, so γ V_(t+2), not γ² V_(t+2)",
+        "r[t] + gamma^2*V[t+2] - V[t] + sum(l=1..inf, (gamma*lambda)^l*delta[t+l+1])",
+    ),
+)
+
+
+def _llm_questions() -> list[Question]:
+    """The questions of the LLM-era estimators, references printed from their definitions."""
+    from sympy import Indexed, Sum, oo
+
+    from gae_sym import llm_estimators as llm
+    from gae_sym.symbols import gamma, l, r
+
+    def group(expr: Expr) -> Expr:
+        # The definitions index a group 0, …, K − 1 (member 0): here t, …, t + n, K = n + 1.
+        shifted = expr.replace(
+            lambda e: isinstance(e, Indexed) and e.base == r, lambda e: r[t + e.indices[0]]
+        )
+        empty = [s for s in shifted.atoms(Sum) if (s.limits[0][2] - s.limits[0][1]).is_negative]
+        return shifted.xreplace(dict.fromkeys(empty, Integer(0)))
+
+    size = n + 1
+    loo = group(llm.rloo_advantage(Integer(0), size, l))
+    mean_form = group(llm.rloo_advantage_mean_form(Integer(0), size, l))
+    terminal = llm.terminal_gae(t, size, l).xreplace({gamma: Integer(1), lam: Integer(1)})
+    monte_carlo = llm.response_return_to_go(t, size, l).xreplace({gamma: Integer(1)}) - V[t]
+    gap_first = llm.token_td_error(t, V[t + 2])  # the next response token is t + 2
+    gap = gap_first + Sum((gamma * lam) ** l * delta[t + l + 1], (l, 1, oo))
+    gap_shifted = gap_first + gamma * lam * est.gae(t + 2)
+    return [
+        Question(
+            "rloo",
+            "RLOO: the advantage of r_t in a group of K = n + 1 scores r_t, …, r_(t+n) (n ≥ 1): "
+            "r_t minus the mean of the other K − 1 (theorem rloo: K/(K − 1) (r_t − r̄), with "
+            "the mean r̄ written out as a sum).",
+            (
+                Form("RLOO advantage (leave-one-out baseline)", loo),
+                Form(
+                    "RLOO advantage in the group mean, K/(K − 1) (r_t − r̄)",
+                    mean_form,
+                    "theorem rloo",
+                    ("n >= 1",),
+                ),
+            ),
+            ("advantage",),
+            None,
+            _RLOO_MISTAKES,
+            uses_n=True,
+        ),
+        Question(
+            "rloo-group-sum",
+            "The sum of the RLOO advantages over a group of K = n + 1 scores r_t, …, r_(t+n) "
+            "(theorem rloo; Dr. GRPO's r_i − r̄ sum the same way).",
+            (Form("sum of a group's RLOO advantages", Integer(0), "theorem rloo"),),
+            ("advantage",),
+            None,
+            _GROUP_SUM_MISTAKES,
+            uses_n=True,
+        ),
+        Question(
+            "llm-terminal",
+            "Token GAE at γ = λ = 1 of token t of a response t, …, t+n whose last token ends "
+            "it (no bootstrap), a reward on every token (one terminal reward R gives R − V_t).",
+            (
+                Form("GAE at γ = λ = 1 on the response (terminal at its end)", terminal),
+                Form(
+                    "Monte-Carlo advantage Σ r_(t+l) − V_t",
+                    monte_carlo,
+                    "theorem llm-terminal-reward",
+                    ("n >= 1",),
+                ),
+            ),
+            ("advantage",),
+            None,
+            _TERMINAL_MISTAKES,
+            uses_n=True,
+        ),
+        Question(
+            "token-gae-gap",
+            "Skip-masked token GAE of response token t when token t+1 is a masked tool "
+            "observation and t+2, t+3, … are response tokens (infinite horizon, 0 ≤ γλ < 1).",
+            (
+                Form(
+                    "GAE of the compacted response: δ of t with V_(t+2), then the chain from t+2",
+                    gap,
+                    "theorem token-gae-masked (a masked token passes the value and the carry)",
+                    _INFINITE,
+                ),
+                Form(
+                    "δ of t with V_(t+2), plus γλ times GAE at t+2",
+                    gap_shifted,
+                    "theorem token-gae-masked",
+                    _INFINITE,
+                ),
+            ),
+            ("advantage",),
+            None,
+            _GAP_MISTAKES,
+        ),
+    ]
+
+
 def mistake_expr(mistake: Mistake, steps: int | None = None) -> Expr:
     """The formula of a known mistake (written in plain text; n replaced by K for nstep-K)."""
     from gae_sym.homework.text_reader import parse_text
@@ -437,6 +649,7 @@ def _static_questions() -> dict[str, Question]:
             _LAMBDA_RETURN_MISTAKES,
         ),
     ]
+    items += _llm_questions()
     return {q.id: q for q in items}
 
 
