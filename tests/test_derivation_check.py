@@ -440,3 +440,27 @@ def test_long_lines_within_the_limit_are_read_and_longer_ones_refused():
     text = f"\\begin{{align*}}\nr_t &= r_t \\\\\n &= {huge}\n\\end{{align*}}\n"
     line = check_text(text)["blocks"][0]["lines"][1]
     assert line["status"] == "unreadable" and "characters" in line["why"]
+
+
+def test_a_long_run_of_spacing_is_read_in_linear_time():
+    """A reason is a spacing run then \\text{…}; a 16 KB run of ``~`` without one took 11 s
+    with a single regex (retried at every position of the run). A hard 5 s alarm guards
+    the fix; the linear scan takes milliseconds."""
+    import signal
+
+    from gae_sym.derivation_check.blocks import _reason_split
+
+    def too_slow(signum, frame):
+        raise AssertionError("reading a long spacing run took more than 5 s (quadratic?)")
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(5)
+    try:
+        for run in ("~" * 16_000, r"\quad" * 3_000, r"\, " * 5_000):
+            math, reason = _reason_split("x &= y" + run + "z")
+            assert reason is None and math.endswith("z")
+        math, reason = _reason_split("x &= y" + "~" * 16_000 + r"\text{by definition}")
+        assert reason == "by definition" and math == "x &= y"
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
