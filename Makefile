@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: demo test lint format venv clean serve browser-deps
+.PHONY: demo test lint format venv clean serve browser-deps tex-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,7 +50,23 @@ browser-deps:
 		echo "chromium not found (and not root with apt-get): the browser tests will be skipped"; \
 	fi
 
-test: $(VENV)/.dev-installed browser-deps
+# TeX for the PDF of the notes (tests/test_notes.py builds it and checks every line fits
+# the margin): Debian's packages, on the same terms as Chromium above.
+TEX_PACKAGES := texlive-latex-recommended texlive-fonts-recommended texlive-latex-extra \
+	latexmk lmodern
+tex-deps:
+	@if command -v pdflatex >/dev/null 2>&1 && command -v latexmk >/dev/null 2>&1; then \
+		true; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing TeX (apt-get: $(TEX_PACKAGES)) for the PDF tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $(TEX_PACKAGES)) >/dev/null 2>&1 \
+			|| echo "could not install TeX: the PDF tests will be skipped"; \
+	else \
+		echo "pdflatex not found (and not root with apt-get): the PDF tests will be skipped"; \
+	fi
+
+test: $(VENV)/.dev-installed browser-deps tex-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/gae-sym codegen --check

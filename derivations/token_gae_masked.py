@@ -31,7 +31,7 @@ h = t + N − p_{k+1} − 1; it is not a step the kernel checks.
 
 from __future__ import annotations
 
-from sympy import Expr, Product, S, Sum, Symbol
+from sympy import Expr, IndexedBase, Product, S, Sum, Symbol
 
 from derivations._common import HORIZON, plus, times
 from gae_sym.masked_scan import (
@@ -56,6 +56,7 @@ from gae_sym.proof import (
     UseValues,
 )
 from gae_sym.proof.assumptions import SKIP_SCAN
+from gae_sym.proof.render import Notation
 from gae_sym.symbols import N, U, V, W, gamma, j, l, lam, mask, r, t
 
 m = Symbol("m", real=True)
@@ -419,6 +420,23 @@ END_ADVANTAGE = Proof(
     assumptions=[RESPONSE_AT_T, TAIL],
 )
 
+_DELTA_SHOWN = IndexedBase(r"\delta^{m}")
+_WEIGHT_SHOWN = IndexedBase("w")
+NOTATION = (
+    Notation(
+        lambda u: r[u] + gamma * W[u + 1] - V[u],
+        r,
+        _DELTA_SHOWN,
+        r"\delta^{m}_{u} = r_{u} + \gamma W_{u+1} - V(s_{u})",
+    ),
+    Notation(
+        lambda u: 1 - mask[u] + gamma * lam * mask[u],
+        mask,
+        _WEIGHT_SHOWN,
+        r"w_{u} = 1 - m_{u} + \gamma\lambda m_{u}",
+    ),
+)
+
 DERIVATION = Derivation(
     id="token-gae-masked",
     title="Skip-masked token GAE is GAE on the compacted response",
@@ -450,4 +468,5 @@ DERIVATION = Derivation(
         END_VALUE,
         END_ADVANTAGE,
     ],
+    notation=NOTATION,
 )

@@ -336,6 +336,8 @@ class Derivation:
     summary: str
     assumptions: Sequence[Assumption]
     proofs: Sequence[Proof]
+    notation: Sequence = ()
+    """Display abbreviations (:class:`gae_sym.proof.render.Notation`); never checked."""
 
     def verify(self) -> Result:
         """Check every proof; the first failing step (numbered across parts) and why."""
