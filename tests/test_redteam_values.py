@@ -18,6 +18,7 @@ from derivations import token_gae_masked as masked
 from gae_sym.estimators import gae_recursion
 from gae_sym.masked_scan import (
     skip_advantage_closed_form,
+    skip_advantage_recursion,
     skip_value_closed_form,
     skip_value_recursion,
 )
@@ -307,3 +308,18 @@ def test_a_kernel_that_accepts_any_closed_form_is_caught(monkeypatch):
     )
     failed = _check(proof)
     assert failed is not None and "engine bug" in failed[1]
+
+
+def test_the_generated_token_gae_update_is_the_proven_scan():
+    """The kernels print token GAE from gae_sym.llm_estimators (one response-token step,
+    then the skip carries); composed, they must be the recursions token-gae-masked proves
+    things about (gae_sym.masked_scan), or the proof is about other code."""
+    from sympy import expand
+
+    from gae_sym.llm_estimators import skip_carry, token_gae_step
+
+    carried_value, carried_advantage = W[t + 1], U[t + 1]
+    own = token_gae_step(t, carried_value, carried_advantage)
+    assert expand(skip_carry(t, V[t], carried_value) - skip_value_recursion(t)) == 0
+    advantage = skip_carry(t, own, carried_advantage)
+    assert expand(advantage - skip_advantage_recursion(t)) == 0
