@@ -41,18 +41,22 @@ GROUP_SIZES = (2, 4, 8)
 
 
 def group_advantages(rewards: np.ndarray, estimator: str) -> np.ndarray:
-    """A_i for groups in the rows of ``rewards`` (G, K), by the conventions of numeric.llm."""
-    k = rewards.shape[1]
-    mean = rewards.mean(axis=1, keepdims=True)
+    """A_i for groups in the rows of ``rewards`` (G, K), computed by numeric.llm's generated
+    kernels (one group id per row); ``reinforce`` is the score itself (no baseline)."""
     if estimator == "reinforce":
         return rewards
+    from numeric import llm
+
+    scores = rewards.reshape(-1)
+    ids = np.repeat(np.arange(rewards.shape[0]), rewards.shape[1])
     if estimator == "drgrpo":
-        return rewards - mean
-    if estimator == "rloo":
-        return rewards - (rewards.sum(axis=1, keepdims=True) - rewards) / (k - 1)
-    ddof = 1 if estimator == "grpo" else 0
-    std = rewards.std(axis=1, ddof=ddof, keepdims=True)
-    return (rewards - mean) / (std + EPS)
+        advantages = llm.drgrpo_advantage(scores, ids)
+    elif estimator == "rloo":
+        advantages = llm.rloo_advantage(scores, ids)
+    else:
+        std = "unbiased" if estimator == "grpo" else "biased"
+        advantages = llm.grpo_advantage(scores, ids, eps=EPS, std=std)
+    return advantages.reshape(rewards.shape)
 
 
 def exact_moments(probs, rewards, k: int, estimator: str) -> dict[str, float]:
