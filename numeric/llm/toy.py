@@ -310,13 +310,32 @@ def check_token_gae(checker, rewards, values, mask, raw, returns, whitened) -> N
     steps = rewards.shape[1]
     for backend in BACKENDS:
         inputs = _inputs(backend, rewards, values, mask)
-        adv, ret = kernels.token_gae(*inputs, gamma=GAMMA, lam=LAM)
+        adv, ret, white = _token_kernels(backend)(*inputs)
         checker.compare(backend, raw * mask, adv, steps)
         checker.compare(backend, returns * mask, ret, steps)
-        white = kernels.whiten(adv, inputs[2], eps=1e-8)
         checker.compare(
             backend, whitened * mask, white, steps, _whitening_scale(raw, whitened, mask)
         )
+
+
+_JITTED: dict[str, Any] = {}
+
+
+def _token_kernels(backend: str):
+    """(advantages, returns, whitened advantages) by numeric.llm; for JAX under ``jax.jit``
+    (compiled once per shape; an eager ``lax.scan`` is traced again on every call)."""
+
+    def run(rewards, values, mask):
+        adv, ret = kernels.token_gae(rewards, values, mask, gamma=GAMMA, lam=LAM)
+        return adv, ret, kernels.whiten(adv, mask, eps=1e-8)
+
+    if backend != "jax":
+        return run
+    if "token" not in _JITTED:
+        import jax
+
+        _JITTED["token"] = jax.jit(run)
+    return _JITTED["token"]
 
 
 def _whitening_scale(raw, whitened, mask) -> float:
@@ -337,14 +356,27 @@ def _whitening_scale(raw, whitened, mask) -> float:
 
 def check_group(checker, estimator, scores, ids, library) -> None:
     for backend in BACKENDS:
-        inputs = _inputs(backend, scores, ids)
-        if estimator == "grpo":
-            got = kernels.grpo_advantage(*inputs, eps=GRPO_EPS, std="unbiased")
-        elif estimator == "drgrpo":
-            got = kernels.drgrpo_advantage(*inputs)
-        else:
-            got = kernels.rloo_advantage(*inputs)
+        got = _group_kernel(backend, estimator)(*_inputs(backend, scores, ids))
         checker.compare(backend, library, got, GROUP_SIZE)
+
+
+def _group_kernel(backend: str, estimator: str):
+    """numeric.llm's function for ``estimator``; for JAX under ``jax.jit``."""
+
+    def run(scores, ids):
+        if estimator == "grpo":
+            return kernels.grpo_advantage(scores, ids, eps=GRPO_EPS, std="unbiased")
+        if estimator == "drgrpo":
+            return kernels.drgrpo_advantage(scores, ids)
+        return kernels.rloo_advantage(scores, ids)
+
+    if backend != "jax":
+        return run
+    if estimator not in _JITTED:
+        import jax
+
+        _JITTED[estimator] = jax.jit(run)
+    return _JITTED[estimator]
 
 
 # --- training ------------------------------------------------------------------------------
