@@ -147,6 +147,60 @@ def test_a_range_fact_with_symbolic_ends_is_refused_with_a_reason():
     assert failed is not None and "contradict" in failed[1]
 
 
+_I = Symbol("i", integer=True)  # a bound index with no sign of its own
+_KARR_ZERO_POWERS = Sum(
+    0 ** (_I + 1), (_I, 0, Symbol("g", integer=True) * Symbol("h", integer=True) - 2)
+)
+
+
+def test_the_karr_sum_of_the_contradiction_holes_is_minus_one_on_a_reversed_range():
+    # Σ_{i=0}^{-2} 0^{i+1} = -Σ_{i=-1}^{-1} 0^{i+1} = -0^0 = -1 (Karr): the sum is 0 only
+    # when its range is not reversed.
+    assert -Sum(0 ** (_I + 1), (_I, -1, -1)).doit() == -1
+    xg, xh = sorted(_KARR_ZERO_POWERS.free_symbols, key=str)
+    assert _KARR_ZERO_POWERS.subs({xg: 0, xh: 7}).limits[0][2] == -2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole: the contradiction check in Proof.context looks at each key alone, so "
+    "g in [0, 0] with g*h in [5, 5] (no g, h satisfy both) passes; under them the kernel "
+    "reads sum_{i=0}^{g h - 2} 0^{i+1} as non-reversed and proves it = 0, while at g = 0 "
+    "(the only g of the first fact) it is -1 (Karr); no instance satisfies the facts, so "
+    "the refutation compares 0 lines",
+)
+def test_facts_contradicting_each_other_across_keys_are_refused():
+    xg, xh = sorted(_KARR_ZERO_POWERS.free_symbols, key=str)
+    both = Assumption(
+        "attack-facts", "x", "x", ranges=((xg, Interval(0, 0)), (xg * xh, Interval(5, 5)))
+    )
+    failed = _check(Proof("x", Statement(_KARR_ZERO_POWERS, S.Zero), [], [both]))
+    assert failed is not None and "contradict" in failed[1]
+
+
+def test_the_product_fact_alone_is_satisfiable_and_the_sum_is_then_zero():
+    # control: g*h = 5 alone (g = 1, h = 5, ...) makes the range 0..3, where 0^{i+1} = 0
+    xg, xh = sorted(_KARR_ZERO_POWERS.free_symbols, key=str)
+    product = Assumption("attack-facts", "x", "x", ranges=((xg * xh, Interval(5, 5)),))
+    assert _check(Proof("x", Statement(_KARR_ZERO_POWERS, S.Zero), [], [product])) is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole: a range fact on a free element with a symbolic end, x_0 in [x_0 + 5, oo) "
+    "(x a nonnegative-integer sequence; no x_0 satisfies it), passes the contradiction "
+    "check; the kernel then reads sum_{i=0}^{x_0 - 5} 0^{i+1} as non-reversed and proves "
+    "it = 0 (it is -1 at x_0 = 3); the refutation cannot evaluate the key x_0 and skips "
+    "the fact",
+)
+def test_a_symbolic_end_on_a_free_element_is_refused():
+    x = IndexedBase("x", integer=True, nonnegative=True)
+    ahead = Assumption("attack-facts", "x", "x", ranges=((x[0], Interval(x[0] + 5, oo)),))
+    lhs = Sum(0 ** (_I + 1), (_I, 0, x[0] - 5))
+    failed = _check(Proof("x", Statement(lhs, S.Zero), [], [ahead]))
+    assert failed is not None
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="hole (refutation, a true theorem refused): refute._tables builds delta (and A) "
