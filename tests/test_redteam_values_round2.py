@@ -478,3 +478,53 @@ def test_the_refutation_compares_lines_of_a_values_proof():
         is None
     )
     assert refute.COMPARED[0] > before
+
+
+def test_a_statement_may_not_fix_a_symbol_of_a_values_range_without_substituting():
+    fact = _facts((mask, t + 1, t + g, 0))
+    lhs = Sum(mask[t + 1 + l], (l, 0, g - 1))
+    proof = Proof(
+        "x", Statement(lhs, S.Zero, at={g: 2}), [Step(S.Zero, "m = 0", UseValues(mask))], [fact]
+    )
+    failed = _check(proof)
+    assert failed is not None and "specialises parameters no step substitutes" in failed[1]
+
+
+def test_a_statement_about_w_may_not_fix_t():
+    proof = Proof(
+        "x",
+        Statement(masked.VALUE_CLOSED_FORM.statement.lhs, W[t], at={t: 0}),
+        list(masked.VALUE_CLOSED_FORM.steps),
+        ["skip-scan", "horizon-ge-1"],
+    )
+    failed = _check(proof)
+    assert failed is not None and "the statement fixes t" in failed[1]
+
+
+def test_a_derivation_that_redefines_skip_scan_with_values_facts_gets_no_recursion():
+    from gae_sym.proof import Derivation
+    from gae_sym.proof.assumptions import HORIZON
+
+    loaded = Assumption(
+        "skip-scan",
+        "the scan, and a mask that is 1 at t",
+        "x",
+        definitions=("skip-scan",),
+        values=((mask, t, t, 1),),
+    )
+    derivation = Derivation(
+        "attack",
+        "x",
+        "x",
+        [loaded, HORIZON],
+        [
+            Proof(
+                "x",
+                masked.VALUE_CLOSED_FORM.statement,
+                list(masked.VALUE_CLOSED_FORM.steps),
+                ["skip-scan", "horizon-ge-1"],
+            )
+        ],
+    )
+    result = derivation.verify()
+    assert result.status == "failed" and "facts about sequence values are in force" in result.why
