@@ -528,3 +528,19 @@ def test_a_derivation_that_redefines_skip_scan_with_values_facts_gets_no_recursi
     )
     result = derivation.verify()
     assert result.status == "failed" and "facts about sequence values are in force" in result.why
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole (refutation off): token-gae-masked's symbol m (Symbol('m', real=True), the "
+    "mask of one token) is the label of the mask sequence, and refute._free_symbols drops "
+    "sequence labels, so m never gets a value: any line with both m and mask elements is "
+    "skipped (_Skip) and a use-values that zeroes m_{t+g+1} past the gap is accepted",
+)
+def test_a_lying_use_values_is_caught_in_a_line_that_also_holds_the_symbol_m(monkeypatch):
+    monkeypatch.setattr(rules, "use_values", _zeroing_everywhere)
+    assert masked.m == mask.label  # the same SymPy symbol
+    fact = _facts((mask, t + 1, t + g, 0))
+    lhs = masked.m * Sum(mask[t + 1 + l] * V[t + 1 + l], (l, 0, g))
+    failed = _check(_use(Statement(lhs, S.Zero), [fact]))
+    assert failed is not None and "engine bug" in failed[1]
