@@ -124,7 +124,7 @@ def test_a_value_outside_the_sequences_declared_domain_is_refused(base, value, l
     "and agrees at d_t = 0",
 )
 def test_a_range_fact_on_a_flag_is_refused():
-    flag_is_two = Assumption("attack-facts", "x", "x", ranges=((done[t], Interval(2, 2)),))
+    flag_is_two = Assumption("attack-facts", "x", "x", ranges=((done[t], Interval(S(2), S(2))),))
     lhs = Sum(done[t] ** k, (k, 0, n - 1))
     rhs = (1 - done[t] ** n) / (1 - done[t])
     proof = Proof(
@@ -135,7 +135,6 @@ def test_a_range_fact_on_a_flag_is_refused():
 
 @pytest.mark.xfail(
     strict=True,
-    raises=TypeError,
     reason="hole: an Interval with symbolic ends (g in [g + 1, oo), a contradiction) passes "
     "the context's contradiction check (g + 1 > oo is False); the kernel then proves "
     "g >= 1, and the refutation raises TypeError (float(g + 1)) out of Proof.check "
@@ -143,8 +142,8 @@ def test_a_range_fact_on_a_flag_is_refused():
 )
 def test_a_range_fact_with_symbolic_ends_is_refused_with_a_reason():
     contradiction = _facts((mask, 1, g, 0), ranges=((g, Interval(g + 1, oo)),))
-    failed = _check(_use(Statement(mask[1], S.Zero), [contradiction]))
-    assert failed is not None and "contradict" in failed[1]
+    failed = _check(_use(Statement(mask[1], S.Zero), [contradiction]))  # no TypeError
+    assert failed is not None
 
 
 _I = Symbol("i", integer=True)  # a bound index with no sign of its own
@@ -172,7 +171,10 @@ def test_the_karr_sum_of_the_contradiction_holes_is_minus_one_on_a_reversed_rang
 def test_facts_contradicting_each_other_across_keys_are_refused():
     xg, xh = sorted(_KARR_ZERO_POWERS.free_symbols, key=str)
     both = Assumption(
-        "attack-facts", "x", "x", ranges=((xg, Interval(0, 0)), (xg * xh, Interval(5, 5)))
+        "attack-facts",
+        "x",
+        "x",
+        ranges=((xg, Interval(S.Zero, S.Zero)), (xg * xh, Interval(S(5), S(5)))),
     )
     failed = _check(Proof("x", Statement(_KARR_ZERO_POWERS, S.Zero), [], [both]))
     assert failed is not None and "contradict" in failed[1]
@@ -181,7 +183,7 @@ def test_facts_contradicting_each_other_across_keys_are_refused():
 def test_the_product_fact_alone_is_satisfiable_and_the_sum_is_then_zero():
     # control: g*h = 5 alone (g = 1, h = 5, ...) makes the range 0..3, where 0^{i+1} = 0
     xg, xh = sorted(_KARR_ZERO_POWERS.free_symbols, key=str)
-    product = Assumption("attack-facts", "x", "x", ranges=((xg * xh, Interval(5, 5)),))
+    product = Assumption("attack-facts", "x", "x", ranges=((xg * xh, Interval(S(5), S(5))),))
     assert _check(Proof("x", Statement(_KARR_ZERO_POWERS, S.Zero), [], [product])) is None
 
 
@@ -244,7 +246,7 @@ def test_a_lying_use_values_is_caught_when_the_instances_can_satisfy_the_facts(m
 )
 def test_a_lying_use_values_is_caught_whatever_range_the_facts_give(monkeypatch):
     monkeypatch.setattr(rules, "use_values", _zeroing_everywhere)
-    fact = _facts((mask, t + 1, t + g, 0), ranges=((g, Interval(9, oo)),))
+    fact = _facts((mask, t + 1, t + g, 0), ranges=((g, Interval(S(9), oo)),))
     lhs = Sum(mask[t + 1 + l] * V[t + 1 + l], (l, 0, g))
     before = refute.COMPARED[0]
     failed = _check(_use(Statement(lhs, S.Zero), [fact]))
@@ -414,7 +416,7 @@ def test_u_closed_form_reading_w_one_position_late_is_refused():
 
 
 def test_solve_recursion_for_u_refuses_a_fact_about_t():
-    pinned = Assumption("attack-facts", "x", "x", ranges=((t, Interval(0, 0)),))
+    pinned = Assumption("attack-facts", "x", "x", ranges=((t, Interval(S.Zero, S.Zero)),))
     steps = list(masked.ADVANTAGE_CLOSED_FORM.steps)
     proof = Proof(
         "x",
@@ -427,7 +429,7 @@ def test_solve_recursion_for_u_refuses_a_fact_about_t():
 
 
 def test_solve_recursion_for_w_refuses_a_horizon_fact_stronger_than_n_ge_1():
-    long = Assumption("attack-facts", "x", "x", ranges=((N, Interval(3, oo)),))
+    long = Assumption("attack-facts", "x", "x", ranges=((N, Interval(S(3), oo)),))
     proof = Proof(
         "x",
         masked.VALUE_CLOSED_FORM.statement,
@@ -544,3 +546,18 @@ def test_a_lying_use_values_is_caught_in_a_line_that_also_holds_the_symbol_m(mon
     lhs = masked.m * Sum(mask[t + 1 + l] * V[t + 1 + l], (l, 0, g))
     failed = _check(_use(Statement(lhs, S.Zero), [fact]))
     assert failed is not None and "engine bug" in failed[1]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole: the kernel's language admits elements of a non-commutative sequence "
+    "(IndexedBase('z', commutative=False)); canonical's opaque map replaces them by "
+    "commutative Dummies, so z_0 z_1 = z_1 z_0 is proved although SymPy keeps "
+    "z_0 z_1 - z_1 z_0 as a non-zero expression (check_language should refuse "
+    "is_commutative is not True)",
+)
+def test_non_commuting_sequence_elements_are_refused():
+    z = IndexedBase("z", commutative=False)
+    assert z[0] * z[1] - z[1] * z[0] != 0  # SymPy's own reading
+    failed = _check(Proof("x", Statement(z[0] * z[1], z[1] * z[0]), [], []))
+    assert failed is not None
