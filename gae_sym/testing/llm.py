@@ -282,7 +282,7 @@ def token_reference(case: TokenCase) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(adv), np.asarray(ret)
 
 
-def _return_to_go(r, m, gamma, mode, store_masked=True):
+def _return_to_go(r, m, gamma, mode):
     """REINFORCE++'s running return as the libraries loop it (for the mistakes): ``reset``
     (verl: stored, then multiplied by the mask), ``skip`` (carried through masked tokens),
     ``per-position`` (OpenRLHF: masked rewards zeroed, no reset)."""
@@ -298,7 +298,7 @@ def _return_to_go(r, m, gamma, mode, store_masked=True):
             running = g * keep
         else:  # per-position
             running = g
-        out[:, t] = g if store_masked else g * keep
+        out[:, t] = g  # stored on masked tokens too, as verl does
     return out
 
 
