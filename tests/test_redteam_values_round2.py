@@ -561,3 +561,42 @@ def test_non_commuting_sequence_elements_are_refused():
     assert z[0] * z[1] - z[1] * z[0] != 0  # SymPy's own reading
     failed = _check(Proof("x", Statement(z[0] * z[1], z[1] * z[0]), [], []))
     assert failed is not None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole: values facts on V' are refused (fixed by a definition) but range facts on "
+    "V' are not: under segment (V'_t = V_{t+1}) with V_{t+1} = 1 (a values fact), the fact "
+    "V'_t in [2, 2] contradicts them; geometric-series then proves sum_{k<n} V'_t^k = "
+    "(1 - V'_t^n)/(1 - V'_t), undefined at V'_t = 1; the refutation reads V'_t = V_{t+1} "
+    "= 1, gets NaN at every instance, skips them all and compares 0 lines",
+)
+def test_a_range_fact_on_v_next_under_the_segment_assumption_is_refused():
+    facts = _facts((V, t + 1, t + 1, 1), ranges=((V_next[t], Interval(S(2), S(2))),))
+    lhs = Sum(V_next[t] ** k, (k, 0, n - 1))
+    rhs = (1 - V_next[t] ** n) / (1 - V_next[t])
+    proof = Proof(
+        "x", Statement(lhs, rhs), [Step(rhs, "geometric", GeometricSeries(k))], [facts, "segment"]
+    )
+    assert _check(proof) is not None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole: range facts on one free element and on a one-term sum of it are not "
+    "checked against each other (x_0 in [5, 5] and sum_{j=0}^{0} x_j in [0, 0]); the "
+    "kernel proves sum_{i=0}^{x_0 - 2} 0^{i+1} = 0 (reading the range as non-reversed from "
+    "x_0 = 5; it is -1 at x_0 = 0) and only the refutation's random x catches it, as an "
+    "'internal error ... engine bug' instead of a refusal of the facts",
+)
+def test_facts_on_an_element_and_its_one_term_sum_are_checked_together():
+    x = IndexedBase("x", integer=True, nonnegative=True)
+    facts = Assumption(
+        "attack-facts",
+        "x",
+        "x",
+        ranges=((x[0], Interval(S(5), S(5))), (Sum(x[j], (j, 0, 0)), Interval(S.Zero, S.Zero))),
+    )
+    lhs = Sum(0 ** (_I + 1), (_I, 0, x[0] - 2))
+    failed = _check(Proof("x", Statement(lhs, S.Zero), [], [facts]))
+    assert failed is not None and "engine bug" not in failed[1]
