@@ -21,6 +21,10 @@ from numeric.llm import (
 )
 
 torch = pytest.importorskip("torch")
+try:
+    import jax.numpy as jnp
+except ImportError:  # the JAX kernels are then not checked here (the jax extra)
+    jnp = None
 
 FAST = settings(max_examples=25, deadline=None)
 floats = st.floats(-2, 2, allow_nan=False, width=32)
@@ -60,6 +64,18 @@ def test_token_gae_equals_the_sympy_oracle_numpy_and_torch(batch, gamma, lam):
     t_adv, t_ret = token_gae(*(torch.as_tensor(x) for x in batch), gamma=gamma, lam=lam)
     np.testing.assert_allclose(t_adv.numpy(), expected, atol=1e-9)
     np.testing.assert_allclose(t_ret.numpy(), (expected + v) * m, atol=1e-9)
+    if jnp is not None:  # float32 unless x64 is on
+        # One shape for every example (JAX compiles per shape): masked columns after the
+        # end and extra rows change nothing in the original ones.
+        padded = [np.zeros((3, 7)) for _ in batch]
+        for big, x in zip(padded, batch, strict=True):
+            big[: x.shape[0], : x.shape[1]] = x
+        j_adv, j_ret = token_gae(*(jnp.asarray(x) for x in padded), gamma=gamma, lam=lam)
+        keep = (slice(0, r.shape[0]), slice(0, r.shape[1]))
+        np.testing.assert_allclose(np.asarray(j_adv)[keep], expected, atol=1e-4, rtol=1e-4)
+        np.testing.assert_allclose(
+            np.asarray(j_ret)[keep], (expected + v) * m, atol=1e-4, rtol=1e-4
+        )
 
 
 @FAST
@@ -171,6 +187,13 @@ def test_group_estimators_equal_the_sympy_oracles(batch):
         np.testing.assert_allclose(kernel(scores, ids), expected, atol=1e-6, err_msg=name)
         got = kernel(torch.as_tensor(scores), torch.as_tensor(ids)).numpy()
         np.testing.assert_allclose(got, expected, atol=1e-6, err_msg=name)
+        if jnp is not None:
+            # One shape for every example: padded with a group of its own to 16 samples.
+            pad = 16 - len(scores)
+            s16 = np.concatenate([scores, np.zeros(pad)])
+            i16 = np.concatenate([ids, np.full(pad, ids.max() + 1)])
+            got = np.asarray(kernel(jnp.asarray(s16), jnp.asarray(i16)))[: len(scores)]
+            np.testing.assert_allclose(got, expected, atol=1e-4, rtol=1e-4, err_msg=name)
 
 
 def test_rloo_is_k_over_k_minus_1_times_drgrpo_and_groups_sum_to_zero():
