@@ -93,6 +93,25 @@ def _monomial(expr: Expr) -> bool:
     return True
 
 
+def _numeric_end(end) -> bool:
+    from sympy import Number, S, oo
+
+    end = S(end)
+    return end in (oo, -oo) or (isinstance(end, Number) and end.is_Rational)
+
+
+def _mentions_flags(key) -> bool:
+    from sympy import Indexed
+
+    from gae_sym.symbols import done, terminated
+
+    return any(element.base in (done, terminated) for element in key.atoms(Indexed))
+
+
+_DECLARABLE = ("integer", "rational", "positive", "negative", "nonnegative", "nonpositive")
+_DECLARABLE += ("nonzero", "zero", "even", "odd", "prime", "composite")
+
+
 def _check_values(facts: Facts) -> None:
     """``values`` facts (x_u = c for lo ≤ u ≤ hi) must be satisfiable together, so that no
     proof under them is vacuous: only about a free sequence (r, V, the mask, or one of the
@@ -100,7 +119,7 @@ def _check_values(facts: Facts) -> None:
     convention fix), an exact number, integer bounds in the kernel's language, no range
     fact about the same sequence, and two facts giving different values must be shown to
     be about disjoint ranges."""
-    from sympy import Indexed, IndexedBase, Number
+    from sympy import Dummy, Indexed, IndexedBase, Number
 
     from gae_sym.proof.kernel import check_language, nonneg
     from gae_sym.symbols import PROJECT_SEQUENCES, V, mask, r
@@ -117,6 +136,12 @@ def _check_values(facts: Facts) -> None:
             )
         if not (isinstance(value, Number) and value.is_Rational):
             raise RuleError(f"a fact gives {label} the value {value}: only exact numbers")
+        element = base[Dummy("u", integer=True)]
+        for name in _DECLARABLE:
+            if getattr(element, f"is_{name}") is True and getattr(value, f"is_{name}") is not True:
+                raise RuleError(
+                    f"{label} is declared {name}: the value {value} a fact gives it is not"
+                )
         for bound in (lo, hi):
             try:
                 check_language(bound, "a range of a fact about values")
@@ -192,11 +217,20 @@ class Proof:
         facts = CONVENTION.facts
         for name in names:
             facts = facts | table[name].facts
-        for key, _ in facts.ranges:
+        for key, interval in facts.ranges:
             if not _monomial(key):
                 raise RuleError(
                     "a range fact may only be about symbols, their products or one free "
                     f"sequence: {key}"
+                )
+            if not all(_numeric_end(end) for end in (interval.lo, interval.hi)):
+                raise RuleError(
+                    f"a range fact's interval must have numbers (or ±oo) as ends: {key} in "
+                    f"{interval}"
+                )
+            if _mentions_flags(key):
+                raise RuleError(
+                    f"the convention fixes the flags to 0 or 1: no range fact about {key}"
                 )
             interval = facts.interval(key)
             if interval.lo > interval.hi or (

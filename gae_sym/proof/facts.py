@@ -27,6 +27,7 @@ from sympy import (
     Add,
     Dummy,
     Expr,
+    Indexed,
     Integer,
     Limit,
     Mul,
@@ -143,6 +144,11 @@ class Interval:
         return Interval(-self.hi, -self.lo, self.hi_open, self.lo_open)
 
     def __mul__(self, other: Interval) -> Interval:
+        # Every value an interval describes is a finite real (the kernel's language has no
+        # infinite values), so the attained point 0 times anything is 0.
+        for a in (self, other):
+            if a.lo == 0 and a.hi == 0 and not (a.lo_open or a.hi_open):
+                return Interval.point(S.Zero)
         if self.nonnegative() and other.nonnegative():
             return _product_nonneg(self, other)
         if self.hi <= 0 and other.nonnegative():
@@ -178,8 +184,8 @@ def _product_nonneg(a: Interval, b: Interval) -> Interval:
     return Interval(lo, hi, not lo_attained, not hi_attained)
 
 
-def _declared(symbol: Symbol) -> Interval:
-    """What a symbol's own SymPy assumptions say about its value."""
+def _declared(symbol: Expr) -> Interval:
+    """What a symbol's (or a sequence element's) own SymPy assumptions say about its value."""
     if symbol.is_integer and symbol.is_positive:
         return Interval(S.One, oo)
     if symbol.is_positive:
@@ -256,6 +262,8 @@ class Facts:
             if expr in extra:
                 declared = declared.intersect(extra[expr])
             return declared
+        if isinstance(expr, Indexed):
+            return _declared(expr)  # x_t of IndexedBase("x", positive=True) is positive
         if isinstance(expr, Add):
             total = Interval.point(S.Zero)
             for term in expr.args:

@@ -73,10 +73,12 @@ def first_disagreement(proof: Proof, ctx: Context) -> tuple[int, str] | None:
     bounds = [b for _, lo, hi, _ in ctx.facts.values for b in (lo, hi)]
     symbols = _free_symbols(lines + given + list(proof.statement.at.values()) + bounds)
     rng = np.random.default_rng(20161)
+    found = 0
     for _ in range(INSTANCES):
         env = _instance(symbols, ctx, rng)
         if env is None:
             continue
+        found += 1
         tables_cache: dict = {}
         values = {}
         current = dict(env)
@@ -119,6 +121,13 @@ def first_disagreement(proof: Proof, ctx: Context) -> tuple[int, str] | None:
                     f"(random sequences, seed 20161): previous line = {before:.6g}, this line "
                     f"= {after:.6g}: engine bug"
                 )
+    if symbols and not found:
+        # Facts no sampled instance meets may contradict each other, and from contradictory
+        # facts everything follows: such a proof is not accepted.
+        return len(lines) - 1, (
+            "no instance satisfies the facts in force (tried 3 x 60 draws): they may "
+            "contradict each other, and nothing proved under contradictory facts counts"
+        )
     return None
 
 
@@ -185,24 +194,41 @@ def _instance(symbols: set, ctx: Context, rng) -> dict | None:
     for _ in range(60):
         env = {}
         for symbol in sorted(symbols, key=str):
+            known = ctx.facts.interval(symbol)
             if symbol.is_integer:
                 if symbol.is_positive:
-                    env[symbol] = float(rng.integers(1, 9))
+                    value = float(rng.integers(1, 9))
                 elif symbol.is_nonnegative:
-                    env[symbol] = float(rng.integers(0, 8))
+                    value = float(rng.integers(0, 8))
                 elif symbol.is_negative:
-                    env[symbol] = float(rng.integers(-8, 0))
+                    value = float(rng.integers(-8, 0))
                 else:
-                    env[symbol] = float(rng.integers(-6, 7))
+                    value = float(rng.integers(-6, 7))
+                # a fact about the symbol itself moves the draw into its interval
+                if known.lo != -oo and value < float(known.lo):
+                    value = float(np.ceil(float(known.lo))) + float(rng.integers(0, 8))
+                elif known.hi != oo and value > float(known.hi):
+                    value = float(np.floor(float(known.hi))) - float(rng.integers(0, 8))
+                env[symbol] = value
             else:
                 low = 0.0 if symbol.is_nonnegative else -1.0
-                env[symbol] = float(rng.choice([g for g in _GRID if g >= low]))
+                grid = [g for g in _GRID if g >= low and _inside(g, known)]
+                if not grid and known.lo != -oo and known.hi != oo:
+                    grid = [float((known.lo + known.hi) / 2)]
+                env[symbol] = float(rng.choice(grid or [g for g in _GRID if g >= low]))
         if _satisfies(env, ctx) and all(
             domain_problem(symbol, _exact(symbol, value), Facts()) is None
             for symbol, value in env.items()
         ):
             return env
     return None
+
+
+def _inside(value: float, interval) -> bool:
+    lo, hi = float(interval.lo), float(interval.hi)
+    if value < lo or value > hi:
+        return False
+    return not ((interval.lo_open and value == lo) or (interval.hi_open and value == hi))
 
 
 def _exact(symbol: Symbol, value: float):
@@ -306,15 +332,19 @@ def _tables(env: dict, ctx: Context, rng, cache: dict) -> dict:
         terminal = lambda index: np.zeros(np.shape(index))  # noqa: E731
         following = lambda index: values(np.asarray(index) + 1)  # noqa: E731
     tables[str(r.label)], tables[str(V.label)] = rewards, values
+    # Values facts first, so that δ, A, W and U are computed from the sequences they fix.
+    for base, lo, hi, value in ctx.facts.values:
+        key_ = _table_key(base)
+        low, high = float(_ev(lo, env, {}, 0)), float(_ev(hi, env, {}, 0))
+        tables[key_] = _with_values(tables[key_], low, high, float(value))
+    rewards, values = tables[str(r.label)], tables[str(V.label)]
+    if "delta-segment" in ctx.facts.definitions:
+        following = lambda index: values(np.asarray(index) + 1)  # noqa: E731
     tables[str(V_next.label)], tables[str(done.label)] = following, flags
     tables[str(terminated.label)] = terminal
     tables[str(delta.label)] = lambda index: (
         rewards(index) + g * (1 - terminal(index)) * following(index) - values(index)
     )
-    for base, lo, hi, value in ctx.facts.values:
-        key_ = _table_key(base)
-        low, high = float(_ev(lo, env, {}, 0)), float(_ev(hi, env, {}, 0))
-        tables[key_] = _with_values(tables[key_], low, high, float(value))
     if "skip-scan" in ctx.facts.definitions and t in env and N in env:
         tables[str(W.label)], tables[str(U.label)] = _skip_scan(
             tables, int(env[t]), int(env[N]), g * env.get(lam, 0.5), g
