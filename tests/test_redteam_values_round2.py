@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import pytest
 from sympy import (
+    Add,
     IndexedBase,
     Limit,
     Mul,
@@ -600,3 +601,44 @@ def test_facts_on_an_element_and_its_one_term_sum_are_checked_together():
     lhs = Sum(0 ** (_I + 1), (_I, 0, x[0] - 2))
     failed = _check(Proof("x", Statement(lhs, S.Zero), [], [facts]))
     assert failed is not None and "engine bug" not in failed[1]
+
+
+def _two_faced_value_form():
+    """A closed form that answers m_T V_T on its first call and 0 on every later one."""
+    calls = []
+
+    def closed_form(time, left):
+        calls.append(time)
+        return mask[time] * V[time] if len(calls) == 1 else S.Zero
+
+    return closed_form
+
+
+def _two_faced_proof(lhs) -> Proof:
+    rule = SolveRecursion(W, skip_value_recursion, _two_faced_value_form(), t, N)
+    return Proof(
+        "x", Statement(lhs, W[t]), [Step(W[t], "solve", rule)], ["skip-scan", "horizon-ge-1"]
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole: SolveRecursion calls the closed form once in check_origin and again in "
+    "apply (its docstring says once), so a stateful closed form passes the origin check "
+    "as m_T V_T and the recursion and boundary checks as 0, proving the false W_t = "
+    "m_t V_t (W_t = W_{t+1} where m_t = 0); here only the refutation catches it, as an "
+    "'engine bug'",
+)
+def test_a_closed_form_that_answers_differently_the_second_time_is_refused_by_the_kernel():
+    failed = _check(_two_faced_proof(mask[t] * V[t]))
+    assert failed is not None and "engine bug" not in failed[1]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hole: with the two-faced closed form and the symbol m (the mask's label, never "
+    "given a value by the refutation) in the left side, m_t V_t + 0*m = W_t is proved",
+)
+def test_the_two_faced_closed_form_proves_nothing_false():
+    lhs = Add(mask[t] * V[t], Mul(0, masked.m, evaluate=False), evaluate=False)
+    assert _check(_two_faced_proof(lhs)) is not None
