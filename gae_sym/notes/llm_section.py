@@ -104,7 +104,7 @@ def _conventions() -> list:
                 (
                     "REINFORCE++",
                     r"$\sum_{l} \gamma^{l} r_{t+l}$ over the response, whitened",
-                    "token level, no critic",
+                    "token level, no critic; mask: reset (verl) or skip",
                 ),
             ),
             caption="The group and outcome estimators of numeric.llm.",
@@ -308,7 +308,11 @@ def verify_blocks() -> list:
             "response token bootstrapping from a padding value, whitened advantages (over "
             "padding too), returns from whitened advantages, the biased against the unbiased "
             "std, the std or the mean of the whole batch, RLOO dividing by K, a group of one "
-            "giving 0 or NaN."
+            "giving 0 or NaN. With --estimator reinforce-pp the token convention calls "
+            "f(token_level_rewards, response_mask, gamma) and compares the whitened "
+            "return-to-go, under --mask-mode reset (verl restarts the running return after "
+            "a masked token; its function passes as shipped) or skip (the return passes "
+            "through masked tokens; the two agree when the mask only pads the end)."
         )
     ]
 
