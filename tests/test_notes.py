@@ -370,3 +370,15 @@ def test_no_derivation_line_runs_into_the_margin(tmp_path, study_document):
     log = (tmp_path / "notes.log").read_text(errors="replace")
     overfull = [float(x) for x in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", log)]
     assert max(overfull, default=0.0) < 5.0, overfull
+
+
+def test_notes_data_folder_is_read_by_every_data_section(tmp_path):
+    """--data DIR is where the sweep and LLM sections read too, not this tree's docs/data."""
+    from gae_sym.notes.data import load_data
+    from gae_sym.notes.render import build_sections
+
+    data = load_data(tmp_path)  # empty: no study, no runs, no sweep, no LLM runs
+    assert data.folder == tmp_path
+    sections, _ = build_sections([], data, check=False)
+    text = {s.id: " ".join(str(b) for b in s.blocks) for s in sections}
+    assert "sweep is missing" in text["lambda-learning"]

@@ -44,6 +44,8 @@ class NotesData:
     runs: list[dict[str, Any]] | None
     study_path: str
     runs_path: str
+    folder: Path | None = None
+    """The data folder the other sections (sweep, LLM) read too; None: this tree's."""
 
 
 def _read_json(path: Path) -> Any | None:
@@ -76,6 +78,7 @@ def load_data(data_dir: Path | None = None) -> NotesData:
         runs_path=(data_dir / RUNS_FILE).as_posix()
         if explicit
         else f"docs/data/{RUNS_FILE.as_posix()}",
+        folder=data_dir if explicit else None,
     )
 
 

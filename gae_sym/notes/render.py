@@ -579,13 +579,13 @@ def build_sections(
     # Does λ matter for learning? (issue 16): the committed λ × γ sweep, after the CartPole runs.
     from gae_sym.notes.sweep_section import load_sweep, sweep_section
 
-    lambda_learning, sweep_figures = sweep_section(data, load_sweep())
+    lambda_learning, sweep_figures = sweep_section(data, load_sweep(data.folder))
     cartpole_jobs = cartpole_jobs + [FigureJob(file, draw) for file, draw in sweep_figures]
     sections += [study, cartpole, lambda_learning, claims_section(data)]
     # RL on language models (issue 17): the chapter after the lecture's own material.
     from gae_sym.notes.llm_section import llm_section
 
-    llm, llm_jobs = llm_section()
+    llm, llm_jobs = llm_section(data.folder)
     sections.append(llm)
     return sections, jobs + study_jobs + cartpole_jobs + llm_jobs
 
