@@ -51,6 +51,7 @@ from gae_sym.proof import (
     Statement,
     Step,
     Substitute,
+    TakeLimit,
     Unfold,
     UseValues,
 )
@@ -329,6 +330,20 @@ def test_partial_sums_with_the_limit_variable_of_a_fact_bound_give_nothing():
     )
     failed = _check(proof)
     assert failed == (2, failed[1]) and "shown to lie in a range" in failed[1]
+
+
+def test_take_limit_leaves_a_series_the_fact_about_free_m_does_not_cover():
+    fact = _facts((mask, 1, M, 0))
+    limit = Limit(Sum(gamma**l * mask[l], (l, 1, M)), M, oo)
+    series = Sum(gamma**l * mask[l], (l, 1, oo))
+    proof = Proof(
+        "x",
+        Statement(limit, S.Zero),
+        [Step(series, "take the limit", TakeLimit()), Step(S.Zero, "m = 0", UseValues(mask))],
+        [fact, _BOUNDED_MASK, "gamma-lt-1"],
+    )
+    failed = _check(proof)
+    assert failed is not None and failed[0] == 2 and "shown to lie in a range" in failed[1]
 
 
 def test_a_symbolic_substitution_lands_only_where_the_fact_holds():
