@@ -29,7 +29,7 @@ import time
 from multiprocessing.connection import Connection
 
 from gae_sym.homework.worker import CheckWorker, _context
-from gae_sym.web.pool import PREVIEW_TIME_LIMIT_S, Busy
+from gae_sym.web.pool import PREVIEW_TIME_LIMIT_S, Admission
 
 DERIVATION_TIME_LIMIT_S = 60.0
 """Hard limit for one derivation, whatever its length (the CLI allows 20 s + 6 s a line)."""
@@ -137,7 +137,7 @@ def unreadable_document(question_id: str, message: str) -> dict:
     }
 
 
-class DerivationPool:
+class DerivationPool(Admission):
     """Bounded admission for derivation checks, each in its own time-limited process.
 
     ``check`` returns ``("ok", document)`` or ``("error", (message, kind))`` with kind
@@ -152,26 +152,9 @@ class DerivationPool:
     ) -> None:
         if slots < 1 or queue < 0 or limit <= 0:
             raise ValueError("slots >= 1, queue >= 0 and limit > 0")
-        self.capacity = slots + queue
+        super().__init__(slots + queue)
         self.limit = limit
         self._slots = threading.Semaphore(slots)
-        self._admitted = 0
-        self._lock = threading.Lock()
-
-    def admit(self) -> None:
-        """Take a place or raise :class:`Busy`; pair with :meth:`release`."""
-        with self._lock:
-            if self._admitted >= self.capacity:
-                raise Busy
-            self._admitted += 1
-
-    def release(self) -> None:
-        with self._lock:
-            self._admitted -= 1
-
-    @property
-    def admitted(self) -> int:
-        return self._admitted
 
     def time_limit(self, lines: int) -> float:
         """The hard limit for a derivation of ``lines`` lines, in seconds."""

@@ -23,29 +23,18 @@ class Busy(Exception):
     """Every worker is busy and the waiting queue is full."""
 
 
-class CheckPool:
-    """``workers`` warm worker processes behind a bounded admission count.
+class Admission:
+    """A bounded count of admitted requests: ``admit`` takes a place or raises
+    :class:`Busy` (the server answers 429), ``release`` gives it back. Never a queue that
+    grows without bound."""
 
-    ``factory(timeout)`` makes one worker (a :class:`CheckWorker` by default).
-    """
-
-    def __init__(self, workers: int = 2, queue: int = 8, timeout: float = 5.0, factory=None):
-        if workers < 1 or queue < 0:
-            raise ValueError("workers >= 1 and queue >= 0")
-        self.capacity = workers + queue
-        self.timeout = timeout
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
         self._admitted = 0
         self._lock = threading.Lock()
-        self._idle: queue_module.Queue = queue_module.Queue()
-        self._all = []
-        make = factory or (lambda limit: CheckWorker(timeout=limit, warm=True))
-        for _ in range(workers):
-            worker = make(timeout)
-            self._all.append(worker)
-            self._idle.put(worker)
 
     def admit(self) -> None:
-        """Take a place in the pool or raise :class:`Busy`; pair with :meth:`release`."""
+        """Take a place or raise :class:`Busy`; pair with :meth:`release`."""
         with self._lock:
             if self._admitted >= self.capacity:
                 raise Busy
@@ -58,6 +47,26 @@ class CheckPool:
     @property
     def admitted(self) -> int:
         return self._admitted
+
+
+class CheckPool(Admission):
+    """``workers`` warm worker processes behind a bounded admission count.
+
+    ``factory(timeout)`` makes one worker (a :class:`CheckWorker` by default).
+    """
+
+    def __init__(self, workers: int = 2, queue: int = 8, timeout: float = 5.0, factory=None):
+        if workers < 1 or queue < 0:
+            raise ValueError("workers >= 1 and queue >= 0")
+        super().__init__(workers + queue)
+        self.timeout = timeout
+        self._idle: queue_module.Queue = queue_module.Queue()
+        self._all = []
+        make = factory or (lambda limit: CheckWorker(timeout=limit, warm=True))
+        for _ in range(workers):
+            worker = make(timeout)
+            self._all.append(worker)
+            self._idle.put(worker)
 
     def check(self, answer: str, question_id: str | None, expected: str | None):
         """Blocking: wait for a free worker, check, return ``CheckWorker.check``'s pair."""
