@@ -240,13 +240,16 @@ RESPONSE_AT_T = Assumption(
 )
 GAP = Assumption(
     "mask-gap",
-    "the $g$ tokens after $t$ are masked and token $t + g + 1$ is the next response token",
+    "the $g$ tokens after $t$ are masked, token $t + g + 1$ is the next response token, "
+    "and $h$ positions follow it (the scan's segment ends after $t + g + h + 1$, so "
+    "$N = g + h + 2$ from $t$: $W$ and $U$ below are the closed forms with that end)",
     r"m_{u} = 0 \text{ for } t < u \le t + g,\ m_{t+g+1} = 1",
     values=((mask, t + 1, t + g, 0), (mask, t + g + 1, t + g + 1, 1)),
 )
 TAIL = Assumption(
     "mask-tail",
-    "the $g$ tokens after $t$ are masked and the response ends after them",
+    "the $g$ tokens after $t$ are masked and the segment ends after them ($N = g + 1$ "
+    "from $t$: $W$ and $U$ below are the closed forms with that end)",
     r"m_{u} = 0 \text{ for } t < u \le t + g",
     values=((mask, t + 1, t + g, 0),),
 )

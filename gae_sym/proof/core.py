@@ -100,6 +100,14 @@ def _numeric_end(end) -> bool:
     return end in (oo, -oo) or (isinstance(end, Number) and end.is_Rational)
 
 
+def _mentions(key, label: str) -> bool:
+    from sympy import Indexed
+
+    from gae_sym.symbols import PROJECT_SEQUENCES
+
+    return any(element.base == PROJECT_SEQUENCES[label] for element in key.atoms(Indexed))
+
+
 def _mentions_flags(key) -> bool:
     from sympy import Indexed
 
@@ -231,6 +239,17 @@ class Proof:
             if _mentions_flags(key):
                 raise RuleError(
                     f"the convention fixes the flags to 0 or 1: no range fact about {key}"
+                )
+            if "delta-segment" in facts.definitions and _mentions(key, "V'"):
+                # inside a segment V(s'_t) is V(s_{t+1}): a fact about one alone could
+                # contradict the other's
+                raise RuleError(f"inside a segment V' is V one step later: no range fact on {key}")
+            if isinstance(key, Sum) and all(
+                b.is_number for b in (key.limits[0][1], key.limits[0][2])
+            ):
+                raise RuleError(
+                    f"a range fact on a sum with numeric bounds is about its elements: state "
+                    f"it on them, not on {key}"
                 )
             interval = facts.interval(key)
             if interval.lo > interval.hi or (

@@ -100,10 +100,14 @@ def _language(expr: Expr, where: str) -> None:
     if isinstance(expr, Symbol):
         if expr in _RESERVED:
             raise KernelError(f"{where} uses a symbol reserved for the kernel")
+        if expr.is_commutative is not True:
+            raise KernelError(f"{where}: {expr} is not commutative; the kernel's algebra is")
         return
     if isinstance(expr, Indexed):
         if not isinstance(expr.base, IndexedBase) or len(expr.indices) != 1:
             raise KernelError(f"{where}: {expr} is not a sequence element x[i]")
+        if expr.is_commutative is not True:
+            raise KernelError(f"{where}: {expr} is not commutative; the kernel's algebra is")
         index = expr.indices[0]
         _language(index, where)
         if index.is_integer is not True:

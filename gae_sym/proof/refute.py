@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sympy import (
     Add,
+    Dummy,
     Expr,
     Indexed,
     Integer,
@@ -177,12 +178,17 @@ def counterexample(
 
 
 def _free_symbols(lines) -> set:
-    """The symbols an instance must give values: not sequence labels, not elements."""
-    free, labels = set(), set()
+    """The symbols an instance must give values: those standing outside sequence labels
+    (a symbol m beside a sequence m_t needs a value of its own)."""
+    free = set()
     for line in lines:
-        free |= S(line).free_symbols
-        labels |= {element.base.label for element in S(line).atoms(Indexed)}
-    return {s for s in free if isinstance(s, Symbol) and s not in labels}
+        line = S(line)
+        elements = line.atoms(Indexed)
+        stand_ins = {e: Dummy() for e in elements}
+        free |= line.xreplace(stand_ins).free_symbols - set(stand_ins.values())
+        for element in elements:
+            free |= S(element.indices[0]).free_symbols & line.free_symbols
+    return {s for s in free if isinstance(s, Symbol)}
 
 
 def _show_number(value: float) -> str:

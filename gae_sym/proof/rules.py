@@ -886,8 +886,14 @@ class SolveRecursion(Rule):
             isinstance(self.steps, Symbol) and self.steps.is_integer and self.steps.is_positive
         ):
             raise RuleError("the number of steps left must be a positive integer symbol")
-        time0, steps0 = Dummy("T", integer=True), Dummy("M", integer=True, nonnegative=True)
-        form = S(self.closed_form(time0, steps0))
+        # F is called once per rule (a closed form that answered differently the second
+        # time could pass check_origin with one expression and apply with another).
+        cached = self.__dict__.get("_called_once")
+        if cached is None:
+            time0, steps0 = Dummy("T", integer=True), Dummy("M", integer=True, nonnegative=True)
+            cached = (time0, steps0, S(self.closed_form(time0, steps0)))
+            object.__setattr__(self, "_called_once", cached)
+        time0, steps0, form = cached
         if form.has(t) or form.has(N):
             # F must be a function of (T, M) alone: the chain is checked at M = N only, the
             # induction needs it at every M
