@@ -212,3 +212,26 @@ def test_grade_takes_the_llm_questions_in_a_key(tmp_path, capsys):
         "q4": ("correct", None),
     }
     assert student["total"] == 3.0 and student["max_total"] == 4.0
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # δ's γ is the question's γ = 1: the TD errors telescope to Σ r − V(s_t)
+        r"\sum_{l=0}^{n-1} \delta_{t+l} + r_{t+n} - V(s_{t+n})",
+        # a γ^l written out is 1 at the question's γ
+        r"\sum_{l=0}^{n} \gamma^l r_{t+l} - V(s_t)",
+    ],
+)
+def test_llm_terminal_reads_answers_at_the_gamma_and_lambda_it_fixes(answer):
+    """The question fixes γ = λ = 1: an answer right there is correct, never refuted at a
+    γ the question excludes (a new user's report: 'incorrect … gamma = 0')."""
+    result = check(answer, "llm-terminal")
+    assert result["verdict"] == "correct", result
+
+
+def test_llm_terminal_counterexamples_lie_at_the_fixed_parameters():
+    result = check(r"\sum_{l=0}^{n}(\gamma\lambda)^l\delta_{t+l}", "llm-terminal")
+    assert result["verdict"] == "incorrect"
+    example = result["counterexample"]
+    assert example["gamma"] == "1" and example.get("lambda", "1") == "1", example

@@ -222,7 +222,7 @@ def _reference_values(q: Question, cache_key: str):
 
     key = q.id + "\x00" + cache_key
     if key not in _REFERENCE_CACHE:
-        points = inside_points(check_points(), lambda p: _inside_all(q, p))
+        points = _fixed_points(q, inside_points(check_points(), lambda p: _inside_all(q, p)))
         reference = [evaluate(q.reference, p) for p in points]
         steps = question_steps(q)
         mistakes = []
@@ -416,7 +416,7 @@ def _probe(q: Question, expr: Expr, form: Form):
     """
     from gae_sym.homework.numeric_check import agree, evaluate, probe_points
 
-    for point in probe_points(expr, inside=lambda p: _inside_all(q, p)):
+    for point in _fixed_points(q, probe_points(expr, inside=lambda p: _inside_all(q, p))):
         if not (q.forms[0].holds_at(point) and form.holds_at(point)):
             continue
         mine, ref = evaluate(expr, point), evaluate(q.reference, point)
@@ -446,6 +446,7 @@ def _finite_horizon(q: Question, expr: Expr, parsed: str) -> CheckResult:
     offsets = sequence_offsets(expr)
     if offsets:
         point = impulse_point(max(offsets) + 1, inside=lambda p: _inside_all(q, p))
+        point = _fixed_points(q, [point])[0]
         mine, ref = evaluate(expr, point), evaluate(q.reference, point)
         if mine != ref:
             counterexample = _describe(q, expr, point, mine, ref)
@@ -459,6 +460,24 @@ def _finite_horizon(q: Question, expr: Expr, parsed: str) -> CheckResult:
         layer="numeric" if counterexample else "structural",
         question=q.id,
     )
+
+
+def _fixed_points(q: Question, points: list) -> list:
+    """``points`` at the parameter values the question fixes (γ = λ = 1 for llm-terminal),
+    duplicates dropped; unchanged for a question that fixes none."""
+    if not q.fixed:
+        return list(points)
+    from dataclasses import replace
+    from fractions import Fraction
+
+    names = {"gamma": "gamma", "lambda": "lam"}
+    values = {names[name]: Fraction(value) for name, value in q.fixed}
+    out: list = []
+    for point in points:
+        moved = replace(point, **values)
+        if moved not in out:
+            out.append(moved)
+    return out
 
 
 def _inside_all(q: Question, point) -> bool:

@@ -82,6 +82,9 @@ class Question:
     uses_n: bool = False
     asked_for: tuple[str, ...] = ()
     """Sequences the answer must not use because they are what is asked (δ for td-error)."""
+    fixed: tuple[tuple[str, int], ...] = ()
+    """Parameters the question fixes, e.g. (("gamma", 1), ("lambda", 1)): every test point
+    (and so every counterexample) has them, and an answer is read at those values."""
 
     @property
     def reference(self) -> Expr:
@@ -505,6 +508,7 @@ def _llm_questions() -> list[Question]:
             None,
             _TERMINAL_MISTAKES,
             uses_n=True,
+            fixed=(("gamma", 1), ("lambda", 1)),
         ),
         Question(
             "token-gae-gap",
