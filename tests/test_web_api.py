@@ -81,6 +81,8 @@ def test_check_against_an_expected_expression(server):
         (b"{not json", "not valid JSON"),
         (b"\xff\xfe", "not valid JSON"),
         (b"[1, 2]", "JSON object"),
+        (b"[" * 8000, "nested too deeply"),  # a RecursionError in json.loads: was a 500
+        (b'{"answer": ' + b"[" * 3000 + b"}", "nested too deeply"),
         (b'{"question": "td-error"}', "missing field 'answer'"),
         (b'{"question": "td-error", "answer": 3}', "'answer' must be a string"),
         (b'{"answer": "r[t]"}', "exactly one of"),
@@ -158,6 +160,7 @@ def test_preview_reads_without_checking(server):
     bomb = server.client.post("/api/preview", json={"answer": "2^(2^(2^(2^99)))"}).json()
     assert "too large" in bad["error"] or "too" in bomb["error"]
     assert server.client.post("/api/preview", content=b"[]").status_code == 400
+    assert server.client.post("/api/preview", content=b"[" * 8000).status_code == 400
 
 
 def test_pages_are_served_with_a_content_security_policy(server):

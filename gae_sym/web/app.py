@@ -114,6 +114,9 @@ async def read_json_object(request: Request, limit: int) -> dict:
         document = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as problem:
         raise ValueError(f"the body is not valid JSON: {problem}") from None
+    except RecursionError:
+        # 16 KB of "[" nests deeper than json's recursion allows: a bad body, not a crash
+        raise ValueError("the body is not valid JSON: nested too deeply") from None
     if not isinstance(document, dict):
         raise ValueError("the body must be a JSON object")
     return document
