@@ -464,3 +464,17 @@ def test_a_long_run_of_spacing_is_read_in_linear_time():
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def test_prove_on_a_file_without_a_derivation_block_is_not_a_pass(tmp_path, capsys):
+    """One equation in an align* is not a derivation: prove says why and exits 2, never 0
+    with nothing checked (a new user's report)."""
+    from gae_sym.cli import main
+
+    path = tmp_path / "one.tex"
+    path.write_text(
+        "\\begin{align*}\n\\delta_t &= r_t + \\gamma V(s_{t+1}) - V(s_t)\n\\end{align*}\n"
+    )
+    assert main(["prove", str(path)]) == 2
+    out = capsys.readouterr().out
+    assert "no derivation block" in out and "at least two lines" in out

@@ -54,7 +54,9 @@ def check_derivation(text: str, question_id: str, markdown: bool = False, budget
         return _verdict(
             "unreadable",
             q,
-            "no derivation block: write the derivation in \\begin{align*} … \\end{align*}",
+            "no derivation block: write at least two lines, LHS &= … \\\\ &= … (in "
+            "\\begin{align*} … \\end{align*}, or bare); a single equation is an answer: "
+            "check it without --derivation",
         )
     block = blocks[-1]
     if not block.assumptions:

@@ -9,11 +9,14 @@ _MARK = {"justified": "ok", "false": "FALSE", "unjustified": "??", "unreadable":
 
 def exit_status(files: Iterable[dict]) -> int:
     """0 every line of every block justified (claims established), 1 a line false or
-    unjustified, 2 a file or a line that cannot be read."""
+    unjustified, 2 a file or a line that cannot be read, or a file with no derivation block
+    (nothing checked is not a pass)."""
     files = list(files)
     statuses = [f.get("status") for f in files]
     blocks = [b["status"] for f in files for b in f.get("blocks", [])]
     if "unreadable" in statuses or "unreadable" in blocks:
+        return 2
+    if any(not f.get("blocks") for f in files):
         return 2
     if any(s in ("false", "unjustified") for s in blocks):
         return 1
@@ -31,7 +34,11 @@ def render_text(files: Iterable[dict]) -> str:
             f"{report['file']}: {len(blocks)} derivation block(s), {report['seconds']:.1f} s"
         )
         if not blocks:
-            out.append("  no derivation block (align*, align, aligned, eqnarray*; $$ in Markdown)")
+            out.append(
+                "  no derivation block: an align* (align, aligned, eqnarray*; $$ in Markdown) "
+                "of at least two lines, LHS &= … \\\\ &= …; a single equation only under a "
+                "'% gae-sym: claim ID' line"
+            )
         for block in blocks:
             out.extend(_block_text(block))
     return "\n".join(out) + "\n"
