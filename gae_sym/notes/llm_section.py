@@ -56,7 +56,7 @@ def _conventions() -> list:
         ),
         Para(
             "GAE over a response skips the masked tokens: scanning backwards, a response "
-            "token computes its TD error from the value of the *next response token* and "
+            "token computes its TD error from the value of the next response token and "
             "its advantage from that token's advantage; a masked token passes both through "
             "unchanged (this is verl's multi-turn form; older code handled only padding at "
             "the end):"
