@@ -139,3 +139,14 @@ def test_cli_json_and_exit_status(capsys):
         ["verify-impl", f"{target}:verl_gae", "--convention", "token", "--layout", "B", "--json"]
     )
     assert status == 2 and "layout" in json.loads(capsys.readouterr().out)["error"]["message"]
+
+
+def test_a_function_the_convention_cannot_call_is_exit_2_not_a_counterexample(capsys):
+    """A token GAE run under --convention group would raise TypeError on every case; it is
+    a wrong command line (exit 2, what is missing named), not a finding (a new user's
+    report: it printed a counterexample and exited 1)."""
+    with pytest.raises(ValueError, match="needs gamma, lam, which the group convention"):
+        plan_llm_call(lambda token_level_rewards, values, response_mask, gamma, lam: 0, "group")
+    status = main(["verify-impl", "tests/impls/llm.py:verl_gae", "--convention", "group", "--json"])
+    message = json.loads(capsys.readouterr().out)["error"]["message"]
+    assert status == 2 and "group convention does not give" in message

@@ -737,6 +737,22 @@ def plan_llm_call(
         )
     pass_eps = convention == "group" and ("eps" in keyword or len(positional) >= len(rest) + 1)
     call = tuple(rest) + (("eps",) if pass_eps and "eps" not in keyword else ())
+    given = set(keyword.values())
+    unfilled = [
+        p.name for p in positional[len(call) :] if p.default is p.empty and p.name not in given
+    ]
+    unfilled += [
+        p.name
+        for p in parameters.values()
+        if p.kind == p.KEYWORD_ONLY and p.default is p.empty and p.name not in given
+    ]
+    if unfilled:
+        # it would fail with a TypeError on every case: a wrong convention, not a finding
+        raise ValueError(
+            f"the function needs {', '.join(unfilled)}, which the {convention} convention "
+            f"does not give: it calls f({', '.join(required)}"
+            f"{'[, eps]' if convention == 'group' else ''}) (another --convention, or --args?)"
+        )
     return Plan(convention, keyword, call, pass_eps, input_type, layout, names, dtype)
 
 
