@@ -478,3 +478,22 @@ def test_prove_on_a_file_without_a_derivation_block_is_not_a_pass(tmp_path, caps
     assert main(["prove", str(path)]) == 2
     out = capsys.readouterr().out
     assert "no derivation block" in out and "at least two lines" in out
+
+
+def test_a_counterexample_shows_every_sequence_entry_the_lines_read():
+    """With n = 8 the lines read r_{t+8}: the table of values must hold it, or a student
+    cannot recompute the two numbers (a new user's report: r_10 was missing at t = 2)."""
+    from sympy import Sum
+
+    from gae_sym.derivation_check.engine import _counterexample
+    from gae_sym.proof import context_for
+    from gae_sym.proof.refute import counterexample
+    from gae_sym.symbols import l, n, r, t
+
+    before, after = Sum(r[t + l], (l, 0, n)), Sum(r[t + l], (l, 0, n - 1))
+    example = _counterexample(before, after, context_for(["n-ge-1"]), counterexample)
+    assert example is not None
+    start, steps = int(example["values"]["t"]), int(example["values"]["n"])
+    assert steps > 6  # the case the old window of 6 cut short
+    shown = example["sequences"]["r"]
+    assert all(start + k in shown for k in range(steps + 1)), (example["values"], shown)

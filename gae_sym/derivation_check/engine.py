@@ -398,8 +398,9 @@ def _counterexample(before, after, ctx, counterexample):
     return example
 
 
-_WINDOW = 6
-"""Sequence entries shown with a counterexample: from t to t + (n or N, at most this) + 1."""
+_WINDOW = 12
+"""Sequence entries shown with a counterexample: from t to t + (n or N, at most this) + 1
+(the instances draw n, N <= 8, so every entry a finite line reads is shown)."""
 
 
 def _window(before, after, ctx, example) -> dict:
