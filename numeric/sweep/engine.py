@@ -241,8 +241,10 @@ def run_sweep(
                             ray.cancel(other, force=True)
                         raise SweepAborted(str(first_errors[0]), outcome)
         except KeyboardInterrupt:
-            for ref in in_flight:
-                ray.cancel(ref, force=True)
+            # No ray.cancel(force=True) here: a reply arriving for a task just cancelled
+            # made Ray's core worker abort ("Tried to complete task that was not pending",
+            # seen once in CI), and the exit was not the clean 130. The Ctrl-C reached
+            # the workers too, and ray.shutdown() below stops whatever is left.
             outcome.wall_seconds = time.perf_counter() - t_start
             raise SweepInterrupted(outcome) from None
         outcome.wall_seconds = time.perf_counter() - t_start
