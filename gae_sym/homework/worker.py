@@ -62,7 +62,16 @@ def _context() -> mp.context.BaseContext:
 
 
 class CheckWorker:
-    """One warm worker process with a hard per-check time limit; use as a context manager."""
+    """One warm worker process with a hard per-check time limit; use as a context manager.
+
+    Subclasses run another loop in the child (``_child_loop``, a module-level function of
+    one Connection) and may send other requests through :meth:`_exchange`; the start, the
+    time limit, the kill and the restart stay this class's.
+    """
+
+    _child_loop = staticmethod(_serve)
+    _child_says_ready = True
+    """Whether the child sends "ready" once loaded (its start-up is then not a check's time)."""
 
     def __init__(self, timeout: float = TIME_LIMIT_S, warm: bool = False) -> None:
         self.timeout = timeout
@@ -81,10 +90,12 @@ class CheckWorker:
     def _start(self) -> None:
         context = _context()
         parent, child = context.Pipe()
-        process = context.Process(target=_serve, args=(child,), daemon=True)
+        process = context.Process(target=self._child_loop, args=(child,), daemon=True)
         process.start()
         child.close()
         self._process, self._connection = process, parent
+        if not self._child_says_ready:
+            return
         # Wait for the worker's "ready" (its start-up is not any answer's time); a worker
         # that never gets ready is found dead by the next check, which restarts it.
         try:
@@ -111,25 +122,33 @@ class CheckWorker:
                 message = f"the {what} has {len(text):,} characters; at most {MAX_CHARS:,} are read"
                 kind = "unreadable" if what == "answer" else "bad-expected"
                 return ("error", (message, kind))
+        return self._exchange(
+            (answer, question_id, expected),
+            "the checker process failed on this answer",
+            "too complex to check: no result within the time limit ({:.1f} s used)",
+        )
+
+    def _exchange(self, request: tuple, crashed: str, too_long: str):
+        """Send ``request`` to the child (restarted if dead) and wait at most the time
+        limit: its reply, ("error", (crashed, "crash")) when it died, or ("error",
+        (too_long with the seconds used, "too-complex")) after killing it."""
         if self._process is None or not self._process.is_alive():
             self._kill()
             self._start()
         assert self._connection is not None
         started = time.monotonic()
         try:
-            self._connection.send((answer, question_id, expected))
-            ready = self._connection.poll(self.timeout)
-            if ready:
+            self._connection.send(request)
+            if self._connection.poll(self.timeout):
                 return self._connection.recv()
         except (EOFError, BrokenPipeError, ConnectionResetError):
             self._kill()
             self.restarts += 1
-            return ("error", ("the checker process failed on this answer", "crash"))
+            return ("error", (crashed, "crash"))
         elapsed = time.monotonic() - started
         self._kill()
         self.restarts += 1
-        message = f"too complex to check: no result within the time limit ({elapsed:.1f} s used)"
-        return ("error", (message, "too-complex"))
+        return ("error", (too_long.format(elapsed), "too-complex"))
 
     def close(self) -> None:
         if self._connection is not None and self._process is not None and self._process.is_alive():

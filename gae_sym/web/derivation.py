@@ -25,10 +25,9 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from multiprocessing.connection import Connection
 
-from gae_sym.homework.worker import CheckWorker, _context
+from gae_sym.homework.worker import CheckWorker
 from gae_sym.web.pool import PREVIEW_TIME_LIMIT_S, Admission
 
 DERIVATION_TIME_LIMIT_S = 60.0
@@ -263,33 +262,17 @@ class DerivationPreviewWorker(CheckWorker):
 
         super().__init__(timeout=timeout, warm=True)
 
-    def _start(self) -> None:
-        context = _context()
-        parent, child = context.Pipe()
-        process = context.Process(target=_serve_derivation_preview, args=(child,), daemon=True)
-        process.start()
-        child.close()
-        self._process, self._connection = process, parent
+    _child_loop = staticmethod(_serve_derivation_preview)
+    _child_says_ready = False
 
     def check(self, text: str, question_id=None, expected=None):
         if len(text) > MAX_PREVIEW_CHARS:
             return ("error", (f"at most {MAX_PREVIEW_CHARS:,} characters are read", "unreadable"))
-        if self._process is None or not self._process.is_alive():
-            self._kill()
-            self._start()
-        started = time.monotonic()
-        try:
-            self._connection.send((text, None, None))
-            if self._connection.poll(self.timeout):
-                return self._connection.recv()
-        except (EOFError, BrokenPipeError, ConnectionResetError):
-            self._kill()
-            self.restarts += 1
-            return ("error", ("the reader process failed on this derivation", "crash"))
-        elapsed = time.monotonic() - started
-        self._kill()
-        self.restarts += 1
-        return ("error", (f"too long to read: no result within {elapsed:.1f} s", "too-complex"))
+        return self._exchange(
+            (text, None, None),
+            "the reader process failed on this derivation",
+            "too long to read: no result within {:.1f} s",
+        )
 
 
 def derivation_preview_factory(timeout: float) -> DerivationPreviewWorker:

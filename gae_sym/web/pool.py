@@ -13,7 +13,7 @@ import queue as queue_module
 import threading
 from multiprocessing.connection import Connection
 
-from gae_sym.homework.worker import CheckWorker, _context
+from gae_sym.homework.worker import CheckWorker
 
 PREVIEW_TIME_LIMIT_S = 2.0
 """Reading an answer (no checking) is fast; a preview that takes longer is refused."""
@@ -130,13 +130,8 @@ class PreviewWorker(CheckWorker):
     only the loop run in the child differs.
     """
 
-    def _start(self) -> None:
-        context = _context()
-        parent, child = context.Pipe()
-        process = context.Process(target=_serve_preview, args=(child,), daemon=True)
-        process.start()
-        child.close()
-        self._process, self._connection = process, parent
+    _child_loop = staticmethod(_serve_preview)
+    _child_says_ready = False
 
 
 def preview_factory(timeout: float) -> PreviewWorker:
