@@ -100,20 +100,14 @@ def _numeric_end(end) -> bool:
     return end in (oo, -oo) or (isinstance(end, Number) and end.is_Rational)
 
 
-def _mentions(key, label: str) -> bool:
+def _mentions(key, *labels: str) -> bool:
+    """Whether ``key`` holds an element of one of the project's sequences ``labels``."""
     from sympy import Indexed
 
     from gae_sym.symbols import PROJECT_SEQUENCES
 
-    return any(element.base == PROJECT_SEQUENCES[label] for element in key.atoms(Indexed))
-
-
-def _mentions_flags(key) -> bool:
-    from sympy import Indexed
-
-    from gae_sym.symbols import done, terminated
-
-    return any(element.base in (done, terminated) for element in key.atoms(Indexed))
+    bases = {PROJECT_SEQUENCES[label] for label in labels}
+    return any(element.base in bases for element in key.atoms(Indexed))
 
 
 _DECLARABLE = ("integer", "rational", "positive", "negative", "nonnegative", "nonpositive")
@@ -236,7 +230,7 @@ class Proof:
                     f"a range fact's interval must have numbers (or ±oo) as ends: {key} in "
                     f"{interval}"
                 )
-            if _mentions_flags(key):
+            if _mentions(key, "d", "term"):
                 raise RuleError(
                     f"the convention fixes the flags to 0 or 1: no range fact about {key}"
                 )
