@@ -135,9 +135,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--mask-mode",
         choices=MASK_MODES,
-        default="reset",
-        help="token convention, --estimator reinforce-pp: what a masked token does to the "
-        "running return: reset (verl, default) or skip",
+        default=None,
+        help="token convention, --estimator reinforce-pp only: what a masked token does to "
+        "the running return: reset (verl, default) or skip",
     )
     parser.add_argument(
         "--output",
@@ -284,6 +284,7 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault(
         "HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "gae-sym-hypothesis")
     )
+    _refuse_unused_flags(args)
     if args.convention in LLM_CONVENTIONS:
         return _run_llm(func, args, started)
     if args.layout is None:
@@ -331,6 +332,27 @@ def run(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
+def _refuse_unused_flags(args: argparse.Namespace) -> None:
+    """A flag the chosen convention never reads is a mistake of the command line: accepted
+    silently, the user would believe it was tested (``--mask-mode skip`` with GRPO)."""
+    rpp = args.convention == "token" and args.estimator == "reinforce-pp"
+    if args.mask_mode is not None and not rpp:
+        chosen = f"--convention {args.convention}"
+        if args.convention == "token":
+            chosen += f" --estimator {args.estimator or 'gae'}"
+        raise UserError(
+            f"--mask-mode is taken by --convention token --estimator reinforce-pp only (what a "
+            f"masked token does to REINFORCE++'s running return); {chosen} does not use it: "
+            "leave it out"
+        )
+    if args.estimator is not None and args.convention not in LLM_CONVENTIONS:
+        raise UserError(
+            f"--estimator is taken by the token convention ({', '.join(TOKEN_ESTIMATORS)}) and "
+            f"the group convention ({', '.join(GROUP_ESTIMATORS)}) only; the "
+            f"{args.convention} convention tests GAE: leave it out"
+        )
+
+
 def _run_llm(func: Any, args: argparse.Namespace, started: float) -> int:
     """The token and group conventions (gae_sym.testing.llm)."""
     if args.input_type == "jax":
@@ -360,7 +382,7 @@ def _run_llm(func: Any, args: argparse.Namespace, started: float) -> int:
         func,
         args.convention,
         estimator=args.estimator,
-        mask_mode=args.mask_mode,
+        mask_mode=args.mask_mode or "reset",
         input_type=args.input_type,
         args=args.args,
         layout=args.layout,
