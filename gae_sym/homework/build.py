@@ -19,6 +19,7 @@ from sympy import (
     Integer,
     Limit,
     Mul,
+    Number,
     Pow,
     Product,
     Rational,
@@ -233,6 +234,38 @@ def sum_depth(expr: Expr) -> int:
     if not getattr(expr, "args", ()):
         return 0
     return max((sum_depth(a) for a in expr.args if isinstance(a, Expr)), default=0)
+
+
+def _monomial(exponent: Expr) -> bool:
+    """γ, λ, γλ, 2γ^2 …: positive wherever γ, λ > 0, so 0^{exponent} only says "γ = 0"."""
+    return (
+        not exponent.has(Add)
+        and exponent.free_symbols <= {gamma, lam}
+        and exponent.is_positive is not False
+    )
+
+
+def check_exponents(expr: Expr) -> None:
+    r"""Refuse exponents no answer needs, once SymPy has merged powers (γ^{1000} γ^{1000}).
+
+    An exponent is an integer expression in t, n and summation indices. Refused: γ or λ in
+    an exponent (``0^{(\gamma - 1/7)^2}`` is 1 at one γ and 0 elsewhere, ``2^{\gamma}`` is
+    no polynomial the exact test can evaluate), except 0^{γ}-like indicators of γ = 0, which
+    the edge points test; and numbers in an
+    exponent beyond :data:`MAX_EXPONENT` (γ^{10^{18}}, which would also let γ^{p − 1} ≡ 1
+    fool the exact test modulo p) are refused.
+    """
+    for power_node in expr.atoms(Pow):
+        exponent = power_node.exp
+        if exponent.has(gamma, lam) and not (power_node.base == 0 and _monomial(exponent)):
+            raise AnswerError(
+                "an exponent cannot contain γ or λ: exponents are integers such as 2, l or n"
+            )
+        for atom in exponent.atoms(Number):
+            if abs(atom) > MAX_EXPONENT:
+                raise AnswerError(
+                    f"the exponent {exponent} is too large: too complex to check", "too-complex"
+                )
 
 
 def check_free_symbols(expr: Expr) -> None:

@@ -28,13 +28,19 @@ process under a hard time limit, which is how untrusted answers must be checked.
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from sympy import Expr, Indexed, Sum, expand, oo
 
 from gae_sym.homework.build import AnswerError
-from gae_sym.homework.canonical import canonical, equal_canonical, equal_structural
+from gae_sym.homework.canonical import (
+    _NotCanonical,
+    canonical,
+    equal_canonical,
+    equal_structural,
+)
 from gae_sym.homework.questions import (
     Form,
     Question,
@@ -44,7 +50,7 @@ from gae_sym.homework.questions import (
 )
 from gae_sym.homework.reader import read_answer
 from gae_sym.printing import lecture_latex
-from gae_sym.symbols import lam, n
+from gae_sym.symbols import gamma, lam, n
 
 MIN_COMPARED_POINTS = 3
 _SPLIT_ASSUMPTION = (
@@ -287,6 +293,10 @@ def _numeric(
     if form is not None and algebraic_form is None:
         probed = _probe(q, expr, form)
         offset = _constant_offset(q, expr) if probed is None else None
+        if probed is None and offset is None:
+            exact = _exact_difference(q, expr, parsed, form, points)
+            if exact is not None:
+                return exact
         if offset is not None:
             # Below the numeric tolerance at every point (+ 0.000000001), yet not equal.
             i = next(i for i, st in enumerate(statuses) if st == "agree")
@@ -400,7 +410,14 @@ def _describe(q: Question, expr: Expr, point, mine: float, ref: float) -> dict:
     from gae_sym.homework.numeric_check import depends_on_time
 
     free = expr.free_symbols | q.reference.free_symbols
-    example = point.describe(n in free, lam in free, show_time=depends_on_time(expr, point))
+    bases = {str(item.base.label) for e in (expr, q.reference) for item in e.atoms(Indexed)}
+    example = point.describe(
+        n in free,
+        lam in free,
+        show_time=depends_on_time(expr, point),
+        uses_gamma=gamma in free or "delta" in bases,
+        uses_values=bool(bases & {"V", "delta"}),
+    )
     example["answer_value"] = _rounded(mine)
     example["reference_value"] = _rounded(ref)
     return example
@@ -425,11 +442,83 @@ def _probe(q: Question, expr: Expr, form: Form):
     return None
 
 
+def _exact_difference(
+    q: Question, expr: Expr, parsed: str, form: Form, points: list
+) -> CheckResult | None:
+    """Incorrect when answer − reference, with every sum cancelled, is not zero.
+
+    The numeric points agree with such an answer when the difference vanishes there (a
+    polynomial with a root at every γ, n or t the checker uses) or is below the tolerance;
+    :mod:`gae_sym.homework.exact` decides it exactly, and the counterexample is the first
+    test point where its exact value is not 0 (the value is given as ``difference``).
+    """
+    from gae_sym.homework.canonical import MAX_EXPANDED_TERMS, expand_delta, expanded_size
+    from gae_sym.homework.exact import exact_value, nonzero
+    from gae_sym.homework.numeric_check import evaluate, probe_points
+
+    if expanded_size(expand_delta(expr)) > MAX_EXPANDED_TERMS:
+        return None
+    try:
+        difference = expand(canonical(expr) - canonical(q.reference))
+    except (AnswerError, ValueError, TypeError, RecursionError, _NotCanonical):
+        return None
+    if difference == 0 or difference.has(Sum):
+        return None
+    fixed = {{"gamma": gamma, "lambda": lam}[name]: value for name, value in q.fixed}
+    if not nonzero(difference, fixed):
+        return None
+    probes = probe_points(expr, seed=_seed(difference))
+    # Past every n and t the fixed points and the probes use: a polynomial in n can have a
+    # root at each of 1 … 20.
+    rng = random.Random(_seed(difference))
+    far = [replace(p, n=rng.randint(21, 500), time=rng.randint(41, 500)) for p in probes[:8]]
+    candidates = [*points, *_fixed_points(q, [*probes, *far])]
+    counterexample = None
+    for point in candidates:
+        if not (q.forms[0].holds_at(point) and form.holds_at(point) and _inside_all(q, point)):
+            continue
+        value = exact_value(difference, point)
+        if value:
+            mine, ref = evaluate(expr, point), evaluate(q.reference, point)
+            shown = _describe(q, expr, point, mine, ref)
+            shown["difference"] = _short_number(value)
+            if counterexample is None or shown["answer_value"] != shown["reference_value"]:
+                counterexample = shown
+            if shown["answer_value"] != shown["reference_value"]:
+                break  # one whose values differ as printed, if there is one
+    shown = "at the point shown" if counterexample else "for some γ, λ, n, t"
+    return CheckResult(
+        "incorrect",
+        "Incorrect: the answer minus the reference is not zero (it vanishes at the "
+        f"checker's usual test points, but not {shown}).",
+        parsed,
+        counterexample=counterexample,
+        layer="algebraic",
+        question=q.id,
+    )
+
+
+def _seed(expr: Expr) -> int:
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(str(expr).encode()).digest()[:8], "big")
+
+
+def _short_number(value: Fraction) -> str:
+    """An exact rational as written, or its value to 6 digits when that is long."""
+    text = str(value)
+    if len(text) <= 40:
+        return text
+    from sympy import Rational
+
+    return str(Rational(value.numerator, value.denominator).evalf(6))
+
+
 def _constant_offset(q: Question, expr: Expr):
     """The exact constant c when answer − reference = c ≠ 0 in canonical form, else None."""
     try:
         difference = expand(canonical(expr) - canonical(q.reference))
-    except (AnswerError, ValueError, TypeError):
+    except (AnswerError, ValueError, TypeError, _NotCanonical):
         return None
     return difference if difference.is_Number and difference != 0 else None
 

@@ -70,16 +70,29 @@ class Point:
             return np.where((np.asarray(offset) == self.impulse) & hit, 1.0, 0.0)
         return float(self.value_scale) * np.power(float(self.value_ratio), offset)
 
-    def describe(self, uses_n: bool, uses_lambda: bool = True, show_time: bool = False) -> dict:
+    def describe(
+        self,
+        uses_n: bool,
+        uses_lambda: bool = True,
+        show_time: bool = False,
+        uses_gamma: bool = True,
+        uses_values: bool = True,
+    ) -> dict:
         """The point as a counterexample: parameters, the trajectory rule and its first values.
 
-        ``n`` and ``λ`` are shown when ``uses_n`` / ``uses_lambda`` (free in the answer or the
-        reference); ``t`` when ``show_time`` (the answer's value depends on it) or when it is
-        not the usual value.
+        ``n``, ``λ`` and ``γ`` are shown when ``uses_n`` / ``uses_lambda`` / ``uses_gamma``
+        (free in the answer or the reference; δ uses γ); ``t`` when ``show_time`` (the
+        answer's value depends on it) or when it is not the usual value. The values V are
+        listed only when ``uses_values`` (RLOO's scores are rewards alone); otherwise the
+        ``values`` entry says that V plays no part.
         """
         show_time = show_time or self.time != TIME_VALUE
+        out: dict = {}
+        if uses_gamma:
+            out["gamma"] = str(self.gamma)
         if self.impulse is not None:
-            out: dict = {"gamma": str(self.gamma), "lambda": str(self.lam)}
+            if uses_lambda:
+                out["lambda"] = str(self.lam)
             if show_time:
                 out["t"] = self.time
             if self.impulse_in == "r":
@@ -88,10 +101,11 @@ class Point:
             else:
                 out["rewards"] = "r_(t+i) = 0 for every i"
                 out["values"] = f"V(s_(t+{self.impulse})) = 1, every other value 0"
+            if not uses_values:
+                out["values"] = _NO_VALUES
             return out
         rewards = [self.reward_scale * self.reward_ratio**i for i in range(4)]
         values = [self.value_scale * self.value_ratio**i for i in range(4)]
-        out = {"gamma": str(self.gamma)}
         if uses_lambda:
             out["lambda"] = str(self.lam)
         if uses_n:
@@ -107,8 +121,13 @@ class Point:
             f"V(s_(t+i)) = {self.value_scale}*({self.value_ratio})^i: "
             + ", ".join(str(x) for x in values)
             + ", ..."
+            if uses_values
+            else _NO_VALUES
         )
         return out
+
+
+_NO_VALUES = "not used (neither the question nor the answer involves V)"
 
 
 def impulse_point(offset: int, impulse_in: str = "r", inside=None) -> Point:
@@ -155,7 +174,9 @@ def depends_on_time(expr: Expr, point: Point) -> bool:
     return False
 
 
-MAX_PROBED_OFFSET = 2000
+MAX_PROBED_OFFSET = MAX_FINITE_TERMS
+"""Steps as far out as a sum may reach are probed (a tail Σ_{l=2001}^{∞} r_{t+l} is
+1e-250 on every decaying trajectory)."""
 MAX_IMPULSES = 16
 
 
@@ -186,7 +207,8 @@ def probe_points(expr: Expr, count: int = 12, seed: int = 1729, inside=None) -> 
 
 
 def sequence_offsets(expr: Expr) -> set[int]:
-    """Steps k (0 <= k <= 2000) at which ``expr`` reads r, V or δ at t + k, with n = 1.
+    """Steps k (0 <= k <= :data:`MAX_PROBED_OFFSET`) where ``expr`` reads r, V or δ at t + k
+    (n = 1).
 
     A sum's index is taken at its lower bound and, when finite, at its upper bound.
     """

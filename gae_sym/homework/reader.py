@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sympy import Expr, nan, zoo
 
-from gae_sym.homework.build import AnswerError, check_free_symbols
+from gae_sym.homework.build import AnswerError, check_exponents, check_free_symbols
 from gae_sym.homework.screen import Screened, screen
 
 
@@ -34,4 +34,5 @@ def read_answer(text: str) -> Reading:
     if expr.has(zoo, nan):
         raise AnswerError("the answer divides by zero (1/0 or 0^{-1})")
     check_free_symbols(expr)
+    check_exponents(expr)
     return Reading(expr, screened)

@@ -1,0 +1,184 @@
+"""Red-team answers for the homework checker: wrong answers built to pass the numeric points,
+right answers a student writes, and input that used to crash it.
+
+Each test asserts on the reason the checker gives, not only on the verdict.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from gae_sym.homework.checker import check
+from gae_sym.homework.numeric_check import check_points, probe_points
+from gae_sym.homework.worker import CheckWorker
+from gae_sym.symbols import t
+
+GAE = "sum(l=0..inf, (gamma*lam)^l*delta[t+l])"
+TD = "r[t] + gamma*V[t+1] - V[t]"
+
+
+def _roots(attribute: str) -> list[Fraction]:
+    """Every value of one parameter that the fixed points and the probes use."""
+    points = check_points() + probe_points(t)
+    values = {Fraction(getattr(p, attribute)) for p in points}
+    # The twins moved inside (γ = 9/10) and pulled inside (1 − ε) are used too.
+    values |= {Fraction(9, 10), Fraction(99, 100), Fraction(999, 1000), Fraction(9999, 10000)}
+    return sorted(v for v in values if v != 0)
+
+
+def _vanishing(name: str, attribute: str) -> str:
+    """A plain-text polynomial in ``name`` that is 0 at every value the checker samples."""
+    return "".join(f"({name}-{v.numerator}/{v.denominator})" for v in _roots(attribute))
+
+
+def _wrong_but_zero_at_the_points(result: dict) -> None:
+    assert result["verdict"] == "incorrect", result["feedback"]
+    assert "minus the reference is not zero" in result["feedback"]
+    assert result["layer"] == "algebraic"
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("td-error", f"{TD} + gamma*{_vanishing('gamma', 'gamma')}*r[t]"),
+        ("gae", f"{GAE} + gamma*{_vanishing('gamma', 'gamma')}*r[t]"),
+        ("gae", f"{GAE} + lam*{_vanishing('lam', 'lam')}*r[t+1]"),
+    ],
+    ids=["td-error-gamma", "gae-gamma", "gae-lambda"],
+)
+def test_a_polynomial_with_a_root_at_every_sampled_parameter_is_wrong(question, answer):
+    result = check(answer, question)
+    _wrong_but_zero_at_the_points(result)
+    example = result["counterexample"]
+    assert example is not None and Fraction(example["difference"]) != 0
+
+
+def test_a_polynomial_in_n_is_wrong_and_the_counterexample_is_past_its_roots():
+    roots = "".join(f"(n-{k})" for k in range(1, 21))
+    result = check(f"sum(l=0..n-1, gamma^l*delta[t+l]) + {roots}*r[t]", "nstep")
+    _wrong_but_zero_at_the_points(result)
+    assert result["counterexample"]["n"] > 20
+
+
+def test_the_step_count_n_in_an_answer_to_the_td_error_is_not_ignored():
+    # n means nothing in δ_t; at every n the checker used the extra term was 0.
+    roots = "".join(f"(n-{k})" for k in range(1, 21))
+    result = check(rf"r_t + \gamma V(s_{{t+1}}) - V(s_t) + {roots} r_t", "td-error")
+    _wrong_but_zero_at_the_points(result)
+
+
+def test_a_polynomial_in_t_is_wrong():
+    times = sorted({p.time for p in check_points() + probe_points(t)})
+    roots = "".join(f"(t-{k})" for k in times)
+    _wrong_but_zero_at_the_points(check(f"{TD} + {roots}*r[t]", "td-error"))
+
+
+def test_a_term_below_the_numeric_tolerance_is_wrong():
+    # 1e-10 γ r_t: below the relative tolerance 1e-8 at every point; not a constant offset.
+    result = check(
+        r"r_t + \gamma V(s_{t+1}) - V(s_t) + \frac{\frac{\gamma r_t}{99999}}{99999}", "td-error"
+    )
+    _wrong_but_zero_at_the_points(result)
+    assert Fraction(result["counterexample"]["difference"]) != 0
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        r"r_t + \gamma V(s_{t+1}) - V(s_t) + 0^{(\gamma - \frac{1}{7})^2} r_t",
+        "r[t] + gamma*V[t+1] - V[t] + (1 - 0^(gamma*(gamma-1/4)))*r[t]",
+        r"r_t + \gamma V(s_{t+1}) - V(s_t) + 2^{\gamma} r_t - 2^{\gamma} r_t + 2^{\lambda}",
+    ],
+    ids=["indicator-latex", "indicator-text", "exponential"],
+)
+def test_gamma_or_lambda_in_an_exponent_is_refused(answer):
+    # 0^{(γ − a)^2} is 1 at γ = a and 0 elsewhere: indicators of the sampled points.
+    result = check(answer, "td-error")
+    assert result["verdict"] == "unreadable"
+    assert "an exponent cannot contain γ or λ" in result["feedback"]
+
+
+def test_zero_to_the_gamma_is_still_read_and_told_apart_at_gamma_zero():
+    result = check(r"r_t + \gamma V(s_{t+1}) - V(s_t) + 0^{\gamma}", "td-error")
+    assert result["verdict"] == "incorrect"
+    assert result["counterexample"]["gamma"] == "0"
+
+
+def test_merged_powers_past_the_exponent_limit_are_refused():
+    answer = r"\sum_{l=0}^{\infty}\gamma^l r_{t+l} - V(s_t) + (\gamma^{1000})^{1000} r_{t+1}"
+    result = check(answer, "gae-lambda1")
+    assert result["verdict"] == "unreadable"
+    assert result["reason"] == "too-complex"
+    assert "exponent 1000000 is too large" in result["feedback"]
+
+
+def test_a_tail_sum_past_step_2000_is_seen():
+    # Σ_{l ≥ 2001} r_{t+l} is ~1e-250 on every decaying trajectory; the impulse finds it.
+    answer = rf"{GAE} + sum(l=2001..inf, r[t+l])"
+    result = check(answer, "gae")
+    assert result["verdict"] == "incorrect"
+    assert "r_(t+2001) = 1" in result["counterexample"]["rewards"]
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("gae", r"\sum_{l=0}^{\infty}(\gamma\lambda)^l\delta_{t+l} + \sum_{l=0}^{\infty} 0"),
+        ("td-error", r"r_t + \gamma V(s_{t+1}) - V(s_t) + \sum_{l=0}^{\infty} (\gamma - \gamma)"),
+    ],
+)
+def test_an_infinite_sum_of_zeros_gets_a_verdict_not_a_crash(question, answer):
+    # Its canonical form does not exist (Σ 0 · 1 over infinitely many terms); that escaped.
+    result = check(answer, question)
+    assert result["verdict"] == "correct"
+    assert result["layer"] == "numeric"
+
+
+def test_an_infinite_sum_of_zeros_through_the_worker():
+    with CheckWorker() as worker:
+        status, result = worker.check(
+            r"r_t + \gamma V(s_{t+1}) - V(s_t) + \sum_{l=0}^{\infty} 0", "td-error"
+        )
+    assert status == "ok", result
+    assert result["verdict"] == "correct"
+
+
+def test_rloo_counterexample_names_no_gamma_and_lists_no_values():
+    result = check(r"r_t - \frac{1}{n+1}\sum_{l=1}^{n} r_{t+l}", "rloo")
+    example = result["counterexample"]
+    assert result["mistake"]["id"] == "rloo-divide-by-k"
+    assert "gamma" not in example and "lambda" not in example
+    assert example["n"] == 1
+    assert example["values"].startswith("not used")
+    assert example["rewards"].startswith("r_(t+i) = ")
+
+
+def test_rloo_counterexample_names_gamma_when_the_answer_uses_it():
+    result = check(r"r_t - \frac{\gamma}{n}\sum_{l=1}^{n} r_{t+l}", "rloo")
+    assert result["verdict"] == "incorrect"
+    assert "gamma" in result["counterexample"]
+
+
+def test_td_error_counterexample_still_names_gamma_and_values():
+    result = check("r[t] + V[t+1] - V[t]", "td-error")
+    assert result["counterexample"]["gamma"] == "0"
+    assert result["counterexample"]["values"].startswith("V(s_(t+i)) = ")
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("rloo", r"\frac{n+1}{n}\left(r_t - \frac{1}{n+1}\sum_{l=0}^{n} r_{t+l}\right)"),
+        ("rloo", r"r_t - \frac{\sum_{l=0}^{n} r_{t+l} - r_t}{n}"),
+        ("nstep", r"-V(s_t) + \gamma^{n}V(s_{t+n}) + \sum_{i=t}^{t+n-1}\gamma^{i-t}r_i"),
+        ("gae", r"\sum_{k=t}^{\infty}(\gamma\lambda)^{k-t}\delta_{k}"),
+        ("td-error", r"r_t + \gamma V(s_{t+1}) - V(s_t) + 0^{n} r_t"),
+        ("nstep-3", r"\delta_t+\gamma\delta_{t+1}+\gamma^2\delta_{t+2} + (n-n) r_t"),
+    ],
+)
+def test_equivalent_forms_stay_correct(question, answer):
+    # The exact test must not turn a right answer wrong (0^n = 0 for every n >= 1).
+    result = check(answer, question)
+    assert result["verdict"] == "correct", result["feedback"]
