@@ -182,3 +182,96 @@ def test_equivalent_forms_stay_correct(question, answer):
     # The exact test must not turn a right answer wrong (0^n = 0 for every n >= 1).
     result = check(answer, question)
     assert result["verdict"] == "correct", result["feedback"]
+
+
+# --- the web page: messages with math in them -------------------------------------------
+
+
+def _no_latex_source(parts: list[dict]) -> None:
+    for part in parts:
+        assert "\\frac" not in part["text"] and "_{" not in part["text"], part
+        assert "$" not in part["text"], part
+
+
+def test_message_parts_typeset_dollar_math_and_plain_text_has_no_braces():
+    from gae_sym.web.mathml import message_parts
+
+    parts = message_parts(r"the answer is written with $\frac{\sum_{l=1}^{n} r_{t+l}}{n+1}$.")
+    _no_latex_source(parts)
+    math = [p for p in parts if "mathml" in p]
+    assert len(math) == 1 and "<mfrac>" in math[0]["mathml"]
+    assert math[0]["text"] == "(Σ_(l=1)^n r_(t+l))/(n+1)"
+    assert "".join(p["text"] for p in parts).startswith("the answer is written with (Σ")
+
+
+def test_message_parts_leave_plain_quoted_words_alone():
+    from gae_sym.web.mathml import message_parts
+
+    text = "unknown symbol 'x' (free symbols allowed: t, n, gamma, lambda)"
+    assert message_parts(text) == [{"text": text}]
+
+
+@pytest.fixture(scope="module")
+def server():
+    from web_server import Server
+
+    running = Server("--workers", "1", "--queue", "4")
+    yield running
+    running.stop()
+
+
+def test_api_check_gives_the_circular_feedback_and_a_hint_as_readable_parts(server):
+    reply = server.client.post(
+        "/api/check",
+        json={"question": "td-error", "answer": r"\delta_t", "render": True, "readable": True},
+    ).json()
+    assert reply["mistake"]["id"] == "circular"
+    assert "$\\delta_{t}$" in reply["feedback"]  # the JSON contract keeps the source
+    feedback = reply["readable"]["feedback"]
+    _no_latex_source(feedback)
+    assert any(p.get("mathml") and p["text"] == "δ_t" for p in feedback)
+    hint = reply["readable"]["hint"]
+    _no_latex_source(hint)
+    assert any(p.get("mathml") and p["text"] == "V(s_(t+1))" for p in hint)
+
+
+def test_api_check_precedence_hint_shows_no_backslash_commands(server):
+    answer = r"\sum_{l=0}^{\infty}\gamma\lambda^l\delta_{t+l}"
+    reply = server.client.post(
+        "/api/check", json={"question": "gae", "answer": answer, "render": True, "readable": True}
+    ).json()
+    assert reply["mistake"]["id"] == "precedence-gamma-lambda-power"
+    assert "\\gamma\\lambda^l" in reply["mistake"]["hint"]
+    hint = reply["readable"]["hint"]
+    assert not any("\\gamma" in p["text"] for p in hint)
+    assert any(p.get("mathml") and p["text"] == "(γλ)^l" for p in hint)
+
+
+def test_api_preview_error_quoting_latex_is_typeset(server):
+    reply = server.client.post("/api/preview", json={"answer": r"\hat{A}_t^{(3)} = r_t"}).json()
+    assert reply["error"] is None  # the preview reads; the question is not known here
+    reply = server.client.post(
+        "/api/check",
+        json={
+            "question": "nstep-2",
+            "answer": r"\hat{A}_t^{(3)} = r_t",
+            "render": True,
+            "readable": True,
+        },
+    ).json()
+    assert reply["verdict"] == "unreadable"
+    feedback = reply["readable"]["feedback"]
+    assert any(p.get("mathml") and p["text"] == "'A_t^(3)'" for p in feedback)
+
+
+def test_api_derivation_gives_one_readable_why_per_line(server):
+    derivation = (
+        r"\delta_t &= r_t + \gamma V(s_{t+1}) - V(s_t) \\ &= r_t - V(s_t) + \gamma V(s_{t+1})"
+    )
+    reply = server.client.post(
+        "/api/check",
+        json={"question": "td-error", "derivation": derivation, "render": True, "readable": True},
+    ).json()
+    lines = reply["derivation"]["lines"]
+    assert len(reply["readable"]["lines"]) == len(lines) == 2
+    assert "".join(p["text"] for p in reply["readable"]["lines"][0]) == lines[0]["why"]

@@ -56,7 +56,7 @@ from gae_sym.web.derivation import (
     derivation_preview_factory,
     unreadable_document,
 )
-from gae_sym.web.mathml import latex_to_mathml, question_parts
+from gae_sym.web.mathml import latex_to_mathml, message_parts, question_parts
 from gae_sym.web.pool import Busy, CheckPool, preview_factory
 
 STATIC = Path(__file__).with_name("static")
@@ -180,6 +180,28 @@ async def _in_pool(pool: CheckPool, limiter, *args):
         pool.release()
 
 
+async def _readable(result: dict) -> dict:
+    """The messages of a check document as parts the page shows (:func:`message_parts`):
+    ``{"feedback", "hint", "lines"}``, the feedback without the hint (shown on its own row),
+    ``lines`` the why of each derivation line. Math in them is MathML or plain Unicode text,
+    never LaTeX source."""
+    hint = (result.get("mistake") or {}).get("hint")
+    feedback = result.get("feedback") or ""
+    if hint and " Hint: " in feedback:
+        feedback = feedback[: feedback.index(" Hint: ")]
+    report = result.get("derivation") or {}
+    whys = [line.get("why") for line in report.get("lines") or []]
+
+    def build() -> dict:
+        return {
+            "feedback": message_parts(feedback),
+            "hint": message_parts(hint),
+            "lines": [message_parts(why) for why in whys],
+        }
+
+    return await anyio.to_thread.run_sync(build)
+
+
 async def _mathml(latex: str | None) -> str | None:
     """:func:`latex_to_mathml` off the event loop (a parse of up to 20,000 characters)."""
     if not latex:
@@ -204,6 +226,9 @@ async def api_check(request: Request) -> Response:
         render = document.get("render", False)
         if not isinstance(render, bool):
             raise ValueError("the field 'render' must be true or false")
+        readable = document.get("readable", False)
+        if not isinstance(readable, bool):
+            raise ValueError("the field 'readable' must be true or false")
     except TooLarge:
         return error(413, f"the body is larger than {MAX_CHECK_BODY} bytes")
     except ValueError as problem:
@@ -226,6 +251,8 @@ async def api_check(request: Request) -> Response:
         result = unreadable(message, kind, question_id).as_dict()
     if render:
         result = {**result, "parsed_mathml": await _mathml(result.get("parsed_latex"))}
+    if readable:
+        result = {**result, "readable": await _readable(result)}
     return SafeJSONResponse(result)
 
 
@@ -247,6 +274,9 @@ async def _check_derivation(request: Request, document: dict) -> Response:
         render = document.get("render", False)
         if not isinstance(render, bool):
             raise ValueError("the field 'render' must be true or false")
+        readable = document.get("readable", False)
+        if not isinstance(readable, bool):
+            raise ValueError("the field 'readable' must be true or false")
         question(question_id)  # a dictionary look-up (nstep-K: K from 1 to 100)
     except AnswerError as problem:
         return error(400, str(problem))
@@ -270,6 +300,8 @@ async def _check_derivation(request: Request, document: dict) -> Response:
         result = unreadable_document(question_id, message)
     if render:
         result = {**result, "lines_mathml": await _written_lines(state, text)}
+    if readable:
+        result = {**result, "readable": await _readable(result)}
     return SafeJSONResponse(result)
 
 
@@ -318,7 +350,11 @@ async def api_preview(request: Request) -> Response:
         if kind == "crash":
             return error(500, f"{message}; try again", reason="crash")
         payload = {"read_as_latex": None, "error": message}
-    return SafeJSONResponse({**payload, "mathml": await _mathml(payload["read_as_latex"])})
+    document = {**payload, "mathml": await _mathml(payload["read_as_latex"])}
+    if payload["error"]:
+        # The message as parts the page shows, its quoted LaTeX typeset (message_parts).
+        document["error_parts"] = await anyio.to_thread.run_sync(message_parts, payload["error"])
+    return SafeJSONResponse(document)
 
 
 async def _preview_derivation(request: Request, document: dict) -> Response:
@@ -342,7 +378,12 @@ async def _preview_derivation(request: Request, document: dict) -> Response:
         if kind == "crash":
             return error(500, f"{message}; try again", reason="crash")
         payload = {"error": message, "lines": []}
-    lines = [{**line, "mathml": await _mathml(line["read_as_latex"])} for line in payload["lines"]]
+    lines = []
+    for line in payload["lines"]:
+        shown = {**line, "mathml": await _mathml(line["read_as_latex"])}
+        if line["error"]:
+            shown["error_parts"] = await anyio.to_thread.run_sync(message_parts, line["error"])
+        lines.append(shown)
     return SafeJSONResponse({"error": payload["error"], "lines": lines})
 
 

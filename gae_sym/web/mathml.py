@@ -113,3 +113,86 @@ def question_parts(text: str) -> list[dict]:
     if position < len(text):
         parts.append({"text": text[position:]})
     return parts
+
+
+# Math inside a checker's message: $…$ (the circular-answer hint), a quoted answer fragment
+# with LaTeX in it ('\hat{A}_t^{(3)}'), or a bare run with a command or a braced script
+# (\gamma\lambda^l, (\infty), V(s_{t+1}), γ^{n−1}). Everything else is words.
+_MESSAGE_MATH = re.compile(
+    r"\$(?P<dollar>[^$]+)\$"
+    r"|'(?P<quoted>[^'\s][^']*)'"
+    r"|(?P<bare>[^\s,;:'\"$]*(?:\\[A-Za-z]+|[_^]\{)[^\s,;:'\"$]*)"
+)
+_LATEXISH = re.compile(r"\\[A-Za-z]+|[_^]\{")
+_PLAIN_COMMANDS = {
+    "gamma": "γ",
+    "lambda": "λ",
+    "delta": "δ",
+    "infty": "∞",
+    "sum": "Σ",
+    "cdot": "·",
+    "times": "×",
+    "ell": "ℓ",
+    "le": "≤",
+    "leq": "≤",
+    "ge": "≥",
+    "geq": "≥",
+    "to": "→",
+}
+_FRAC = re.compile(r"\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
+_DECORATION = re.compile(r"\\(?:hat|widehat|bar|tilde|mathrm|text|mathit|left|right)(?![A-Za-z])")
+
+
+def _script(match: re.Match[str]) -> str:
+    body = match.group(2).strip()
+    grouped = len(body) == 1 or (body.startswith("(") and body.endswith(")"))
+    return match.group(1) + (body if grouped else f"({body})")
+
+
+def plain_math(latex: str) -> str:
+    """LaTeX as plain Unicode text: ``\\frac{a}{b}`` → ``(a)/(b)``, ``\\gamma`` → γ, no braces.
+
+    The words shown where a fragment cannot be typeset (and the text that goes with MathML).
+    """
+    text = _DECORATION.sub("", latex)
+    # s_{t+1} → s_(t+1), as the counterexamples write indices; one character needs no group.
+    for _ in range(10):
+        replaced = re.sub(r"([_^])\{([^{}]*)\}", _script, text)
+        if replaced == text:
+            break
+        text = replaced
+    for _ in range(10):  # nested fractions, innermost first
+        replaced = _FRAC.sub(r"(\1)/(\2)", text)
+        if replaced == text:
+            break
+        text = replaced
+    text = re.sub(
+        r"\\([A-Za-z]+)", lambda m: _PLAIN_COMMANDS.get(m.group(1), "\\" + m.group(1)), text
+    )
+    return text.replace("{", "").replace("}", "").replace("\\,", " ")
+
+
+def message_parts(message: str | None) -> list[dict]:
+    """A message as parts for the page, as :func:`question_parts`: words as ``{"text"}``,
+    math as ``{"text": plain, "mathml": ...}`` (``{"text": plain}`` when it cannot be
+    typeset), so that no ``\\frac{..}{..}`` or ``s_{t+1}`` reaches a student as source."""
+    if not message:
+        return []
+    parts: list[dict] = []
+    position = 0
+    for match in _MESSAGE_MATH.finditer(message):
+        quoted = match.group("quoted")
+        if quoted is not None and not _LATEXISH.search(quoted):
+            continue  # a quoted word ('x', 'A_t' in plain text) stays as written
+        latex = match.group("dollar") or quoted or match.group("bare")
+        if match.start() > position:
+            parts.append({"text": message[position : match.start()]})
+        mathml = latex_to_mathml(latex)
+        plain = plain_math(latex)
+        if quoted is not None:
+            plain = f"'{plain}'"
+        parts.append({"text": plain, "mathml": mathml} if mathml else {"text": plain})
+        position = match.end()
+    if position < len(message):
+        parts.append({"text": message[position:]})
+    return parts

@@ -39,6 +39,22 @@ function showMode() {
   if (derivation) scheduleDerivationPreview();
 }
 
+// A message as the server split it (words, and math as MathML or plain Unicode text), so
+// that no LaTeX source such as \frac{..}{..} reaches the student; the raw text otherwise.
+function setParts(element, parts, fallbackText) {
+  element.replaceChildren();
+  if (!parts || !parts.length) { element.textContent = fallbackText || ""; return; }
+  for (const part of parts) {
+    if (part.mathml) {
+      const span = el("span", null, "math");
+      setMath(span, part.mathml, part.text);
+      element.appendChild(span);
+    } else {
+      element.appendChild(document.createTextNode(part.text));
+    }
+  }
+}
+
 function showQuestion() {
   const id = document.getElementById("question").value;
   const q = questions.find((x) => x.id === id);
@@ -84,7 +100,7 @@ async function preview() {
   if (status === 429) return;      // busy: the next keystroke tries again
   if (status !== 200 || data.error) {
     out.replaceChildren();
-    err.textContent = data.error || ("error " + status);
+    setParts(err, data.error_parts, data.error || ("error " + status));
     return;
   }
   err.textContent = "";
@@ -116,7 +132,7 @@ async function previewDerivation() {
     const cell = el("td", null, "math");
     if (line.error) {
       cell.className = "error-text";
-      cell.textContent = line.error;
+      setParts(cell, line.error_parts, line.error);
       row.dataset.error = "1";
     } else {
       setMath(cell, line.mathml, line.read_as_latex);
@@ -147,9 +163,10 @@ function showResult(data) {
   let feedback = data.feedback || "";
   // The hint has its own row: do not say it twice.
   if (hint && feedback.includes(" Hint: ")) feedback = feedback.slice(0, feedback.indexOf(" Hint: "));
-  document.getElementById("feedback").textContent = feedback;
+  const readable = data.readable || {};
+  setParts(document.getElementById("feedback"), readable.feedback, feedback);
   document.getElementById("hint-row").hidden = !hint;
-  document.getElementById("hint").textContent = hint || "";
+  setParts(document.getElementById("hint"), readable.hint, hint || "");
   const assumptions = data.assumptions || [];
   document.getElementById("assumptions-row").hidden = !assumptions.length;
   document.getElementById("assumptions").textContent = assumptions.join("; ");
@@ -240,10 +257,11 @@ function showDerivationResult(data) {
   verdict.textContent = data.verdict;
   verdict.className = "verdict-" + data.verdict;
   document.getElementById("read-as-row").hidden = true;
-  document.getElementById("feedback").textContent = data.feedback || "";
+  const readable = data.readable || {};
+  setParts(document.getElementById("feedback"), readable.feedback, data.feedback || "");
   const hint = data.mistake && data.mistake.hint;
   document.getElementById("hint-row").hidden = !hint;
-  document.getElementById("hint").textContent = hint || "";
+  setParts(document.getElementById("hint"), readable.hint, hint || "");
   const report = data.derivation;
   const assumptions = (report && report.assumptions) || [];
   document.getElementById("assumptions-row").hidden = !assumptions.length;
@@ -271,8 +289,11 @@ function showDerivationResult(data) {
     row.appendChild(math);
     row.appendChild(el("td", status, "line-status"));
     let why = entry ? (entry.why || "") : "";
-    if (status === "fails (not the answer)") why = data.feedback;
-    row.appendChild(el("td", why, "why"));
+    let whyParts = entry ? (readable.lines || [])[i] : null;
+    if (status === "fails (not the answer)") { why = data.feedback; whyParts = readable.feedback; }
+    const whyCell = el("td", null, "why");
+    setParts(whyCell, whyParts, why);
+    row.appendChild(whyCell);
     if (status.startsWith("fails") && failing === null) {
       failing = {againstReference: entry.status === "justified"};
       row.className = "failing";
@@ -292,7 +313,7 @@ async function check() {
   button.disabled = true;
   status.textContent = "checking…";
   try {
-    const reply = await postJSON("/api/check", {...target(), answer, render: true});
+    const reply = await postJSON("/api/check", {...target(), answer, render: true, readable: true});
     if (reply.status === 200) {
       status.textContent = "";
       document.getElementById("derivation-box").hidden = true;
@@ -319,7 +340,7 @@ async function checkDerivation() {
   button.disabled = true;
   status.textContent = "checking every line (a few seconds)…";
   try {
-    const reply = await postJSON("/api/check", {question, derivation, render: true});
+    const reply = await postJSON("/api/check", {question, derivation, render: true, readable: true});
     if (reply.status === 200) {
       status.textContent = "";
       showDerivationResult(reply.data);
