@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+from impls import redteam
 
 from gae_sym.cli import main
 
@@ -80,3 +82,158 @@ def test_mask_mode_is_still_taken_where_it_is_read(capsys):
     )
     document = json.loads(out)
     assert status == 0 and document["mask_mode"] == "skip"
+
+
+# --- token and group conventions: what their cases did not reach ------------------------
+
+
+def _llm(func, convention="token", **kwargs):
+    from gae_sym.testing.llm import verify_llm
+
+    kwargs.setdefault("max_examples", 60)
+    with np.errstate(all="ignore"):
+        return verify_llm(func, convention, **kwargs)
+
+
+def test_token_gae_right_for_a_few_discounts_only_is_caught():
+    # gamma was drawn from {0.9, 1.0, 0.5, 0.0, 0.99}: round(gamma, 2) was always right.
+    result = _llm(redteam.token_gamma_cached_by_two_decimals, max_examples=200)
+    assert not result.passed, result.report()
+    gamma = result.counterexample.case.gamma
+    assert round(gamma, 2) != gamma
+    assert "first difference at index" in result.report()
+
+
+def test_token_scan_longer_than_1024_positions_is_checked():
+    # The longest case had 64 positions: a chunked scan losing its carry passed.
+    result = _llm(redteam.token_chunked_drops_carry, max_examples=0)
+    assert not result.passed
+    assert result.counterexample.case.label == "1100 positions, three turns"
+    assert result.counterexample.first_mismatch is not None
+
+
+def test_token_batches_larger_than_four_are_drawn():
+    result = _llm(redteam.token_large_batch_wrong, max_examples=200)
+    assert not result.passed
+    assert result.counterexample.case.rewards.shape[0] > 4
+    k, row, _ = result.counterexample.first_mismatch
+    assert k == 0 and row >= 4
+
+
+def test_groups_larger_than_six_are_drawn():
+    result = _llm(redteam.group_large_groups_wrong, "group", max_examples=200)
+    assert not result.passed
+    case = result.counterexample.case
+    assert max(np.unique(case.group_ids, return_counts=True)[1]) > 6
+
+
+def test_a_token_function_that_changes_its_mask_in_place_fails(capsys):
+    for input_type in ("numpy", "torch"):
+        pytest.importorskip(input_type)
+        result = _llm(redteam.token_mutates_mask, input_type=input_type, max_examples=5)
+        assert not result.passed
+        assert "modified its input response_mask in place" in result.counterexample.error
+
+
+def test_sys_exit_in_a_token_function_is_a_failure_not_the_verdict():
+    result = _llm(redteam.token_exits, max_examples=5)
+    assert not result.passed
+    assert result.counterexample.error == "SystemExit: 0"
+    assert result.counterexample.case.label.startswith("multi-turn")
+
+
+def test_prints_of_a_token_function_stay_out_of_the_json(capsys):
+    status, out, err = _run(
+        capsys,
+        "impls/redteam.py:token_prints",
+        "--convention",
+        "token",
+        "--json",
+        "--max-examples",
+        "3",
+    )
+    assert status == 0 and json.loads(out)["passed"]
+    assert "debug: computing GAE" in err
+
+
+def test_a_hanging_token_function_is_stopped_by_the_call_timeout(capsys):
+    status, out, _ = _run(
+        capsys,
+        "impls/redteam.py:token_hangs",
+        "--convention",
+        "token",
+        "--call-timeout",
+        "0.5",
+        "--json",
+    )
+    document = json.loads(out)
+    assert status == 1
+    assert "did not return within 0.5 s" in document["counterexample"]["error"]
+
+
+def test_a_nondeterministic_token_function_is_a_failure_with_a_note():
+    # hypothesis raised Flaky on its replay, which ended the run in a traceback
+    result = _llm(redteam.token_flaky_after_edges, max_examples=100)
+    assert not result.passed and result.counterexample.first_mismatch is not None
+    assert any("the function is not deterministic" in note for note in result.notes)
+
+
+# --- (a) no single catalogued mistake: the closest ones are named --------------------------
+
+
+def test_two_token_mistakes_at_once_name_the_closest(capsys):
+    result = _llm(redteam.token_two_mistakes, max_examples=0)
+    assert result.diagnosis is None
+    names = [c.name for c in result.closest]
+    assert names and names[0] == "whitened"
+    report = result.report()
+    assert "diagnosis: none of the known mistakes reproduces these outputs; closest: whitened" in (
+        report
+    )
+    assert result.as_dict()["closest_mistakes"][0]["name"] == "whitened"
+
+
+def test_a_token_bug_outside_the_catalogue_says_none_comes_close():
+    result = _llm(redteam.token_chunked_drops_carry, max_examples=0)
+    assert result.diagnosis is None and result.closest == []
+    assert "none comes close: no known mistake reproduces any of the" in result.report()
+
+
+# --- (b) the L,B layout is shown as the function sees it ----------------------------------
+
+
+def test_the_l_b_counterexample_is_printed_in_the_users_layout(capsys):
+    status, out, _ = _run(
+        capsys,
+        "impls/redteam.py:time_major_value_not_passed",
+        "--convention",
+        "token",
+        "--layout",
+        "L,B",
+        "--max-examples",
+        "0",
+        "--json",
+    )
+    document = json.loads(out)
+    assert status == 1
+    assert document["diagnosis"]["name"] == "value-not-passed-through"
+    example = document["counterexample"]
+    mask = np.array(example["inputs"]["response_mask"])
+    rewards = np.array(example["inputs"]["token_level_rewards"])
+    got = np.array(example["got"][0])
+    # one column per response: (L, B); the first edge case is one response of 7 positions
+    assert mask.shape == rewards.shape == got.shape == (7, 1)
+    k, position, row = example["first_mismatch"]
+    assert (k, row) == (0, 0) and mask[position, row] == 1
+    status, text, _ = _run(
+        capsys,
+        "impls/redteam.py:time_major_value_not_passed",
+        "--convention",
+        "token",
+        "--layout",
+        "L,B",
+        "--max-examples",
+        "0",
+    )
+    assert "(arrays in the function's layout (L, B): one column per response)" in text
+    assert "response_mask = [[0], [0], [1], [1], [1], [0], [0]]" in text

@@ -393,6 +393,7 @@ def _run_llm(func: Any, args: argparse.Namespace, started: float) -> int:
         target=args.target,
         started=started,
         strict_precision=args.strict_precision,
+        call_timeout=args.call_timeout,
     )
     if args.json:
         print_json(result.as_dict())

@@ -25,14 +25,19 @@ counterexample; the diagnosis is the mistake of :func:`token_mistakes` /
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import inspect
 import math
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from gae_sym.testing.timeout import CallTimeout
 
 LLM_CONVENTIONS = ("token", "group")
 GROUP_ESTIMATORS = ("grpo", "grpo-biased", "drgrpo", "rloo")
@@ -147,9 +152,11 @@ def token_edge_cases() -> list[TokenCase]:
             terminal=False,
         ),
         _token_case("all tokens generated", [[1] * 5, [1] * 5], 0.5, 0.5, rng, terminal=False),
+        # Longer than 1024 positions: a chunked scan that drops the carry between chunks
+        # (of up to 1024 tokens) is caught.
         _token_case(
-            "64 positions, three turns",
-            [_row(4, [(12, 8), (10, 8), (14, 0)], 8), _row(2, [(30, 0)], 32)],
+            "1100 positions, three turns",
+            [_row(4, [(300, 100), (250, 100), (300, 0)], 46), _row(2, [(700, 0)], 398)],
             1.0,
             0.95,
             rng,
@@ -181,12 +188,15 @@ def group_edge_cases() -> list[GroupCase]:
 def token_strategy():
     from hypothesis import strategies as st
 
+    from gae_sym.testing.trajectories import discounts
+
     values = st.floats(-2, 2, allow_nan=False, allow_infinity=False)
 
     @st.composite
     def build(draw):
         rows = []
-        for _ in range(draw(st.integers(1, 3))):
+        # Up to 6 rows: code that handles the first few (a micro-batch of 4) is caught.
+        for _ in range(draw(st.integers(1, 6))):
             prompt = draw(st.integers(0, 2))
             pieces = [
                 (draw(st.integers(1, 3)), draw(st.integers(0, 2)))
@@ -205,8 +215,10 @@ def token_strategy():
                 r[b, where] = draw(st.lists(values, min_size=len(where), max_size=len(where)))
             else:
                 r[b, where[-1]] = draw(values)
-        gamma = draw(st.sampled_from([0.9, 1.0, 0.5, 0.0, 0.99]))
-        lam = draw(st.sampled_from([0.95, 1.0, 0.5, 0.0]))
+        # The notable values often, any float in [0, 1] otherwise: code right for a few
+        # discounts only (a table keyed by round(gamma, 2)) is caught.
+        gamma = draw(discounts())
+        lam = draw(discounts())
         return TokenCase("generated", r, v, mask, gamma, lam)
 
     return build()
@@ -221,7 +233,7 @@ def group_strategy():
         score = st.sampled_from([0.0, 1.0]) if binary else st.floats(-3, 3, allow_nan=False)
         scores, ids = [], []
         for g in range(draw(st.integers(1, 4))):
-            size = draw(st.integers(1, 6))
+            size = draw(st.integers(1, 12))  # groups larger than the edge cases' six
             ids += [draw(st.integers(0, 1000)) * 10 + g] * size
             scores += draw(st.lists(score, min_size=size, max_size=size))
         order = draw(st.permutations(range(len(ids))))
@@ -769,7 +781,43 @@ def _convert(array: np.ndarray, plan: Plan, integer: bool = False) -> Any:
     return array
 
 
-def _call(func, plan: Plan, case) -> Any:
+def _snapshot(value: Any) -> Any:
+    """A copy of an argument to tell afterwards whether the function changed it."""
+    if type(value).__module__.startswith("torch"):
+        return value.detach().clone()
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, list):
+        return np.array(value, dtype=np.float64)
+    return value
+
+
+def _unchanged(value: Any, before: Any) -> bool:
+    if type(value).__module__.startswith("torch"):
+        import torch
+
+        return value.shape == before.shape and bool(torch.equal(value, before))
+    if isinstance(value, np.ndarray):
+        return value.shape == before.shape and bool(np.array_equal(value, before))
+    if isinstance(value, list):
+        try:
+            now = np.array(value, dtype=np.float64)
+        except (TypeError, ValueError):  # made ragged or non-numeric
+            return False
+        return now.shape == before.shape and bool(np.array_equal(now, before))
+    return True
+
+
+class Mutated(Exception):
+    """The function changed one of its input arrays in place."""
+
+
+def _call(func, plan: Plan, case, call_timeout: float | None = None) -> Any:
+    """Call ``func`` on ``case``: its prints go to stderr (``--json`` owns stdout), a call
+    over ``call_timeout`` seconds is stopped (:class:`~gae_sym.testing.timeout.CallTimeout`),
+    and an input changed in place is :class:`Mutated` (the caller's batch would change)."""
+    from gae_sym.testing.timeout import call_time_limit
+
     if plan.convention == "token":
         values = {
             "token_level_rewards": _convert(case.rewards, plan),
@@ -785,7 +833,18 @@ def _call(func, plan: Plan, case) -> Any:
             "eps": EPS,
         }
     keywords = {param: values[name] for name, param in plan.by_name.items()}
-    return func(*[values[name] for name in plan.positional], **keywords)
+    positional = [values[name] for name in plan.positional]
+    given = [*zip(plan.positional, positional, strict=True), *keywords.items()]
+    before = [(name, value, _snapshot(value)) for name, value in given]
+    with contextlib.redirect_stdout(sys.stderr), call_time_limit(call_timeout):
+        result = func(*positional, **keywords)
+    changed = [name for name, value, copy in before if not _unchanged(value, copy)]
+    if changed:
+        raise Mutated(
+            f"the function modified its input {', '.join(changed)} in place (the caller's "
+            "batch would change under it; compute into a new array: x = x.clone() / x.copy())"
+        )
+    return result
 
 
 def _as_array(x: Any) -> np.ndarray:
@@ -821,6 +880,10 @@ def _read(result: Any, plan: Plan, expected_shape: tuple[int, ...]) -> tuple[np.
 # --- the run ------------------------------------------------------------------------------------
 
 
+class _Stop(BaseException):
+    """Ends the hypothesis search at once, unshrunk (hypothesis shrinks Exceptions only)."""
+
+
 @dataclass
 class LlmOutcome:
     case: Any
@@ -828,6 +891,7 @@ class LlmOutcome:
     got: tuple[np.ndarray, ...] | None = None
     error: str | None = None
     first_mismatch: tuple | None = None
+    timed_out: bool = False
 
     @property
     def passed(self) -> bool:
@@ -848,6 +912,45 @@ class LlmResult:
     diagnosis: Mistake | None = None
     notes: list[str] = field(default_factory=list)
     mask_mode: str | None = None
+    # Without a diagnosis: the catalogued mistakes nearest the outputs, best first
+    closest: list[Closeness] = field(default_factory=list)
+    closest_wrong: int = 0  # wrong output elements the closeness counts were taken over
+
+    def _transposed(self) -> bool:
+        return self.plan.convention == "token" and self.plan.layout == "L,B"
+
+    def _user_inputs(self, case: Any) -> dict[str, Any]:
+        """The case's inputs in the layout the function was given them ((L, B) for L,B)."""
+        inputs = case.inputs()
+        if self._transposed():
+            inputs = {
+                k: np.asarray(v).T.tolist() if np.ndim(v) == 2 else v for k, v in inputs.items()
+            }
+        return inputs
+
+    def _user_array(self, array: np.ndarray) -> np.ndarray:
+        return array.T if self._transposed() and array.ndim == 2 else array
+
+    def _user_index(self, index: tuple | None) -> tuple | None:
+        """(output, b, l) as the function's own arrays number it: (output, l, b) for L,B."""
+        if index is None or not self._transposed() or len(index) != 3:
+            return index
+        return (index[0], index[2], index[1])
+
+    def _closest_text(self) -> str:
+        if not self.closest:
+            if not self.closest_wrong:
+                return ""
+            return (
+                f"; none comes close: no known mistake reproduces any of the "
+                f"{self.closest_wrong} wrong output elements"
+            )
+        parts = [
+            f"{c.name} (reproduces {c.agree} of {c.compared} compared output elements, "
+            f"{c.explained} of the {c.wrong} wrong ones)"
+            for c in self.closest
+        ]
+        return "; closest: " + ", ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
         document = {
@@ -865,17 +968,20 @@ class LlmResult:
             "tolerance": self.tolerance,
             "counterexample": None,
             "diagnosis": None,
+            "closest_mistakes": [c.as_dict() for c in self.closest],
             "notes": self.notes,
         }
         if self.counterexample is not None:
             c = self.counterexample
             document["counterexample"] = {
                 "label": c.case.label,
-                "inputs": c.case.inputs(),
-                "expected": [_jsonable(e) for e in c.expected],
-                "got": None if c.got is None else [_jsonable(g) for g in c.got],
+                "inputs": self._user_inputs(c.case),
+                "expected": [_jsonable(self._user_array(e)) for e in c.expected],
+                "got": None if c.got is None else [_jsonable(self._user_array(g)) for g in c.got],
                 "error": c.error,
-                "first_mismatch": None if c.first_mismatch is None else list(c.first_mismatch),
+                "first_mismatch": (
+                    None if c.first_mismatch is None else list(self._user_index(c.first_mismatch))
+                ),
             }
         if self.diagnosis is not None:
             document["diagnosis"] = {
@@ -899,21 +1005,27 @@ class LlmResult:
         else:
             c = self.counterexample
             lines.append(f"FAIL on '{c.case.label}'")
-            for name, value in c.case.inputs().items():
+            if self._transposed():
+                lines.append("  (arrays in the function's layout (L, B): one column per response)")
+            for name, value in self._user_inputs(c.case).items():
                 lines.append(f"  {name} = {value}")
             if c.error:
                 lines.append(f"  error: {c.error}")
             else:
                 names = self.plan.outputs
                 for name, e, g in zip(names, c.expected, c.got or (), strict=False):
+                    e, g = self._user_array(e), self._user_array(g)
                     lines.append(f"  expected {name} = {np.round(e, 6).tolist()}")
                     lines.append(f"  got      {name} = {np.round(g, 6).tolist()}")
-                lines.append(f"  first difference at index {c.first_mismatch}")
+                lines.append(f"  first difference at index {self._user_index(c.first_mismatch)}")
             if self.diagnosis:
                 lines.append(f"diagnosis ({self.diagnosis.name}): {self.diagnosis.explanation}")
                 lines.append(f"fix: {self.diagnosis.fix}")
             else:
-                lines.append("diagnosis: none of the known mistakes reproduces these outputs")
+                lines.append(
+                    "diagnosis: none of the known mistakes reproduces these outputs"
+                    + self._closest_text()
+                )
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -941,6 +1053,70 @@ def _mismatch(expected, got, case, rtol, atol) -> tuple | None:
         if bad.any():
             return (k, *[int(i) for i in np.argwhere(bad)[0]])
     return None
+
+
+@dataclass(frozen=True)
+class Closeness:
+    """How near a catalogued mistake comes to outputs it does not reproduce."""
+
+    name: str
+    agree: int  # compared output elements it predicts
+    compared: int
+    explained: int  # of the wrong elements, those it predicts
+    wrong: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _agreement(mistake: Mistake, o: LlmOutcome, plan: Plan, rtol, atol) -> list[np.ndarray]:
+    """Per output, where ``mistake`` predicts what the function returned (compared
+    positions only; an empty list when the model cannot run on the case)."""
+    try:
+        predicted = mistake.predict(o.case)
+    except Exception:  # a model that cannot run on this case does not reproduce it
+        return []
+    if plan.convention == "token":
+        index = {"advantages": 0, "returns": 1}
+        predicted = tuple(predicted[index[n]] for n in plan.outputs)
+    where = _relevant(o.case)
+    out = []
+    for p, g in zip(predicted, o.got, strict=True):
+        with np.errstate(invalid="ignore"):
+            close = np.isclose(g, p, rtol=max(rtol, 1e-7), atol=max(atol, 1e-7), equal_nan=True)
+        out.append(close if where is None else close[where])
+    return out
+
+
+def closest_mistakes(
+    catalogue: list[Mistake], outcomes: list[LlmOutcome], plan: Plan, rtol, atol, keep: int = 3
+) -> tuple[list[Closeness], int]:
+    """The mistakes that reproduce some of the wrong output elements, nearest first (by the
+    wrong elements they predict, then by all), and how many elements were wrong."""
+    cases = [o for o in outcomes if o.got is not None]
+    wrong_masks = []
+    for o in cases:
+        where = _relevant(o.case)
+        masks = []
+        for e, g in zip(o.expected, o.got, strict=True):
+            scale = max(1.0, float(np.max(np.abs(e))) if e.size else 1.0)
+            with np.errstate(invalid="ignore"):
+                bad = ~(np.abs(g - e) <= atol * scale + rtol * np.abs(e))
+            masks.append(bad if where is None else bad[where])
+        wrong_masks.append(masks)
+    wrong = sum(int(m.sum()) for masks in wrong_masks for m in masks)
+    compared = sum(m.size for masks in wrong_masks for m in masks)
+    found = []
+    for mistake in catalogue:
+        agree = explained = 0
+        for o, masks in zip(cases, wrong_masks, strict=True):
+            for close, bad in zip(_agreement(mistake, o, plan, rtol, atol), masks, strict=False):
+                agree += int(close.sum())
+                explained += int((close & bad).sum())
+        if explained:
+            found.append(Closeness(mistake.name, agree, compared, explained, wrong))
+    found.sort(key=lambda c: (-c.explained, -c.agree))
+    return found[:keep], wrong
 
 
 def _reproduces(mistake: Mistake, outcomes: list[LlmOutcome], plan: Plan, rtol, atol) -> bool:
@@ -981,12 +1157,15 @@ def verify_llm(
     target: str = "",
     started: float | None = None,
     strict_precision: bool = False,
+    call_timeout: float | None = 10.0,
 ) -> LlmResult:
     """Run the edge cases and ``max_examples`` hypothesis cases; shrink and diagnose.
 
     ``estimator``: group convention ``grpo`` (default), ``grpo-biased``, ``drgrpo``, ``rloo``;
     token convention ``gae`` (default) or ``reinforce-pp`` (with ``mask_mode`` ``reset``,
-    verl's, or ``skip``)."""
+    verl's, or ``skip``). A call over ``call_timeout`` seconds (None or 0: no limit) is
+    stopped and ends the run as the counterexample; a function that changes an input in
+    place fails."""
     if convention == "group":
         estimator = estimator or "grpo"
         if estimator not in GROUP_ESTIMATORS:
@@ -1001,6 +1180,10 @@ def verify_llm(
                 f"unknown estimator {estimator!r} for the token convention; use one of "
                 f"{', '.join(TOKEN_ESTIMATORS)}"
             )
+    if call_timeout is not None and not call_timeout >= 0:
+        raise ValueError(f"call_timeout must be >= 0 seconds (or None), got {call_timeout!r}")
+    if not call_timeout or math.isinf(call_timeout):
+        call_timeout = None
     if mask_mode not in MASK_MODES:
         raise ValueError(f"mask_mode must be one of {', '.join(MASK_MODES)}, got {mask_mode!r}")
     rpp = convention == "token" and estimator == "reinforce-pp"
@@ -1031,9 +1214,20 @@ def verify_llm(
             return LlmOutcome(case, ())  # not compared (see the note)
         outcome = LlmOutcome(case, expected_of(case))
         try:
-            result = _call(func, plan, case)
+            result = _call(func, plan, case, call_timeout)
             outcome.got = _read(result, plan, outcome.expected[0].shape)
-        except Exception as error:  # the function under test raising is a finding
+        except CallTimeout as stop:
+            outcome.error = (
+                f"the function did not return within {stop.seconds:g} s on this input "
+                "(a hang, or too slow for the limit: --call-timeout S)"
+            )
+            outcome.timed_out = True
+            return outcome
+        except Mutated as error:
+            outcome.error = str(error)
+            return outcome
+        # sys.exit() inside the function is a failure on valid input, not the verdict
+        except (Exception, SystemExit) as error:  # the function under test raising is a finding
             outcome.error = f"{type(error).__name__}: {' '.join(str(error).split())}"
             return outcome
         outcome.first_mismatch = _mismatch(outcome.expected, outcome.got, case, rtol, atol)
@@ -1052,7 +1246,11 @@ def verify_llm(
     precision: list[str] = []
     uncompared: list[str] = []
     edges = token_edge_cases() if convention == "token" else group_edge_cases()
-    outcomes = [run_one(case) for case in edges]
+    outcomes = []
+    for case in edges:
+        outcomes.append(run_one(case))
+        if outcomes[-1].timed_out:  # a hanging function would cost the limit on every case
+            break
     failure = next((o for o in outcomes if not o.passed), None)
     count = len(outcomes)
     if failure is None and max_examples > 0:
@@ -1074,15 +1272,27 @@ def verify_llm(
             nonlocal count
             count += 1
             outcome = run_one(case)
+            if outcome.timed_out:
+                found.append(outcome)
+                raise _Stop()  # not retried to shrink: each try would cost the limit
             if not outcome.passed:
                 found.append(outcome)
                 raise AssertionError("mismatch")
 
         try:
             search()
-        except AssertionError:
+        except (AssertionError, _Stop):
             failure = found[-1]  # hypothesis replays the shrunk case last
             outcomes.append(failure)
+        except Exception:  # Flaky: the function gave different results on the same input
+            if not found:
+                raise  # not the function's failure: ours, never a silent pass
+            failure = found[-1]
+            outcomes.append(failure)
+            notes.append(
+                "the function is not deterministic: the same input gave a wrong result once "
+                "and a right one when hypothesis ran it again (shown: the failing call)"
+            )
     if uncompared:
         notes.append(
             f"REINFORCE++: {len(uncompared)} case(s) (first: '{uncompared[0]}') with fewer "
@@ -1097,6 +1307,8 @@ def verify_llm(
             "--strict-precision makes this a failure"
         )
     diagnosis = None
+    closest: list[Closeness] = []
+    closest_wrong = 0
     if failure is not None and failure.got is not None:
         if rpp:
             catalogue = rpp_mistakes(mask_mode)
@@ -1112,6 +1324,8 @@ def verify_llm(
             ),
             None,
         )
+        if diagnosis is None:
+            closest, closest_wrong = closest_mistakes(catalogue, outcomes, plan, rtol, atol)
     return LlmResult(
         target=target,
         convention=convention,
@@ -1125,6 +1339,8 @@ def verify_llm(
         counterexample=failure,
         diagnosis=diagnosis,
         notes=notes,
+        closest=closest,
+        closest_wrong=closest_wrong,
     )
 
 

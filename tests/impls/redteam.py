@@ -207,3 +207,36 @@ def group_large_groups_wrong(scores, group_ids):
         head = scores[where[:6]]
         out[where] = (scores[where] - head.mean()) / (head.std(ddof=1) + 1e-6)
     return out
+
+
+def token_hangs(token_level_rewards, values, response_mask, gamma, lam):
+    """Bug: a while loop whose index never moves past a masked token."""
+    mask = np.asarray(response_mask)
+    t = mask.shape[1] - 1
+    while t >= 0:
+        if mask[0, t] == 0:
+            continue  # skips the t -= 1 below
+        t -= 1
+    return _skip_gae(token_level_rewards, values, response_mask, gamma, lam)
+
+
+def token_flaky_after_edges(token_level_rewards, values, response_mask, gamma, lam, _calls=[0]):  # noqa: B006
+    """Bug: nondeterministic, right on the 8 edge cases, then wrong one call in three."""
+    _calls[0] += 1
+    if _calls[0] > 8 and _calls[0] % 3 == 0:
+        lam = 1.0 if lam != 1.0 else 0.5
+    return _skip_gae(token_level_rewards, values, response_mask, gamma, lam)
+
+
+def time_major_value_not_passed(rewards, values, mask, gamma, lam):
+    """Written for the (L, B) layout; the value is not passed through masked tokens."""
+    r, v, m = (np.asarray(x, dtype=np.float64).T for x in (rewards, values, mask))
+    adv = np.zeros_like(r)
+    next_value = np.zeros(r.shape[0])
+    carry = np.zeros(r.shape[0])
+    for t in reversed(range(r.shape[1])):
+        a = r[:, t] + gamma * next_value - v[:, t] + gamma * lam * carry
+        next_value = v[:, t]
+        carry = m[:, t] * a + (1 - m[:, t]) * carry
+        adv[:, t] = a
+    return adv.T
