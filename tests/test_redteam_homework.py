@@ -279,3 +279,20 @@ def test_api_derivation_gives_one_readable_why_per_line(server):
     lines = reply["derivation"]["lines"]
     assert len(reply["readable"]["lines"]) == len(lines) == 2
     assert "".join(p["text"] for p in reply["readable"]["lines"][0]) == lines[0]["why"]
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("gae", r"\sum_{l=0}^{\infty}(\gamma\lambda)^{l}\delta^{V}_{t+l}"),
+        ("gae", r"\sum_{l=0}^{\infty}(\gamma\lambda)^{l}\delta_{t+l}^V"),
+        ("td-error", r"\delta^{V}_t = r_t + \gamma V^{\pi}(s_{t+1}) - V^\pi(s_t)"),
+    ],
+    ids=["delta-V-before", "delta-V-after", "V-pi"],
+)
+def test_the_gae_papers_delta_of_v_and_v_of_pi_are_read(question, answer):
+    # δ^V_{t+l} is how Schulman et al. write the TD error; it was "'delta' needs a time index".
+    result = check(answer, question)
+    assert result["verdict"] == "correct", result["feedback"]
+    assert result["layer"] == "structural"
+    assert "^" not in result["parsed_latex"].replace("^{l}", "").replace("^{\\infty}", "")

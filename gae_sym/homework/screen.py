@@ -286,6 +286,11 @@ def _normalise_latex(text: str) -> str:
     text = _FONT_WRAPPER.sub(r"\1", text)
     # \hat{V}(s_{t+1}): the estimated value is the V the answer means; \hat{\delta} alike.
     text = _HATTED.sub(lambda m: (m.group(1) or m.group(2)) + " ", text)
+    # δ^V_t (the GAE paper's TD error of the value function V) and V^π(s_t) (the value of
+    # the policy followed): the δ and V the answer means.
+    text = _DELTA_OF_V.sub(r"\\delta", text)
+    text = _DELTA_OF_V_AFTER.sub(r"\1", text)
+    text = _V_OF_PI.sub("V", text)
     # ^d\delta: TeX reads one letter as the exponent; SymPy's lexer reads "d\delta" as a
     # differential. Braces say what TeX means.
     text = _LETTER_SCRIPT.sub(r"\1{\2}", text)
@@ -303,6 +308,10 @@ def _normalise_latex(text: str) -> str:
     return text.replace("$", " ").strip().rstrip(".,;").strip()
 
 
+_V_SCRIPT = r"\s*\^\s*(?:\{\s*V\s*\}|V(?![A-Za-z]))"
+_DELTA_OF_V = re.compile(r"\\delta" + _V_SCRIPT)
+_DELTA_OF_V_AFTER = re.compile(r"(\\delta\s*_\s*(?:\{[^{}]*\}|[A-Za-z0-9]))" + _V_SCRIPT)
+_V_OF_PI = re.compile(r"(?<![A-Za-z\\])V\s*\^\s*(?:\{\s*\\pi\s*\}|\\pi(?![A-Za-z]))")
 _LETTER_SCRIPT = re.compile(r"([_^])\s*([A-Za-z])(?=\s*\\)")
 _HATTED = re.compile(r"\\(?:hat|widehat|tilde|bar)\s*(?:\{\s*(V|\\delta)\s*\}|(V)(?![A-Za-z]))")
 _LESS = r"(?:\\leq?(?![A-Za-z])|\\leqslant|<=|<)"
