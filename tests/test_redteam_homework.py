@@ -287,12 +287,74 @@ def test_api_derivation_gives_one_readable_why_per_line(server):
         ("gae", r"\sum_{l=0}^{\infty}(\gamma\lambda)^{l}\delta^{V}_{t+l}"),
         ("gae", r"\sum_{l=0}^{\infty}(\gamma\lambda)^{l}\delta_{t+l}^V"),
         ("td-error", r"\delta^{V}_t = r_t + \gamma V^{\pi}(s_{t+1}) - V^\pi(s_t)"),
+        ("td-error", r"r_t + \gamma V_{\phi}(s_{t+1}) - V_\phi(s_t)"),
+        ("td-error", r"r_t + \gamma \hat{V}_{\theta}(s_{t+1}) - \hat{V}_{\theta}(s_t)"),
     ],
-    ids=["delta-V-before", "delta-V-after", "V-pi"],
+    ids=["delta-V-before", "delta-V-after", "V-pi", "V-phi", "V-hat-theta"],
 )
-def test_the_gae_papers_delta_of_v_and_v_of_pi_are_read(question, answer):
+def test_the_gae_papers_delta_of_v_v_of_pi_and_a_critic_v_phi_are_read(question, answer):
     # δ^V_{t+l} is how Schulman et al. write the TD error; it was "'delta' needs a time index".
     result = check(answer, question)
     assert result["verdict"] == "correct", result["feedback"]
     assert result["layer"] == "structural"
     assert "^" not in result["parsed_latex"].replace("^{l}", "").replace("^{\\infty}", "")
+
+
+# --- derivations ------------------------------------------------------------------------
+
+GAE_LAMBDA1_DERIVATION = r"""\begin{align*}
+\hat{A}^{\mathrm{GAE}}_t &= \sum_{l=0}^{\infty}(\gamma\lambda)^l\delta_{t+l} \\
+&= \sum_{l=0}^{\infty}\gamma^l\delta_{t+l} \\
+&= \sum_{l=0}^{\infty}\gamma^l r_{t+l} + \sum_{l=0}^{\infty}\gamma^{l+1}V(s_{t+l+1})
+   - \sum_{l=0}^{\infty}\gamma^l V(s_{t+l}) \\
+&= \sum_{l=0}^{\infty}\gamma^l r_{t+l} - V(s_t)
+\end{align*}"""
+
+
+def _derivation(text: str, question_id: str) -> dict:
+    from gae_sym.derivation_check.homework import check_derivation
+
+    return check_derivation(text, question_id)
+
+
+def test_a_derivation_for_gae_at_lambda_one_may_set_lambda_to_one():
+    # The question is GAE at λ = 1: setting λ = 1 was "false at lambda = 0.6".
+    result = _derivation(GAE_LAMBDA1_DERIVATION, "gae-lambda1")
+    assert result["verdict"] == "correct", result["feedback"]
+    setting = result["derivation"]["lines"][1]
+    assert setting["status"] == "justified" and "lambda = 1" in setting["why"]
+
+
+def test_setting_lambda_one_does_not_let_a_wrong_last_line_through():
+    text = GAE_LAMBDA1_DERIVATION.replace(r"&= \sum_{l=0}^{\infty}\gamma^l r_{t+l} - V(s_t)", "")
+    text = text.replace(r"- \sum_{l=0}^{\infty}\gamma^l V(s_{t+l}) \\", "")
+    result = _derivation(text, "gae-lambda1")
+    assert result["verdict"] == "incorrect"
+    # λ is set for gae-lambda1 only: GAE itself keeps λ free.
+    assert _derivation(GAE_LAMBDA1_DERIVATION, "gae")["verdict"] == "incorrect"
+
+
+def test_a_derivation_ending_in_an_index_shifted_gae_is_the_answer():
+    # δ_t + γλ Σ_l (γλ)^l δ_{t+l+1} is GAE (the answer checker proves it); the derivation
+    # check said "the last line is not shown to equal the reference".
+    text = r"""\begin{align*}
+\hat{A}^{\mathrm{GAE}}_t &= \sum_{l=0}^{\infty}(\gamma\lambda)^l\delta_{t+l} \\
+&= \delta_t + \sum_{l=1}^{\infty}(\gamma\lambda)^l\delta_{t+l} \\
+&= \delta_t + \gamma\lambda\sum_{l=0}^{\infty}(\gamma\lambda)^l\delta_{t+l+1}
+\end{align*}"""
+    result = _derivation(text, "gae")
+    assert result["verdict"] == "correct", result["feedback"]
+    wrong_end = text.replace(r"\delta_{t+l+1}", r"\delta_{t+l+2}")
+    wrong = _derivation(wrong_end, "gae")
+    assert wrong["verdict"] == "incorrect"
+
+
+def test_hat_a_without_a_superscript_is_named_as_the_recursion_sequence():
+    text = r"""\begin{align*}
+\hat{A}_t &= \sum_{l=0}^{\infty}(\gamma\lambda)^l\delta_{t+l} \\
+&= \delta_t + \sum_{l=1}^{\infty}(\gamma\lambda)^l\delta_{t+l}
+\end{align*}"""
+    result = _derivation(text, "gae")
+    assert result["verdict"] == "incorrect"
+    assert "nothing in this derivation defines" in result["feedback"]
+    assert r"\hat{A}^{\mathrm{GAE}}_t" in result["feedback"]

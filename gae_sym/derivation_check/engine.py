@@ -115,8 +115,12 @@ def _line_entry(line, status, **fields) -> dict:
     return entry
 
 
-def check_block(block: Block, budget: float = BUDGET_S) -> dict:
-    """The report of one block: its status, its first wrong line and every line's verdict."""
+def check_block(block: Block, budget: float = BUDGET_S, settable: Sequence[tuple] = ()) -> dict:
+    """The report of one block: its status, its first wrong line and every line's verdict.
+
+    ``settable``: (parameter, value) pairs a line may set besides the claimed theorem's
+    (a homework question "GAE at λ = 1" sets λ = 1 without a claim).
+    """
     import derivations
     from gae_sym.proof import context_for
     from gae_sym.proof.assumptions import STANDARD
@@ -158,7 +162,8 @@ def check_block(block: Block, budget: float = BUDGET_S) -> dict:
             (k, v)
             for p in (derivation.proofs if derivation else ())
             for k, v in p.statement.at.items()
-        },
+        }
+        | set(settable),
         key=str,
     )
     exprs, entries = read_block(block)

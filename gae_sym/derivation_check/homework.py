@@ -41,6 +41,29 @@ def question_assumptions(q) -> list[str]:
     return ids
 
 
+_QUESTION_THEOREMS = {
+    "gae-lambda0": "gae-lambda0",
+    "gae-lambda1": "gae-lambda1",
+    "llm-terminal": "llm-terminal-reward",
+}
+"""Questions that set a parameter (GAE at λ = 1), and the theorem whose proofs set it."""
+
+
+def question_settings(q) -> list[tuple]:
+    """The (parameter, value) pairs a derivation answering ``q`` may set: a line
+    ``\\hat{A}^{\\mathrm{GAE}}_t = Σ (γλ)^l δ_{t+l}`` then ``= Σ γ^l δ_{t+l}`` answers
+    "GAE at λ = 1" (it was false at λ = 0.6)."""
+    import derivations
+
+    theorem = _QUESTION_THEOREMS.get(q.id)
+    if theorem is None:
+        return []
+    return sorted(
+        {(k, v) for p in derivations.get(theorem).proofs for k, v in p.statement.at.items()},
+        key=str,
+    )
+
+
 def check_derivation(text: str, question_id: str, markdown: bool = False, budget=BUDGET_S) -> dict:
     """The verdict document of a derivation answer (JSON of ``check --derivation``)."""
     from gae_sym.homework.questions import question
@@ -61,7 +84,7 @@ def check_derivation(text: str, question_id: str, markdown: bool = False, budget
     block = blocks[-1]
     if not block.assumptions:
         block.assumptions = question_assumptions(q)
-    report = check_block(block, budget)
+    report = check_block(block, budget, question_settings(q))
     exprs, _ = read_block(block)
     by_line = {
         entry["source_line"]: exprs[index + 1] for index, entry in enumerate(report["lines"])
@@ -74,6 +97,8 @@ def check_derivation(text: str, question_id: str, markdown: bool = False, budget
         return _verdict("unreadable", q, f"line {line}: {why}", report, line)
     wrong = next((e for e in report["lines"] if e["status"] != "justified"), None)
     if wrong is not None:
+        if _free_recursion_sequence(wrong, block.assumptions):
+            wrong["why"] += _RECURSION_NOTE
         mistake = _mistake(q, wrong, report, by_line)
         feedback = f"line {wrong['source_line']} is {wrong['status']}: {wrong['why']}"
         return _verdict(
@@ -108,6 +133,20 @@ def check_derivation(text: str, question_id: str, markdown: bool = False, budget
 
 
 _ENVIRONMENT = ("\\begin{align", "\\begin{eqnarray", "\\begin{aligned")
+
+
+_RECURSION_NOTE = (
+    "; here '\\hat{A}_t' (no superscript) is the sequence of the backward recursion, which "
+    "nothing in this derivation defines, so its values above are arbitrary: write "
+    "'\\hat{A}^{\\mathrm{GAE}}_t' for the GAE advantage, '\\hat{A}^{(n)}_t' for the n-step one"
+)
+
+
+def _free_recursion_sequence(entry: dict, assumptions) -> bool:
+    """Whether a false line's counterexample chose values for Â_t, which no assumption of
+    the block defines (a student's ``\\hat{A}_t = Σ (γλ)^l δ_{t+l}`` means GAE by it)."""
+    example = entry.get("counterexample") or {}
+    return "A" in (example.get("sequences") or {}) and "recursion" not in assumptions
 
 
 def looks_like_derivation(answer: str) -> bool:
@@ -160,6 +199,8 @@ def _against_reference(q, last: Expr | None, assumptions) -> tuple[str, dict | N
                 return None
         except Exception:  # the kernel refuses the comparison: not shown equal
             continue
+    if _equal_as_an_answer(q, last):
+        return None
     example = counterexample(last, reference, ctx)
     if example is not None:
         shown = {
@@ -173,6 +214,38 @@ def _against_reference(q, last: Expr | None, assumptions) -> tuple[str, dict | N
             shown,
         )
     return "the last line is not shown to equal the reference", None
+
+
+def _equal_as_an_answer(q, last: Expr) -> bool:
+    """Whether the last line equals a form of the question as ``gae-sym check`` proves an
+    answer: the same canonical form (δ_t + γλ Σ_l (γλ)^l δ_{t+l+1} is GAE by an index
+    shift the kernel's equivalence does not try), cross-checked at the answer checker's
+    points inside the form's assumptions."""
+    from gae_sym.homework.canonical import equal_canonical
+    from gae_sym.homework.checker import _fixed_points, _reference_values
+    from gae_sym.homework.numeric_check import agree, evaluate
+    from gae_sym.symbols import A, done
+
+    if last.has(A, done):
+        return False
+    points, _, _ = _reference_values(q, "")
+    for form in q.forms:
+        try:
+            if not equal_canonical(last, form.expr):
+                continue
+            inside = [p for p in _fixed_points(q, points) if form.holds_at(p)]
+            compared = 0
+            for point in inside:
+                mine, ref = evaluate(last, point), evaluate(form.expr, point)
+                if mine != mine or ref != ref:  # NaN: undefined there, compares nothing
+                    continue
+                if not agree(mine, ref):
+                    return False
+                compared += 1
+            return compared >= 3
+        except Exception:  # a line the answer checker cannot read (a limit, a product)
+            continue
+    return False
 
 
 def _values(values: dict) -> str:

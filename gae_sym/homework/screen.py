@@ -291,6 +291,7 @@ def _normalise_latex(text: str) -> str:
     text = _DELTA_OF_V.sub(r"\\delta", text)
     text = _DELTA_OF_V_AFTER.sub(r"\1", text)
     text = _V_OF_PI.sub("V", text)
+    text = _V_OF_WEIGHTS.sub("V", text)  # V_φ(s_t), V_θ(s_t): the critic with its weights
     # ^d\delta: TeX reads one letter as the exponent; SymPy's lexer reads "d\delta" as a
     # differential. Braces say what TeX means.
     text = _LETTER_SCRIPT.sub(r"\1{\2}", text)
@@ -312,6 +313,10 @@ _V_SCRIPT = r"\s*\^\s*(?:\{\s*V\s*\}|V(?![A-Za-z]))"
 _DELTA_OF_V = re.compile(r"\\delta" + _V_SCRIPT)
 _DELTA_OF_V_AFTER = re.compile(r"(\\delta\s*_\s*(?:\{[^{}]*\}|[A-Za-z0-9]))" + _V_SCRIPT)
 _V_OF_PI = re.compile(r"(?<![A-Za-z\\])V\s*\^\s*(?:\{\s*\\pi\s*\}|\\pi(?![A-Za-z]))")
+_WEIGHTS = r"\\(?:theta|phi|varphi|psi|omega)"
+_V_OF_WEIGHTS = re.compile(
+    rf"(?<![A-Za-z\\])V\s*_\s*(?:\{{\s*{_WEIGHTS}\s*\}}|{_WEIGHTS}(?![A-Za-z]))(?=\s*\()"
+)
 _LETTER_SCRIPT = re.compile(r"([_^])\s*([A-Za-z])(?=\s*\\)")
 _HATTED = re.compile(r"\\(?:hat|widehat|tilde|bar)\s*(?:\{\s*(V|\\delta)\s*\}|(V)(?![A-Za-z]))")
 _LESS = r"(?:\\leq?(?![A-Za-z])|\\leqslant|<=|<)"
