@@ -358,3 +358,32 @@ def test_hat_a_without_a_superscript_is_named_as_the_recursion_sequence():
     assert result["verdict"] == "incorrect"
     assert "nothing in this derivation defines" in result["feedback"]
     assert r"\hat{A}^{\mathrm{GAE}}_t" in result["feedback"]
+
+
+def test_a_line_off_by_a_polynomial_with_roots_at_the_instances_is_false():
+    # Each instance the kernel tried is a root of the extra term, so the line was only
+    # "unjustified: equal at every instance tried"; it is false, and now says so.
+    roots = "".join(f"(\\gamma-\\frac{{{k}}}{{{d}}})" for k, d in ((1, 2), (1, 4), (3, 5), (1, 5)))
+    text = (
+        "\\begin{align*}\n"
+        "\\delta_t &= r_t + \\gamma V(s_{t+1}) - V(s_t) \\\\\n"
+        f"&= r_t + \\gamma V(s_{{t+1}}) - V(s_t) + \\gamma{roots}(\\gamma-1) r_t\n"
+        "\\end{align*}"
+    )
+    result = _derivation(text, "td-error")
+    assert result["verdict"] == "incorrect"
+    line = result["derivation"]["lines"][1]
+    assert line["status"] == "false", line
+    assert "minus this line is not zero" in line["why"]
+
+
+def test_message_parts_of_hostile_quoted_text_carry_no_markup():
+    from gae_sym.web.mathml import message_parts, sanitise
+
+    message = (
+        r"the left-hand side '\hat{<img src=x onerror=alert(1)>}_t' x $\text{</math><script>}$"
+    )
+    for part in message_parts(message):
+        if "mathml" in part:
+            assert sanitise(part["mathml"]) == part["mathml"]
+            assert "<img" not in part["mathml"] and "<script" not in part["mathml"]

@@ -344,11 +344,46 @@ def _check_step_uncached(
             },
             seconds=seconds,
         )
-    why = _kernel_refusal(after, ctx) or (
+    refusal = _kernel_refusal(after, ctx)
+    if refusal is None and _exactly_different(before_at, substitute(after, at) if at else after):
+        return _line_entry(
+            line,
+            "false",
+            why=(
+                "the previous line minus this line is not zero, though it vanishes at "
+                "every instance tried (a polynomial with a root at each, or a term too small "
+                "to see there); every sum cancels and the rest is a nonzero expression"
+            ),
+            counterexample=None,
+            seconds=seconds,
+        )
+    why = refusal or (
         f"equal at every instance tried, but no rule or pair of rules found within "
         f"{budget:g} CPU s ({stats.get('tried', 0)} proposals): not a proof"
     )
     return _line_entry(line, "unjustified", why=why, search=stats.get("search"), seconds=seconds)
+
+
+def _exactly_different(before: Expr, after: Expr) -> bool:
+    """Whether two lines in r, V, δ differ by a sum-free nonzero expression once their
+    canonical forms (those of ``gae-sym check``) cancel every sum: decided exactly by
+    :func:`gae_sym.homework.exact.nonzero`. Lines with Â, done flags, products or limits are
+    not decided here (an assumption such as the recursion relates their entries)."""
+    from sympy import Limit, Product, Sum, expand
+
+    from gae_sym.homework.canonical import MAX_EXPANDED_TERMS, canonical, expanded_size
+    from gae_sym.homework.exact import nonzero
+
+    bases = {str(i.base.label) for e in (before, after) for i in e.atoms(Indexed)}
+    if not bases <= {"r", "V", "delta"} or before.has(Limit, Product) or after.has(Limit, Product):
+        return False
+    try:
+        if max(expanded_size(before), expanded_size(after)) > MAX_EXPANDED_TERMS:
+            return False
+        difference = expand(canonical(before) - canonical(after))
+    except Exception:  # no canonical form (a divergent constant sum): not decided here
+        return False
+    return difference != 0 and not difference.has(Sum) and nonzero(difference, {})
 
 
 def _recursion_target(expr: Expr, declared) -> bool:
