@@ -33,7 +33,7 @@ PROGRESS_AFTER_S = 2.0  # a progress line on a terminal once a run has taken thi
 
 DESCRIPTION = """\
 Property-test a GAE implementation: import FUNC from MODULE, call it on fixed edge cases
-(gamma = 0, lambda = 0, gamma = 1, lambda = 1, T = 1, a terminal last step, 50- and 64-step
+(gamma = 0, lambda = 0, gamma = 1, lambda = 1, T = 1, a terminal last step, 50-, 64- and 1100-step
 segments, dones in the middle) and on hypothesis-generated trajectories, and compare with
 the reference kernels (numeric.gae). A failure is shrunk to a minimal counterexample and
 matched against a catalogue of known GAE bugs (done mask forgotten, mask one step off,

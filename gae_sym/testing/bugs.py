@@ -323,6 +323,21 @@ RAISES_AT_ZERO_DISCOUNT = KnownBug(
 )
 
 
+# Not a wrong value either: the diagnosis of a function that changes an input in place (a
+# list's values.append(next_value), advantages written into the rewards buffer); its
+# caller's rollout buffer changes under it, and a second call on it gives other numbers.
+MODIFIES_INPUTS = KnownBug(
+    "modifies-its-inputs",
+    "changes an input in place: the caller's rollout buffer is different after the call (and "
+    "a second call on it computes something else)",
+    "compute into new objects: values = list(values) + [next_value] or np.append(values, "
+    "next_value), advantages = np.zeros_like(rewards); never values.append(...) or "
+    "rewards[t] = ... on an argument",
+    ALL,
+    lambda tr: _recursion(tr),
+)
+
+
 def _gamma32(tr: Trajectory) -> np.ndarray:
     # torch: a Python float times an int/bool tensor is float32 (gamma * (~done).int()).
     g32, gl32 = float(np.float32(tr.gamma)), float(np.float32(tr.gamma * tr.lam))

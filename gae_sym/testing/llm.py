@@ -938,19 +938,9 @@ class LlmResult:
         return (index[0], index[2], index[1])
 
     def _closest_text(self) -> str:
-        if not self.closest:
-            if not self.closest_wrong:
-                return ""
-            return (
-                f"; none comes close: no known mistake reproduces any of the "
-                f"{self.closest_wrong} wrong output elements"
-            )
-        parts = [
-            f"{c.name} (reproduces {c.agree} of {c.compared} compared output elements, "
-            f"{c.explained} of the {c.wrong} wrong ones)"
-            for c in self.closest
-        ]
-        return "; closest: " + ", ".join(parts)
+        from gae_sym.testing.runner import _closest_text
+
+        return _closest_text(self.closest, self.closest_wrong, "mistake")
 
     def as_dict(self) -> dict[str, Any]:
         document = {
@@ -1064,6 +1054,12 @@ class Closeness:
     compared: int
     explained: int  # of the wrong elements, those it predicts
     wrong: int
+
+    def text(self) -> str:
+        return (
+            f"{self.name} (reproduces {self.agree} of {self.compared} compared output elements, "
+            f"{self.explained} of the {self.wrong} wrong ones)"
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -1,7 +1,7 @@
 """Run a GAE function against the reference: fixed edge cases, then hypothesis, then diagnosis.
 
 ``verify`` always runs :func:`~gae_sym.testing.trajectories.edge_cases` first (γ = 0, λ = 0,
-γ = 1, λ = 1, T = 1, a terminal last step, 50- and 64-step segments, dones in the middle),
+γ = 1, λ = 1, T = 1, a terminal last step, 50-, 64- and 1100-step segments, dones in the middle),
 then ``max_examples`` hypothesis cases (seeded, so a run is reproducible) and shrinks a
 failure to a minimal counterexample. A failure is a result that differs from the reference,
 an exception on valid input, a result of the wrong shape, or a call that does not return
@@ -47,6 +47,7 @@ from hypothesis import strategies as st
 from gae_sym.testing import timeout
 from gae_sym.testing.bugs import (
     FLOAT32_PRECISION,
+    MODIFIES_INPUTS,
     PRECISION_FIXES,
     PRECISION_MODELS,
     RAISES_AT_ZERO_DISCOUNT,
@@ -64,7 +65,13 @@ from gae_sym.testing.conventions import (
     warm_reference,
 )
 from gae_sym.testing.timeout import CallTimeout, call_time_limit, hard_deadline, limit_enforceable
-from gae_sym.testing.trajectories import Trajectory, batched, edge_cases, trajectories
+from gae_sym.testing.trajectories import (
+    VERY_LONG,
+    Trajectory,
+    batched,
+    edge_cases,
+    trajectories,
+)
 
 
 @dataclass(frozen=True)
@@ -126,6 +133,7 @@ class Outcome:
     confirmed_by_oracle: bool = False
     timed_out: bool = False
     raised: bool = False
+    modified: tuple[str, ...] = ()  # the inputs the call changed in place
     # Logic right, precision of float32: (largest |got − expected| / S, result dtype)
     precision_only: tuple[float, str] | None = None
 
@@ -218,6 +226,8 @@ def run_case(
         ):
             warm(*args, **kwargs)
     deadline = hard_deadline(call_timeout) if exit_if_stuck else contextlib.nullcontext()
+    given = [*zip(plan.positional, args, strict=True), *kwargs.items()]
+    before = [(name, value, _snapshot(value)) for name, value in given]
     raised: BaseException | None = None
     try:
         # The function's prints must not reach stdout (``--json`` owns it). Errors of the
@@ -241,6 +251,17 @@ def run_case(
         outcome.raised = True
         outcome.error = f"raised {type(raised).__name__}: {_one_line(raised)}"
         return outcome
+    outcome.modified = tuple(name for name, value, copy in before if not _unchanged(value, copy))
+    if outcome.modified:
+        # Right numbers do not make it right: the caller's buffer changed under it.
+        outcome.error = (
+            f"the function modified its input {', '.join(outcome.modified)} in place (the "
+            "caller's rollout buffer would change; a second call on it would compute something "
+            "else)"
+        )
+        with contextlib.suppress(ValueError):
+            outcome.got = read_result(result, plan, traj)
+        return outcome
     try:
         got = read_result(result, plan, traj)
     except ValueError as error:
@@ -251,6 +272,31 @@ def run_case(
     outcome.got = got
     compare(outcome, strict_precision)
     return outcome
+
+
+def _snapshot(value: Any) -> Any:
+    """A copy of an argument, to tell after the call whether the function changed it."""
+    if hasattr(value, "detach") and hasattr(value, "clone"):  # a torch tensor
+        return value.detach().clone()
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, list):
+        return np.array(value, dtype=np.float64)
+    return None  # floats and JAX arrays cannot be changed in place
+
+
+def _unchanged(value: Any, before: Any) -> bool:
+    if before is None:
+        return True
+    if hasattr(value, "detach") and hasattr(value, "clone"):
+        import torch
+
+        return tuple(value.shape) == tuple(before.shape) and bool(torch.equal(value, before))
+    try:
+        now = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):  # a list made ragged or non-numeric
+        return False
+    return now.shape == before.shape and bool(np.array_equal(now, before))
 
 
 def compare(outcome: Outcome, strict_precision: bool = False) -> None:
@@ -391,7 +437,7 @@ def diagnose(
 
     Without an exact match, the bug agreeing with the most output elements is returned as
     "likely" when it agrees on at least 90% of them and explains at least 80% of the wrong
-    ones; otherwise None.
+    ones (counted without the very long edge case, unless only it failed); otherwise None.
     """
     cases = [o for o in outcomes if o.comparable]
     if not cases or all(o.passed for o in cases):
@@ -401,17 +447,21 @@ def diagnose(
     for o, w in zip(cases, wrong, strict=True):
         if o.passed:
             w[...] = False  # precision-only: right for the logic
-    n_wrong = sum(int(w.sum()) for w in wrong)
+    counted = _counted(cases)
+    n_wrong = sum(int(w.sum()) for o, w in zip(cases, wrong, strict=True) if counted(o))
+    counted_total = sum(o.expected.size for o in cases if counted(o))
     best: tuple[int, int, KnownBug] | None = None
     # At the function's precision first; then at float32's, for a bug in code that also
     # rounds like float32 (a torch γ, a float32 buffer): the logic is what gets named.
     for loose in (False, True):
         for bug in known_bugs(convention, outputs):
-            agree = explained = 0
+            agree = explained = counted_agree = 0
             for outcome, bad in zip(cases, wrong, strict=True):
                 same = _reproduces(bug, outcome, outputs, loose)
                 agree += int(same.sum())
-                explained += int((same & bad).sum())
+                if counted(outcome):
+                    counted_agree += int(same.sum())
+                    explained += int((same & bad).sum())
             if agree == total:
                 text = ""
                 if loose:
@@ -420,11 +470,107 @@ def diagnose(
                         "returned, to float32 precision"
                     )
                 return Diagnosis(bug, len(cases), len(cases), True, text)
-            if not loose and (best is None or agree > best[0]):
-                best = (agree, explained, bug)
-    if best and best[0] >= 0.9 * total and best[1] >= 0.8 * n_wrong:
-        return Diagnosis(best[2], best[0], total, exact=False)
+            if not loose and (best is None or counted_agree > best[0]):
+                best = (counted_agree, explained, bug)
+    if best and best[0] >= 0.9 * counted_total and best[1] >= 0.8 * n_wrong:
+        return Diagnosis(best[2], best[0], counted_total, exact=False)
     return None
+
+
+def _counted(cases: list[Outcome]) -> Callable[[Outcome], bool]:
+    """Which cases the elementwise statistics count: the very long edge case has more
+    elements than all others together, and would decide a "likely" diagnosis alone (it has
+    no dones); it counts only when no shorter case failed."""
+    short_failed = any(not o.passed and o.traj.length < VERY_LONG for o in cases)
+    if not short_failed:
+        return lambda o: True
+    return lambda o: o.traj.length < VERY_LONG
+
+
+@dataclass(frozen=True)
+class Closeness:
+    """How near a known bug comes to outputs that no known bug reproduces."""
+
+    bug: KnownBug
+    agree: int  # output elements it predicts
+    compared: int
+    explained: int  # of the wrong elements, those it predicts
+    wrong: int
+
+    @property
+    def name(self) -> str:
+        return self.bug.name
+
+    def text(self) -> str:
+        return (
+            f"{self.bug.name} (reproduces {self.agree} of {self.compared} output elements, "
+            f"{self.explained} of the {self.wrong} wrong ones)"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            **self.bug.as_dict(),
+            "agree": self.agree,
+            "compared": self.compared,
+            "explained": self.explained,
+            "wrong": self.wrong,
+        }
+
+
+def closest_bugs(
+    outcomes: list[Outcome],
+    convention: str,
+    outputs: tuple[str, ...] = ("advantages",),
+    keep: int = 3,
+    primary: KnownBug | None = None,
+) -> tuple[list[Closeness], int]:
+    """When :func:`diagnose` names nothing: the known bugs that reproduce some of the wrong
+    output elements, nearest first (by the wrong elements they predict, then by all), and
+    the number of wrong elements. Two mistakes at once show as two bugs that each explain
+    part of them. With ``primary`` (a "likely" diagnosis), only the wrong elements it does
+    not reproduce are counted: where a second mistake would show."""
+    cases = [o for o in outcomes if o.comparable]
+    wrong = [mismatches(o.expected, o.got, o.tolerance, _scale(o.traj, o.expected)) for o in cases]
+    for o, w in zip(cases, wrong, strict=True):
+        if o.passed:
+            w[...] = False
+        elif primary is not None:
+            w &= ~_reproduces(primary, o, outputs)
+    counted = _counted(cases)
+    wrong = [w for o, w in zip(cases, wrong, strict=True) if counted(o)]
+    cases = [o for o in cases if counted(o)]
+    n_wrong = sum(int(w.sum()) for w in wrong)
+    total = sum(o.expected.size for o in cases)
+    found = []
+    for bug in known_bugs(convention, outputs):
+        if primary is not None and bug.name == primary.name:
+            continue
+        agree = explained = 0
+        for outcome, bad in zip(cases, wrong, strict=True):
+            same = _reproduces(bug, outcome, outputs)
+            agree += int(same.sum())
+            explained += int((same & bad).sum())
+        if explained:
+            found.append(Closeness(bug.in_convention(convention), agree, total, explained, n_wrong))
+    found.sort(key=lambda c: (-c.explained, -c.agree))
+    return found[:keep], n_wrong
+
+
+CLOSE_ENOUGH = 0.1  # a bug "comes close" when it reproduces this share of the wrong elements
+
+
+def _closest_text(closest: list[Any], wrong: int, noun: str) -> str:
+    """ "; closest: ..." or "; none comes close: ..." after a diagnosis of none."""
+    near = [c for c in closest if c.explained >= CLOSE_ENOUGH * c.wrong]
+    if near:
+        return "; closest: " + ", ".join(c.text() for c in near)
+    if not wrong:
+        return ""
+    text = f"; none comes close: no known {noun} reproduces "
+    if not closest:
+        return text + f"any of the {wrong} wrong output elements"
+    best = closest[0]
+    return text + f"more than {best.explained} of the {wrong} wrong output elements ({best.name})"
 
 
 def _zero_discount(traj: Trajectory) -> bool:
@@ -433,6 +579,21 @@ def _zero_discount(traj: Trajectory) -> bool:
 
 def _with_discounts(traj: Trajectory, gamma: float, lam: float) -> Trajectory:
     return dataclasses.replace(traj, gamma=gamma, lam=lam)
+
+
+def diagnose_modified(counterexample: Outcome, outcomes: list[Outcome]) -> Diagnosis | None:
+    """ "modifies its inputs" when the counterexample's call changed an input in place."""
+    if not counterexample.modified:
+        return None
+    outcomes = list({id(o): o for o in outcomes}.values())  # the counterexample may be one
+    modified = [o for o in outcomes if o.modified]
+    names = sorted({n for o in modified for n in o.modified})
+    right = sum(1 for o in modified if o.got is not None and o.got.shape == o.expected.shape)
+    text = (
+        f"changed {', '.join(names)} on {len(modified)} of the {len(outcomes)} cases it was run "
+        f"on; {right} of those returned results of the right shape"
+    )
+    return Diagnosis(MODIFIES_INPUTS, len(modified), len(outcomes), True, text)
 
 
 def diagnose_exception(
@@ -617,6 +778,10 @@ class VerificationResult:
     strict_precision: bool = False
     import_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    # Without a diagnosis: the known bugs nearest the outputs (best first), and how many
+    # output elements were wrong
+    closest: list[Closeness] = field(default_factory=list)
+    closest_wrong: int = 0
 
     @property
     def precision_warning(self) -> str | None:
@@ -636,6 +801,7 @@ class VerificationResult:
                 None if self.counterexample is None else self.counterexample.as_dict(plan)
             ),
             "diagnosis": None if self.diagnosis is None else self.diagnosis.as_dict(),
+            "closest_mistakes": [c.as_dict() for c in self.closest],
             "precision_warning": self.precision_warning,
             "precision": None if self.precision is None else self.precision.as_dict(),
             "strict_precision": self.strict_precision,
@@ -702,10 +868,22 @@ class VerificationResult:
             ]
         elif self.diagnosis is not None:
             bug = self.diagnosis.bug
+            second = []
+            if not self.diagnosis.exact:
+                near = _closest_text(self.closest, self.closest_wrong, "bug")
+                if near.startswith("; closest: "):
+                    second = [
+                        (
+                            f"(the {self.closest_wrong} wrong output elements it does not "
+                            f"reproduce, a second mistake?: {near.removeprefix('; closest: ')})",
+                            "  ",
+                        )
+                    ]
             for text, first in (
                 (f"diagnosis: {bug.name}: {bug.summary}", ""),
                 (f"fix: {bug.fix}", "  "),
                 (f"({self.diagnosis.evidence()})", "  "),
+                *second,
             ):
                 lines += textwrap.wrap(
                     text,
@@ -715,7 +893,11 @@ class VerificationResult:
                     break_on_hyphens=False,
                 )
         else:
-            lines.append("diagnosis: none (no known bug reproduces these outputs)")
+            text = "diagnosis: none (no known bug reproduces these outputs)"
+            text += _closest_text(self.closest, self.closest_wrong, "bug")
+            lines += textwrap.wrap(
+                text, width=100, subsequent_indent="    ", break_on_hyphens=False
+            )
         if self.failed_edge_cases:
             lines += _wrap_labels("failed edge cases: ", self.failed_edge_cases)
         return "\n".join([*lines, *precision, *note])
@@ -733,10 +915,21 @@ def _wrap_labels(head: str, labels: list[str], width: int = 100) -> list[str]:
     return lines
 
 
+SHOWN_ENTRIES = 64  # a longer list is printed as its first and last entries
+
+
 def _fmt(values: Any) -> str:
+    """``repr`` of a (nested) list, a list longer than :data:`SHOWN_ENTRIES` shortened to
+    its first and last five entries (the JSON document has them all)."""
     if isinstance(values, np.ndarray):
         values = values.tolist()
-    return repr(values)
+    if not isinstance(values, list):
+        return repr(values)
+    if len(values) > SHOWN_ENTRIES:
+        head = ", ".join(_fmt(v) for v in values[:5])
+        tail = ", ".join(_fmt(v) for v in values[-5:])
+        return f"[{head}, ... ({len(values) - 10} more), {tail}]"
+    return "[" + ", ".join(_fmt(v) for v in values) + "]"
 
 
 def _describe(outcome: Outcome | None, plan: CallPlan) -> list[str]:
@@ -1113,6 +1306,8 @@ def verify(
     if counterexample is None and failed:
         counterexample = min(failed, key=lambda o: o.traj.rewards.size)
     diagnosis = None
+    closest: list[Closeness] = []
+    closest_wrong = 0
     if counterexample is not None:
         _confirm_with_oracle(counterexample)
         # A hang is the verdict; a bug matching the other outputs would describe other cases.
@@ -1121,13 +1316,22 @@ def verify(
             def probe(traj: Trajectory) -> Outcome:
                 return call(traj, counterexample.label)
 
-            diagnosis = diagnose_exception(counterexample, outcomes, probe)
+            diagnosis = diagnose_modified(counterexample, [*outcomes, counterexample])
+            if diagnosis is None:
+                diagnosis = diagnose_exception(counterexample, outcomes, probe)
             if diagnosis is None and strict_precision and counterexample.precision_only:
                 diagnosis = _precision_diagnosis(
                     counterexample, _framework(input_type, func), plan.outputs
                 )
             if diagnosis is None:
                 diagnosis = diagnose([*outcomes, counterexample], convention, plan.outputs)
+                if diagnosis is None or not diagnosis.exact:
+                    closest, closest_wrong = closest_bugs(
+                        [*outcomes, counterexample],
+                        convention,
+                        plan.outputs,
+                        primary=None if diagnosis is None else diagnosis.bug,
+                    )
                 if diagnosis is not None and diagnosis.exact:
                     told = tell_apart(counterexample, diagnosis, convention, plan.outputs, probe)
                     if told is not counterexample:
@@ -1163,7 +1367,37 @@ def verify(
         strict_precision=strict_precision,
         import_seconds=0.0 if started is None else start - started,
         notes=notes,
+        closest=closest,
+        closest_wrong=closest_wrong,
     )
+
+
+ORACLE_WINDOW = 64  # steps the SymPy closed form is evaluated on at once
+
+
+def _proven_gae(traj: Trajectory, closed_form: Callable[..., np.ndarray]) -> np.ndarray:
+    """The oracle's GAE of ``traj``, in windows of :data:`ORACLE_WINDOW` steps for long ones.
+
+    Evaluating the closed form costs about T^2.7 (an 1100-step case: half a minute); by the
+    proven split of the scan (theorem ``gae-scan``) A_t = S_t + Π_{t≤j<b} γλ(1 − d_j)·A_b
+    for t in a window [a, b), with S the closed form on the window alone.
+    """
+    gamma, lam = traj.gamma, traj.lam
+    if traj.length <= ORACLE_WINDOW:
+        return np.asarray(closed_form(*traj.arrays, gamma=gamma, lam=lam))
+    keep = gamma * lam * (1.0 - traj.done.astype(np.float64))
+    out = np.empty(traj.rewards.shape, dtype=np.float64)
+    carry = None
+    for stop in range(traj.length, 0, -ORACLE_WINDOW):
+        start = max(0, stop - ORACLE_WINDOW)
+        window = (a[start:stop] for a in traj.arrays)
+        part = np.asarray(closed_form(*window, gamma=gamma, lam=lam), dtype=np.float64)
+        if carry is not None:
+            weight = np.cumprod(keep[start:stop][::-1], axis=0)[::-1]
+            part = part + weight * carry
+        out[start:stop] = part
+        carry = part[0]
+    return out
 
 
 def _confirm_with_oracle(outcome: Outcome) -> None:
@@ -1175,7 +1409,7 @@ def _confirm_with_oracle(outcome: Outcome) -> None:
     from gae_sym import oracle
 
     traj = outcome.traj
-    proven = oracle.gae(*traj.arrays, gamma=traj.gamma, lam=traj.lam)
+    proven = _proven_gae(traj, oracle.gae)
     # the advantages the expected outputs were made from (returns add the values to them)
     advantages = reference_outputs(traj, ("advantages",))
     tolerance = tolerance_for(traj.dtype, advantages.dtype)

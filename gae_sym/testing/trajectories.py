@@ -45,6 +45,7 @@ NOTABLE_DISCOUNTS = (0.5, 0.0, 1.0, 0.9, 0.99, 0.95)
 DEFAULT_TERMINATION_RATE = 0.15
 _FLAG_LEVELS = 1000
 DEFAULT_TRUNCATION_RATE = 0.1
+VERY_LONG = 1100  # the length of the longest edge case
 
 
 @dataclass(frozen=True, eq=False)
@@ -269,7 +270,7 @@ def _trajectories(
 def edge_cases(convention: str, seed: int = 0) -> list[tuple[str, Trajectory]]:
     """The fixed cases every run tries first, named, for ``convention``.
 
-    γ = 0, λ = 0, γ = 1, λ = 1, T = 1, plain segments and long ones (50 and 64 steps);
+    γ = 0, λ = 0, γ = 1, λ = 1, T = 1, plain segments and long ones (50, 64 and 1100 steps);
     with ``masked``/``canonical`` also a terminal last step, terminations in the middle and
     back to back; with ``canonical`` truncations (inside, last step, with a termination).
     Rewards and values are random numbers with two decimals, fixed by ``seed``.
@@ -332,6 +333,10 @@ def edge_cases(convention: str, seed: int = 0) -> list[tuple[str, Trajectory]]:
             ("termination then truncation", case(9, 0.9, 0.8, terminated=[2], truncated=[5])),
             ("long segment with dones (T = 64)", case(64, 0.99, 0.95, [7, 40], [20, 21, 50])),
         ]
+    # Longer than any chunk a scan splits a rollout into (up to 1024 steps): code that loses
+    # the carry between chunks is right on every shorter case. Last, so that the random
+    # numbers of the cases above do not change.
+    cases.append((f"very long segment (T = {VERY_LONG})", case(VERY_LONG, 0.999, 0.99)))
     return cases
 
 

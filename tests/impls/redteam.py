@@ -175,9 +175,9 @@ def token_large_batch_wrong(token_level_rewards, values, response_mask, gamma, l
     return out
 
 
-def token_two_mistakes(token_level_rewards, values, response_mask, gamma, lam):
-    """Two catalogued mistakes at once: the value is not passed through masked tokens, and
-    the advantages are whitened."""
+def token_two_paths(token_level_rewards, values, response_mask, gamma, lam):
+    """Returns (advantages, returns) from two code paths: the returns right, the advantages
+    without the value passed through masked tokens; no catalogued mistake gives both."""
     r, v, m = (
         np.asarray(x, dtype=np.float64) for x in (token_level_rewards, values, response_mask)
     )
@@ -190,9 +190,7 @@ def token_two_mistakes(token_level_rewards, values, response_mask, gamma, lam):
         next_value = v[:, t]
         carry = m[:, t] * a + (1 - m[:, t]) * carry
         adv[:, t] = a
-    mean = (adv * m).sum() / m.sum()
-    var = (((adv - mean) ** 2) * m).sum() / (m.sum() - 1)
-    return (adv - mean) / np.sqrt(var + 1e-8)
+    return adv, _skip_gae(r, v, m, gamma, lam) + v
 
 
 def group_large_groups_wrong(scores, group_ids):
