@@ -387,3 +387,20 @@ def test_message_parts_of_hostile_quoted_text_carry_no_markup():
         if "mathml" in part:
             assert sanitise(part["mathml"]) == part["mathml"]
             assert "<img" not in part["mathml"] and "<script" not in part["mathml"]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # |γ − 1/10| − (γ − 1/10) is 0 at every γ >= 1/10 the checker samples, not below.
+        r"r_t + \gamma V(s_{t+1}) - V(s_t)"
+        r" + \gamma(((\gamma-\frac{1}{10})^2)^{\frac{1}{2}} - \gamma + \frac{1}{10}) r_t",
+        "r[t] + gamma*V[t+1] - V[t] + gamma^0.5*(gamma^0.5 - gamma^0.5)",
+    ],
+    ids=["abs-by-square-root", "decimal-exponent"],
+)
+def test_a_fractional_exponent_is_refused_with_the_reason(answer):
+    # It used to read (γ − 1/10)^2)^{1/2} as Abs and fail with "cannot evaluate Abs".
+    result = check(answer, "td-error")
+    assert result["verdict"] == "unreadable"
+    assert "is not an integer: exponents are integers" in result["feedback"]

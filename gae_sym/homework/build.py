@@ -157,6 +157,12 @@ def power(base: Expr, exponent: Expr) -> Expr:
     if exponent.is_Number:
         if not exponent.is_Rational:
             raise AnswerError("exponents must be exact numbers or symbols")
+        if not exponent.is_Integer:
+            # ((γ − 1/2)^2)^{1/2} is |γ − 1/2|, and √γ no polynomial the exact test reads.
+            raise AnswerError(
+                f"the exponent {exponent} is not an integer: exponents are integers such as "
+                "2, l or n"
+            )
         if abs(exponent) > MAX_EXPONENT:
             raise AnswerError(
                 f"the exponent {exponent} is too large: too complex to check", "too-complex"
@@ -262,6 +268,11 @@ def check_exponents(expr: Expr) -> None:
                 "an exponent cannot contain γ or λ: exponents are integers such as 2, l or n"
             )
         for atom in exponent.atoms(Number):
+            if not atom.is_Integer:
+                raise AnswerError(
+                    f"the exponent {exponent} is not an integer: exponents are integers "
+                    "such as 2, l or n"
+                )
             if abs(atom) > MAX_EXPONENT:
                 raise AnswerError(
                     f"the exponent {exponent} is too large: too complex to check", "too-complex"
