@@ -78,6 +78,7 @@ TIANSHOU = "Tianshou compute_episodic_return (numba)"
 JAX_SCAN = "gae-sym JAX lax.scan (jitted)"
 JAX_ASSOCIATIVE = "gae-sym JAX associative_scan (jitted)"
 JAX_CHUNKED = "gae-sym JAX chunked scan (jitted)"
+JAX_NUMBA = "gae-sym JAX, numba kernel as XLA FFI call (jitted)"
 RLAX = "rlax truncated_gae (jit + vmap)"
 PUREJAXRL = "PureJaxRL-style lax.scan (jitted)"
 # Out of cache: 10^6 x 64 float32 (256 MB per array), only the fast methods run on it.
@@ -469,6 +470,16 @@ def _jax_kernel(variant: str) -> Callable[[Trajectory], Callable[[], Any]]:
     return prepare
 
 
+def _jax_numba(traj: Trajectory) -> Callable[[], Any]:
+    import jax
+
+    from numeric import jax_ffi
+
+    arrays = _jax_arrays(traj)
+    kernel = jax.jit(jax_ffi.gae)
+    return _jitted(lambda: kernel(*arrays, GAMMA, LAM))
+
+
 def _public_api_jax(traj: Trajectory) -> Callable[[], Any]:
     import numeric
 
@@ -598,6 +609,7 @@ def methods(threads: int | None = None) -> list[Method]:
         Method(JAX_SCAN, _jax_kernel("scan"), ours=True, requires=("jax",), large=True),
         Method(JAX_ASSOCIATIVE, _jax_kernel("associative"), ours=True, requires=("jax",)),
         Method(JAX_CHUNKED, _jax_kernel("chunked"), ours=True, requires=("jax",), large=True),
+        Method(JAX_NUMBA, _jax_numba, ours=True, requires=("jax", "numba"), large=True),
         Method("numeric.gae (JAX arrays)", _public_api_jax, ours=True, requires=("jax",)),
         Method(RLAX, _rlax, requires=("rlax", "jax"), large=True),
         Method(PUREJAXRL, _purejaxrl, requires=("jax",), large=True),
@@ -792,7 +804,9 @@ def headline(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     Per case: kernel / Tianshou (goal >= 4), kernel / plain numba (>= 1), our JAX lax.scan /
     rlax (>= 2), kernel / public numeric.gae (<= 1.5 at 2048 x 64 float32); on LARGE_CASE the
-    kernel's effective bandwidth / np.copyto's (>= 0.5).
+    kernel's effective bandwidth / np.copyto's (>= 0.5). The JAX goal for each JAX backend
+    (lax.scan, associative, chunked, numba through XLA's FFI), and the bare numba kernel /
+    rlax, no goal: the ceiling of a one-core compiled backend against rlax.
     """
 
     def ratio(a: float | None, b: float | None) -> float | None:
@@ -817,6 +831,13 @@ def headline(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "jax_chunked_vs_rlax": ratio(
                 _speed(rows, shape, dtype, JAX_CHUNKED), _speed(rows, shape, dtype, RLAX)
             ),
+            "jax_numba_vs_rlax": ratio(
+                _speed(rows, shape, dtype, JAX_NUMBA), _speed(rows, shape, dtype, RLAX)
+            ),
+            # Context for the JAX goal: the bare one-core numba kernel against rlax, what the
+            # FFI backend could reach without XLA's per-call cost (lax.scan backends run the
+            # same scan as rlax).
+            "kernel_vs_rlax": ratio(kernel, _speed(rows, shape, dtype, RLAX)),
         }
         floor = [r for r in rows if r["method"] == KERNEL and tuple(r["shape"]) == shape]
         floor = [r.get("vs_copy") for r in floor if r["dtype"] == dtype]

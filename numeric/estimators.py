@@ -17,9 +17,11 @@ definitions. The array type in is the array type out:
   else (CUDA, float16) through the torch kernels (``backend="torch"`` forces them; on CUDA
   GAE runs a chunked scan with O(T/chunk + chunk) sequential steps), under
   ``torch.no_grad()``: advantages and returns are targets, they carry no gradient;
-* JAX arrays (``jax.Array``, also inside ``jax.jit`` and ``jax.vmap``): ``lax.scan``
-  (``backend="jax"``), ``lax.associative_scan`` (``backend="jax-associative"``) or a chunked
-  scan of 2·sqrt(T) sequential steps (``backend="jax-chunked"``). JAX is imported only then.
+* JAX arrays (``jax.Array``, also inside ``jax.jit``, ``jax.vmap`` and ``jax.grad``):
+  ``lax.scan`` (``backend="jax"``), ``lax.associative_scan`` (``backend="jax-associative"``),
+  a chunked scan of 2·sqrt(T) sequential steps (``backend="jax-chunked"``) or, on CPU, the
+  numba kernel as an XLA custom call (``backend="jax-numba"``: GAE and its λ = 1 and
+  λ-return forms; δ and n-step stay ``lax``). JAX is imported only then.
 
 The output dtype is the float dtype of rewards, values and next_values (the widest of them;
 integers count as float64); inputs are never modified. γ, λ and n are keyword-only.
@@ -45,7 +47,7 @@ from numeric._validate import (
 )
 
 Kernel = Callable[..., None]
-BACKENDS = ("numba", "numpy", "torch", "jax", "jax-associative", "jax-chunked")
+BACKENDS = ("numba", "numpy", "torch", "jax", "jax-associative", "jax-chunked", "jax-numba")
 """The values of ``backend=``; None picks by array type (see the module docstring)."""
 
 
@@ -136,7 +138,7 @@ def _library(arrays: tuple[Any, ...]) -> str:
 _BACKENDS_OF = {
     "numpy": (None, "numba", "numpy"),
     "torch": (None, "numba", "torch"),
-    "jax": (None, "jax", "jax-associative", "jax-chunked"),
+    "jax": (None, "jax", "jax-associative", "jax-chunked", "jax-numba"),
 }
 
 
@@ -167,6 +169,8 @@ def _batch(rewards, values, next_values, terminated, truncated, backend) -> _Bat
         return _Batch(*flat, shape, _torch_kernels(backend), empty, library)
     if library == "jax":
         checked, dtype, shape, views = check_jax_inputs(*arrays)
+        if backend == "jax-numba":
+            _check_jax_numba(checked, dtype)
         # The conversion happens inside the jitted entry point (one compile per shape).
         return _Batch(*checked, shape, None, (dtype, views), backend or "jax")
     *checked, dtype = check_numpy_inputs(*arrays, all_finite=_numba_all_finite(backend))
@@ -175,6 +179,27 @@ def _batch(rewards, values, next_values, terminated, truncated, backend) -> _Bat
     return _Batch(
         *flat, shape, _numpy_kernels(backend), lambda: np.empty(flat[0].shape, dtype=dtype), library
     )
+
+
+def _check_jax_numba(arrays: tuple[Any, ...], dtype: Any) -> None:
+    """backend="jax-numba" needs numba, float32/float64 and arrays on the CPU."""
+    import importlib.util
+
+    import jax
+
+    if importlib.util.find_spec("numba") is None:
+        raise ValueError("backend='jax-numba' needs numba: pip install numba (or use 'jax')")
+    if str(dtype) not in ("float32", "float64"):
+        raise ValueError(f"backend='jax-numba' computes in float32 or float64, not {dtype}")
+    platforms = {jax.default_backend()}
+    for a in arrays:
+        if isinstance(a, jax.Array) and not isinstance(a, jax.core.Tracer):
+            platforms |= {d.platform for d in a.devices()}
+    if platforms != {"cpu"}:
+        raise ValueError(
+            f"backend='jax-numba' runs on the CPU only, these arrays are on {sorted(platforms)}; "
+            "use backend='jax' (lax.scan) or 'jax-chunked' there"
+        )
 
 
 @functools.cache
@@ -186,13 +211,18 @@ def _jax_entry(name: str) -> Callable[..., Any]:
 
     from numeric.kernels import jax_kernels
 
-    kernel = {
-        "td": jax_kernels.td_errors,
-        "nstep": jax_kernels.nstep,
-        "gae": jax_kernels.gae_scan,
-        "gae-associative": jax_kernels.gae_associative,
-        "gae-chunked": jax_kernels.gae_chunked,
-    }[name]
+    if name == "gae-numba":
+        from numeric import jax_ffi
+
+        kernel = jax_ffi.gae
+    else:
+        kernel = {
+            "td": jax_kernels.td_errors,
+            "nstep": jax_kernels.nstep,
+            "gae": jax_kernels.gae_scan,
+            "gae-associative": jax_kernels.gae_associative,
+            "gae-chunked": jax_kernels.gae_chunked,
+        }[name]
 
     def entry(r, v, nv, term, trunc, *params, dtype, shape, views, n=None):
         floats = [jnp.asarray(x).astype(dtype).reshape(shape[0], -1) for x in (r, v, nv)]
@@ -214,7 +244,7 @@ def _jax_entry(name: str) -> Callable[..., Any]:
 
 def _run_jax(batch: _Batch, name: str, *args: Any) -> Any:
     dtype, views = batch.empty
-    if name == "gae" and batch.library in ("jax-associative", "jax-chunked"):
+    if name == "gae" and batch.library in ("jax-associative", "jax-chunked", "jax-numba"):
         name = "gae-" + batch.library.removeprefix("jax-")
     arrays = (batch.rewards, batch.values, batch.next_values, batch.terminated, batch.truncated)
     static = {"dtype": dtype, "shape": batch.shape, "views": views}

@@ -166,6 +166,8 @@ def test_jax_rows_report_compile_time_apart_and_the_headline_ratios(smoke):
     assert entry["kernel_vs_plain_numba"] == pytest.approx(kernel / numba)
     if importlib.util.find_spec("rlax"):
         assert entry["jax_vs_rlax"] is not None
+        rlax = rows[(bench.RLAX, (64, 4), "float32")]["m_steps_per_s"]
+        assert entry["kernel_vs_rlax"] == pytest.approx(kernel / rlax)
     assert "headline ratios (goal):" in bench_cli.format_table(smoke)
 
 

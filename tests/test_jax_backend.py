@@ -16,7 +16,7 @@ jnp = jax.numpy
 import numeric  # noqa: E402
 from numeric.kernels import jax_kernels  # noqa: E402
 
-BACKENDS = ("jax", "jax-associative", "jax-chunked")
+BACKENDS = ("jax", "jax-associative", "jax-chunked", "jax-numba")
 
 
 def trajectory(steps=23, batch=4, seed=0, dtype=np.float32, end_rate=0.15):

@@ -49,6 +49,8 @@ the same float32 bound, and reported in ``backends_checked``:
 ``jax-generated``               JAX arrays (jax installed), ``lax.scan``; float32 unless x64 is on
 ``jax-associative-generated``   JAX arrays, ``lax.associative_scan`` with ``scan_combine``
 ``jax-chunked-generated``       JAX arrays, the chunked scan (``scan_combine``, ``scan_join``)
+``jax-numba-generated``         JAX arrays on CPU (numba installed), the numba kernel inside
+                                XLA through its FFI (``backend="jax-numba"``)
 ==============================  =================================================================
 
 JAX compiles once per shape, so its inputs are padded at the end to a power-of-two length (at
@@ -216,6 +218,12 @@ def _pad_to_power_of_two(arrays: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ..
     )
 
 
+def _jax_on_cpu() -> bool:
+    import jax
+
+    return jax.default_backend() == "cpu"
+
+
 def installed_backends() -> list[tuple[str, Callable[..., np.ndarray]]]:
     """(name, run) for each generated backend that can run here; ``run(inputs64, g, lam)``."""
     import importlib.util
@@ -256,6 +264,8 @@ def installed_backends() -> list[tuple[str, Callable[..., np.ndarray]]]:
         found.append(("jax-generated", jax_backend("jax")))
         found.append(("jax-associative-generated", jax_backend("jax-associative")))
         found.append(("jax-chunked-generated", jax_backend("jax-chunked")))
+        if importlib.util.find_spec("numba") is not None and _jax_on_cpu():
+            found.append(("jax-numba-generated", jax_backend("jax-numba")))
     return found
 
 

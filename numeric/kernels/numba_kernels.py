@@ -37,7 +37,10 @@ import functools
 
 import numba
 import numpy as np
-from numba import prange
+from llvmlite import ir
+from numba import carray, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from numeric._threads import kernel_threads
 
@@ -302,10 +305,30 @@ def _scalars(dtype, *values):
     return tuple(dtype.type(x) for x in values)
 
 
+@numba.njit(cache=True)
 def _chunk_count(steps, threads):
     """Chunks of the blocked scan: a multiple of 4 (the interleave), each >= 1024 steps."""
     groups = 1 if threads == 1 else CHUNK_GROUPS_PER_THREAD * threads
     return 4 * max(1, min(groups, steps // (4 * 1024)))
+
+
+# Loops gae_plan chooses between.
+COLUMNS, COLUMNS_PARALLEL, SCAN, SCAN_PARALLEL = 0, 1, 2, 3
+
+
+@numba.njit(cache=True)
+def gae_plan(steps, n_cols, threads):
+    """(loop, n_chunks, block): the loop for (steps, n_cols) arrays with this many threads,
+    the chunks of a blocked scan and the columns per thread of a parallel column loop. One
+    choice for gae_kernel (from Python) and the XLA FFI handler (from compiled code)."""
+    parallel = threads > 1 and steps * n_cols >= PARALLEL_MIN_STEPS
+    if n_cols < SIMD_MIN_COLUMNS and steps >= CHUNK_MIN_STEPS:
+        n_chunks = _chunk_count(steps, threads if parallel else 1)
+        return (SCAN_PARALLEL if parallel else SCAN), n_chunks, 0
+    if parallel and n_cols >= 2 * COLUMN_BLOCK:
+        block = -(-n_cols // threads)
+        return COLUMNS_PARALLEL, 0, -(-block // COLUMN_BLOCK) * COLUMN_BLOCK
+    return COLUMNS, 0, 0
 
 
 def gae_kernel(rewards, values, next_values, terminated, truncated, gamma, lam, out):
@@ -314,20 +337,17 @@ def gae_kernel(rewards, values, next_values, terminated, truncated, gamma, lam, 
     decay = gamma * lam
     gamma_, decay_, zero, one = _scalars(out.dtype, gamma, decay, 0.0, 1.0)
     threads = kernel_threads()
-    parallel = threads > 1 and steps * n_cols >= PARALLEL_MIN_STEPS
-    if parallel:
+    loop, n_chunks, block = gae_plan(steps, n_cols, threads)
+    if loop in (COLUMNS_PARALLEL, SCAN_PARALLEL):
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    if n_cols < SIMD_MIN_COLUMNS and steps >= CHUNK_MIN_STEPS:
-        n_chunks = _chunk_count(steps, threads if parallel else 1)
-        scan = gae_scan_parallel if parallel else gae_scan
+    if loop in (SCAN, SCAN_PARALLEL):
+        scan = gae_scan_parallel if loop == SCAN_PARALLEL else gae_scan
         for b in range(n_cols):
             column = (x[:, b] for x in (rewards, values, next_values, terminated, truncated))
             scan(*column, gamma_, decay_, zero, one, out[:, b], steps // n_chunks, n_chunks)
         return
     args = (rewards, values, next_values, terminated, truncated, gamma_, decay_, zero, out)
-    if parallel and n_cols >= 2 * COLUMN_BLOCK:
-        block = -(-n_cols // threads)
-        block = -(-block // COLUMN_BLOCK) * COLUMN_BLOCK
+    if loop == COLUMNS_PARALLEL:
         gae_columns_parallel(*args, block)
     else:
         gae_columns(*args, 0, n_cols)
@@ -388,3 +408,174 @@ def _cpu_view(x):
     if hasattr(x, "detach") and hasattr(x, "numpy"):
         return x.detach().numpy()
     return x
+
+
+# --- the XLA FFI handler: gae_kernel's loops inside jax.jit on CPU -------------------------
+#
+# XLA's typed FFI calls a handler with one XLA_FFI_CallFrame* and takes NULL (success) or an
+# XLA_FFI_Error* back (xla/ffi/api/c_api.h, shipped with jaxlib: jax.ffi.include_dir()).
+# The handler below reads the C structs as arrays of 64-bit words at their x86-64/aarch64
+# offsets (every field is 8 bytes or an int padded to 8, so each sits at a word index):
+#   XLA_FFI_CallFrame  0 struct_size, 1 extension_start, 2 api, 3 ctx, 4 stage (int),
+#                      5..9 args {struct_size, ext, size, types, args},
+#                      10..14 rets {struct_size, ext, size, types, rets}, ...
+#   XLA_FFI_Buffer     0 struct_size, 1 ext, 2 dtype (int), 3 data, 4 rank, 5 dims
+#   Metadata extension 0 struct_size, 1 type (int), 2 next, 3 XLA_FFI_Metadata*; the
+#                      metadata's api_version.major/minor are the ints at bytes 24 and 28
+#   XLA_FFI_Api        6 XLA_FFI_Error_Create
+# Operands (numeric.jax_ffi builds the call): r, v, nv (float, rank R >= 2), terminated,
+# truncated (PRED, rank R), gamma, lam (float, rank R - 2); one result of rank R. Ranks
+# above 2 are vmap's leading axes (vmap_method="broadcast_all": every operand carries them),
+# run one (T, B) slice at a time. Anything else is refused with an XLA error, never read.
+
+_FFI_PRED, _FFI_F32, _FFI_F64 = 1, 11, 12  # XLA_FFI_DataType
+_FFI_BUFFER = 1  # XLA_FFI_ArgType_BUFFER and XLA_FFI_RetType_BUFFER
+_FFI_EXECUTE = 3  # XLA_FFI_ExecutionStage_EXECUTE
+_FFI_METADATA = 1  # XLA_FFI_Extension_Metadata
+_FFI_API_VERSION = (0, 1)  # the structs above are those of XLA FFI API 0.1
+_FFI_INVALID_ARGUMENT = 3  # XLA_FFI_Error_Code
+_FFI_REFUSAL = b"gae-sym GAE FFI handler: operands not as numeric.jax_ffi builds them\x00"
+
+
+@intrinsic
+def _pointer(typingctx, address):
+    """An integer address as a void pointer (carray's input)."""
+
+    def codegen(context, builder, signature, args):
+        return builder.inttoptr(args[0], cgutils.voidptr_t)
+
+    return types.voidptr(types.int64), codegen
+
+
+@intrinsic
+def _ffi_error(typingctx, create_address):
+    """XLA_FFI_Error_Create(&{struct_size 32, NULL, _FFI_REFUSAL, INVALID_ARGUMENT})."""
+
+    def codegen(context, builder, signature, args):
+        i8p, i64, i32 = cgutils.voidptr_t, ir.IntType(64), ir.IntType(32)
+        struct = ir.LiteralStructType([i64, i8p, i8p, i32])
+        slot = cgutils.alloca_once(builder, struct)
+        message = context.insert_const_bytes(builder.module, _FFI_REFUSAL)
+        fields = (
+            ir.Constant(i64, 32),
+            ir.Constant(i8p, None),
+            message,
+            ir.Constant(i32, _FFI_INVALID_ARGUMENT),
+        )
+        for index, value in enumerate(fields):
+            builder.store(value, cgutils.gep_inbounds(builder, slot, 0, index))
+        create = builder.inttoptr(args[0], ir.FunctionType(i8p, [struct.as_pointer()]).as_pointer())
+        return builder.call(create, [slot])
+
+    return types.voidptr(types.int64), codegen
+
+
+@numba.njit(inline="always")
+def _words(address, count):
+    return carray(_pointer(address), count, dtype=np.int64)
+
+
+@numba.njit(inline="always")
+def _int32_at(address, word):
+    # An int field padded to 8 bytes: the low half of its word (little-endian).
+    return carray(_pointer(address), 2 * word + 1, dtype=np.int32)[2 * word]
+
+
+@numba.njit(cache=True)
+def _ffi_operands_ok(frame, float_type):
+    """Whether the call frame holds the 7 buffers and 1 result numeric.jax_ffi sends."""
+    if frame[7] != 7 or frame[12] != 1:
+        return False
+    arg_types = carray(_pointer(frame[8]), 7, dtype=np.int32)
+    if carray(_pointer(frame[13]), 1, dtype=np.int32)[0] != _FFI_BUFFER:
+        return False
+    result = _words(_words(frame[14], 1)[0], 6)
+    rank = result[4]
+    if _int32_at(_words(frame[14], 1)[0], 2) != float_type or rank < 2:
+        return False
+    dims = _words(result[5], rank)
+    args = _words(frame[9], 7)
+    for i in range(7):
+        if arg_types[i] != _FFI_BUFFER:
+            return False
+        buffer = _words(args[i], 6)
+        kind = _int32_at(args[i], 2)
+        want = _FFI_PRED if i in (3, 4) else float_type
+        want_rank = rank if i < 5 else rank - 2
+        if kind != want or buffer[4] != want_rank:
+            return False
+        own = _words(buffer[5], max(want_rank, 1))
+        for axis in range(want_rank):
+            if own[axis] != dims[axis]:
+                return False
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
+def _ffi_gae(frame_address, dtype, float_type):
+    """The handler's work for one dtype (numba compiles, and caches, one per dtype class)."""
+    frame = carray(frame_address, 15, dtype=np.int64)
+    if frame[1] != 0:
+        # XLA asks for the handler's metadata at registration: the API version it uses.
+        if _int32_at(frame[1], 1) == _FFI_METADATA:
+            metadata = carray(_pointer(_words(frame[1], 4)[3]), 8, dtype=np.int32)
+            metadata[6] = _FFI_API_VERSION[0]
+            metadata[7] = _FFI_API_VERSION[1]
+        return _pointer(0)
+    if carray(frame_address, 10, dtype=np.int32)[8] != _FFI_EXECUTE:  # stage, word 4
+        return _pointer(0)
+    if not _ffi_operands_ok(frame, float_type):
+        return _ffi_error(_words(frame[2], 7)[6])
+    args = _words(frame[9], 7)
+    result = _words(_words(frame[14], 1)[0], 6)
+    rank = result[4]
+    dims = _words(result[5], rank)
+    steps, n_cols = dims[rank - 2], dims[rank - 1]
+    lead = 1
+    for axis in range(rank - 2):
+        lead *= dims[axis]
+    shape = (lead, steps, n_cols)
+    r = carray(_pointer(_words(args[0], 6)[3]), shape, dtype=dtype)
+    v = carray(_pointer(_words(args[1], 6)[3]), shape, dtype=dtype)
+    nv = carray(_pointer(_words(args[2], 6)[3]), shape, dtype=dtype)
+    term = carray(_pointer(_words(args[3], 6)[3]), shape, dtype=np.bool_)
+    trunc = carray(_pointer(_words(args[4], 6)[3]), shape, dtype=np.bool_)
+    gammas = carray(_pointer(_words(args[5], 6)[3]), lead, dtype=dtype)
+    lams = carray(_pointer(_words(args[6], 6)[3]), lead, dtype=dtype)
+    out = carray(_pointer(result[3]), shape, dtype=dtype)
+    # One thread: XLA's own (a numba parallel region from inside XLA would compete with
+    # XLA's thread pool, and compiling the parallel loops here costs seconds a dtype).
+    loop, n_chunks, _ = gae_plan(steps, n_cols, 1)
+    zero, one = dtype(0.0), dtype(1.0)
+    for i in range(lead):
+        gamma, lam = gammas[i], lams[i]
+        decay = gamma * lam
+        if loop == COLUMNS:
+            rows = (r[i], v[i], nv[i], term[i], trunc[i])
+            gae_columns(*rows, gamma, decay, zero, out[i], 0, n_cols)
+        else:
+            # One column (SIMD_MIN_COLUMNS is 2): C-contiguous 1-D views, as gae_kernel's.
+            column = (
+                r[i].reshape(steps),
+                v[i].reshape(steps),
+                nv[i].reshape(steps),
+                term[i].reshape(steps),
+                trunc[i].reshape(steps),
+            )
+            chunk = steps // n_chunks
+            gae_scan(*column, gamma, decay, zero, one, out[i].reshape(steps), chunk, n_chunks)
+    return _pointer(0)
+
+
+def xla_ffi_gae_handler(dtype):
+    """The typed XLA FFI handler running gae_kernel's loops on (..., T, B) buffers of dtype
+    (float32 or float64): a numba cfunc (its address is what XLA calls). Its work is the
+    cached _ffi_gae; the cfunc itself is a one-line wrapper compiled here, once per dtype."""
+    dtype = np.dtype(dtype).type
+    float_type = {np.float32: _FFI_F32, np.float64: _FFI_F64}[dtype]
+
+    @numba.cfunc(types.voidptr(types.voidptr), nopython=True)
+    def handler(frame_address):
+        return _ffi_gae(frame_address, dtype, float_type)
+
+    return handler

@@ -1,0 +1,91 @@
+"""The generated numba GAE kernel inside ``jax.jit`` on CPU, through XLA's FFI (backend
+``"jax-numba"``).
+
+Why: on CPU, XLA runs ``lax.scan`` at a few ns a step, and rlax runs that same scan, so no
+formulation inside XLA is much faster than rlax (``gae-sym bench`` measures it). This backend
+calls the compiled numba loops of :mod:`numeric.kernels.numba_kernels` (printed from the
+proven recursion) as an XLA custom call: XLA hands the handler its own buffers, nothing is
+copied, and the call is one node of the jitted program.
+
+- Shapes: ``(T, B)`` arrays of float32 or float64 (flags bool), as ``numeric.gae``'s JAX
+  entry builds them; ``gamma`` and ``lam`` are operands, so a new value never retraces.
+- ``jax.vmap``: ``vmap_method="broadcast_all"``: one call, the handler runs each leading
+  slice (a batched ``gamma`` or ``lam`` too).
+- ``jax.grad`` / ``jax.jvp``: a ``custom_jvp`` whose tangent is that of the ``lax.scan``
+  kernel (:func:`numeric.kernels.jax_kernels.gae_scan`): linear in the tangents, so reverse
+  mode works, with respect to every float input and to gamma and lam.
+- CPU only (the target is registered for the ``cpu`` platform), on XLA's calling thread
+  (``numeric.set_threads`` does not apply here).
+
+Importing this module imports jax and numba; ``numeric`` imports it only for this backend.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from numeric.kernels import jax_kernels, numba_kernels
+
+DTYPES = ("float32", "float64")
+
+# The compiled handlers, kept alive for as long as XLA may call them.
+_HANDLERS: dict[str, Any] = {}
+
+
+def _capsule(address: int) -> Any:
+    new = ctypes.pythonapi.PyCapsule_New
+    new.restype = ctypes.py_object
+    new.argtypes = (ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p)
+    return new(address, None, None)
+
+
+@functools.cache
+def target(dtype: str) -> str:
+    """The FFI target of the GAE handler for ``dtype``, compiled and registered once."""
+    if dtype not in DTYPES:
+        raise ValueError(f"backend='jax-numba' computes in float32 or float64, not {dtype}")
+    name = f"gae_sym_numba_gae_{dtype}"
+    handler = numba_kernels.xla_ffi_gae_handler(np.dtype(dtype))
+    _HANDLERS[dtype] = handler
+    jax.ffi.register_ffi_target(name, _capsule(handler.address), platform="cpu")
+    return name
+
+
+@jax.custom_jvp
+def gae(rewards, values, next_values, terminated, truncated, gamma, lam):
+    """A^GAE(γ, λ) of ``(T, B)`` JAX arrays by the numba kernel: A_t = δ_t + c_t A_{t+1}.
+
+    ``rewards``, ``values``, ``next_values`` float32 or float64 (one dtype), ``terminated``,
+    ``truncated`` bool, all ``(T, B)``; ``gamma``, ``lam`` scalars (traced or not). Returns a
+    ``(T, B)`` array of the rewards' dtype. Theorem gae-recursion (and gae-scan for the
+    blocked scan of one long column).
+    """
+    dtype = jnp.dtype(rewards.dtype)
+    call = jax.ffi.ffi_call(
+        target(dtype.name),
+        jax.ShapeDtypeStruct(rewards.shape, dtype),
+        vmap_method="broadcast_all",
+    )
+    return call(
+        rewards,
+        values,
+        next_values,
+        terminated,
+        truncated,
+        jnp.asarray(gamma, dtype=dtype),
+        jnp.asarray(lam, dtype=dtype),
+    )
+
+
+@gae.defjvp
+def _gae_jvp(primals, tangents):
+    # GAE is linear in (r, V, V') for fixed flags, γ and λ; the lax.scan kernel's JVP gives the
+    # tangent (γ and λ included) in operations JAX can transpose, the handler the primal.
+    _, tangent = jax.jvp(jax_kernels.gae_scan, primals, tangents)
+    return gae(*primals), tangent

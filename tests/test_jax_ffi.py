@@ -1,0 +1,200 @@
+"""backend="jax-numba": the generated numba kernel called from XLA through its FFI.
+
+Checked against the oracle and the lax.scan kernel, inside jit / vmap / grad, and attacked:
+the handler must refuse any call frame that is not the one numeric.jax_ffi builds (wrong
+operand count, dtype, rank or shape), with its reason, instead of reading past a buffer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gae_sym import oracle
+
+jax = pytest.importorskip("jax", reason="the jax extra is not installed (pip install '.[jax]')")
+pytest.importorskip("numba")
+jnp = jax.numpy
+
+import numeric  # noqa: E402
+from numeric import jax_ffi  # noqa: E402
+from numeric.kernels import jax_kernels  # noqa: E402
+
+
+def trajectory(steps, batch, seed=0, dtype=np.float32, end_rate=0.2):
+    rng = np.random.default_rng(seed)
+    r, v, nv = (rng.standard_normal((steps, batch)).astype(dtype) for _ in range(3))
+    term = rng.random((steps, batch)) < end_rate / 2
+    trunc = rng.random((steps, batch)) < end_rate / 2
+    return r, v, nv, term, trunc
+
+
+def tolerance(dtype, expected):
+    return (1e-5 if dtype == np.float32 else 1e-12) * (1.0 + float(np.max(np.abs(expected))))
+
+
+@pytest.fixture(autouse=True)
+def _x64():
+    previous = bool(jax.config.jax_enable_x64)
+    jax.config.update("jax_enable_x64", True)
+    yield
+    jax.config.update("jax_enable_x64", previous)
+
+
+# Shapes that take each loop of gae_plan: SIMD columns, the blocked scan of one long column
+# (T >= 4096 with B = 1), and a short single column (plain columns loop).
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1), (9, 3), (120, 1), (4096, 1), (10_007, 1), (50, 40)])
+def test_matches_the_oracle_on_every_loop(dtype, shape):
+    arrays = trajectory(*shape, seed=shape[0], dtype=dtype, end_rate=0.01)
+    if shape[0] < 1000:
+        expected = oracle.gae(*arrays, gamma=0.99, lam=0.95)
+    else:  # the oracle's double sum is O(T^2) in Python: the numpy kernels (oracle-tested)
+        expected = numeric.gae(*arrays, gamma=0.99, lam=0.95, backend="numpy")
+    result = jax.jit(jax_ffi.gae)(*map(jnp.asarray, arrays), 0.99, 0.95)
+    assert result.dtype == dtype and result.shape == shape
+    np.testing.assert_allclose(np.asarray(result), expected, atol=tolerance(dtype, expected))
+
+
+def test_equals_the_numba_kernel_bit_for_bit():
+    # The same generated loops as numeric.gae on numpy arrays: not close, equal.
+    arrays = trajectory(257, 17, seed=4)
+    via_xla = numeric.gae(*map(jnp.asarray, arrays), gamma=0.97, lam=0.9, backend="jax-numba")
+    direct = numeric.gae(*arrays, gamma=0.97, lam=0.9, backend="numba")
+    assert np.array_equal(np.asarray(via_xla), direct)
+
+
+def test_a_new_gamma_or_lambda_does_not_retrace_or_recompile():
+    arrays = [jnp.asarray(a) for a in trajectory(40, 3)]
+    traces = []
+
+    @jax.jit
+    def advantages(gamma, lam):
+        traces.append(1)
+        return numeric.gae(*arrays, gamma=gamma, lam=lam, backend="jax-numba")
+
+    for gamma, lam in [(0.99, 0.95), (0.5, 0.1), (1.0, 1.0), (0.0, 0.7)]:
+        expected = oracle.gae(*map(np.asarray, arrays), gamma=gamma, lam=lam)
+        np.testing.assert_allclose(np.asarray(advantages(gamma, lam)), expected, atol=1e-5)
+    assert len(traces) == 1
+
+
+def test_vmap_over_trajectories_and_over_gamma_in_one_call():
+    r, v, nv, term, trunc = trajectory(33, 4, seed=7)
+    stacked = [jnp.asarray(np.stack([x, x[::-1]])) for x in (r, v, nv, term, trunc)]
+    gammas = jnp.asarray([0.5, 0.99], dtype=jnp.float32)
+    both = jax.vmap(jax_ffi.gae, in_axes=(0, 0, 0, 0, 0, 0, None))(*stacked, gammas, 0.9)
+    for i, (g, flip) in enumerate([(0.5, False), (0.99, True)]):
+        arrays = [x[::-1] if flip else x for x in (r, v, nv, term, trunc)]
+        expected = oracle.gae(*arrays, gamma=g, lam=0.9)
+        np.testing.assert_allclose(np.asarray(both[i]), expected, atol=1e-5)
+    # Nested vmaps: two leading axes, unbatched lam.
+    inner = jax.vmap(jax_ffi.gae, in_axes=(0, 0, 0, 0, 0, None, None))
+    nested = jax.vmap(inner, in_axes=(0, 0, 0, 0, 0, None, None))(
+        *[jnp.stack([x, x]) for x in stacked], 0.9, 0.8
+    )
+    assert nested.shape == (2, 2, 33, 4)
+    np.testing.assert_allclose(
+        np.asarray(nested[1, 1]),
+        oracle.gae(r[::-1], v[::-1], nv[::-1], term[::-1], trunc[::-1], gamma=0.9, lam=0.8),
+        atol=1e-5,
+    )
+
+
+def test_grad_and_jvp_equal_those_of_the_lax_scan_kernel():
+    arrays = [jnp.asarray(a) for a in trajectory(21, 2, seed=2, dtype=np.float64)]
+
+    def loss(kernel):
+        def f(r, v, nv, gamma, lam):
+            weights = jnp.arange(r.size, dtype=r.dtype).reshape(r.shape)
+            return (weights * kernel(r, v, nv, *arrays[3:], gamma, lam)).sum()
+
+        return f
+
+    ours = jax.grad(loss(jax_ffi.gae), argnums=(0, 1, 2, 3, 4))(*arrays[:3], 0.9, 0.8)
+    scan = jax.grad(loss(jax_kernels.gae_scan), argnums=(0, 1, 2, 3, 4))(*arrays[:3], 0.9, 0.8)
+    for a, b in zip(ours, scan, strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-12)
+    assert float(ours[3]) != 0.0  # dA/dγ is not silently zero
+
+
+def test_user_mistakes_get_a_message_not_a_crash():
+    arrays = [jnp.asarray(a) for a in trajectory(6, 2)]
+    half = [a.astype(jnp.float16) for a in arrays[:3]]
+    with pytest.raises(ValueError, match="computes in float32 or float64, not float16"):
+        numeric.gae(*half, *arrays[3:], gamma=0.9, lam=0.9, backend="jax-numba")
+    with pytest.raises(ValueError, match="backend='jax-numba' does not take numpy arrays"):
+        numeric.gae(*map(np.asarray, arrays), gamma=0.9, lam=0.9, backend="jax-numba")
+    with pytest.raises(ValueError, match="float32 or float64, not int32"):
+        jax_ffi.target("int32")
+
+
+def _raw_call(operands, result):
+    """Call the registered handler with operands of our choosing (what an attacker would)."""
+    name = jax_ffi.target("float32")
+    return jax.jit(lambda *ops: jax.ffi.ffi_call(name, result)(*ops))(*operands)
+
+
+def _good_operands(steps=5, cols=3):
+    r, v, nv, term, trunc = (jnp.asarray(a) for a in trajectory(steps, cols))
+    return [r, v, nv, term, trunc, jnp.float32(0.9), jnp.float32(0.8)]
+
+
+REFUSAL = "operands not as numeric.jax_ffi builds them"
+
+
+def test_the_handler_runs_the_good_call():
+    operands = _good_operands()
+    out = _raw_call(operands, jax.ShapeDtypeStruct((5, 3), jnp.float32))
+    expected = oracle.gae(*map(np.asarray, operands[:5]), gamma=0.9, lam=0.8)
+    np.testing.assert_allclose(np.asarray(out), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "one operand fewer",
+        "one operand more",
+        "float64 rewards into the float32 handler",
+        "int flags",
+        "rewards shorter than the result",
+        "values with more columns",
+        "rank-1 arrays",
+        "gamma an array",
+        "result of another dtype",
+        "result of another shape",
+    ],
+)
+def test_the_handler_refuses_every_other_call_frame_with_its_reason(attack):
+    operands = _good_operands()
+    result = jax.ShapeDtypeStruct((5, 3), jnp.float32)
+    if attack == "one operand fewer":
+        operands = operands[:-1]
+    elif attack == "one operand more":
+        operands = [*operands, jnp.float32(1.0)]
+    elif attack == "float64 rewards into the float32 handler":
+        operands[0] = operands[0].astype(jnp.float64)
+    elif attack == "int flags":
+        operands[3] = operands[3].astype(jnp.int8)
+    elif attack == "rewards shorter than the result":
+        operands[0] = operands[0][:4]
+    elif attack == "values with more columns":
+        operands[1] = jnp.concatenate([operands[1], operands[1]], axis=1)
+    elif attack == "rank-1 arrays":
+        operands = [a[:, 0] for a in operands[:5]] + operands[5:]
+        result = jax.ShapeDtypeStruct((5,), jnp.float32)
+    elif attack == "gamma an array":
+        operands[5] = jnp.full((5, 3), 0.9, dtype=jnp.float32)
+    elif attack == "result of another dtype":
+        result = jax.ShapeDtypeStruct((5, 3), jnp.float64)
+    elif attack == "result of another shape":
+        result = jax.ShapeDtypeStruct((6, 3), jnp.float32)
+    with pytest.raises(Exception, match=REFUSAL):
+        np.asarray(_raw_call(operands, result))
+
+
+def test_backends_checked_on_cartpole_include_it():
+    from numeric.cartpole import rollout_check
+
+    names = [name for name, _ in rollout_check.installed_backends()]
+    assert "jax-numba-generated" in names
