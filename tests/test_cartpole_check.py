@@ -252,3 +252,27 @@ def test_same_seed_same_results(train, cfg):
         return log.returns, [r.advantages.tolist() for r in checker.kept]
 
     assert run() == run()
+
+
+def test_a_run_stopped_before_its_first_rollout_says_nothing_was_checked(capsys):
+    # Ctrl-C during the first rollout: zero rows against a zero tolerance are not failures.
+    from gae_sym.cli.cartpole import _print_summary
+
+    report = {
+        "env": "CartPole-v1",
+        "variant": "batched",
+        "seed": 1,
+        "episodes": 0,
+        "env_steps": 0,
+        "seconds": 0.0,
+        "check_seconds": 0.0,
+        "mean_return_last_100": 0.0,
+        "solved": False,
+        "interrupted": True,
+        **RolloutChecker().summary(),
+        "files": {"metrics": "m.csv", "learning_curve": "c.png", "report": "r.json"},
+    }
+    _print_summary(report)
+    out = capsys.readouterr().out
+    assert "nothing checked: the run was interrupted before its first rollout" in out
+    assert "FAIL" not in out and "DISAGREE" not in out

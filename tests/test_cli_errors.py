@@ -343,3 +343,28 @@ def test_every_progress_bar_goes_through_the_shared_helper():
         if path.name != "_common.py" and "tqdm" in path.read_text(encoding="utf-8")
     ]
     assert offenders == []
+
+
+def test_a_mistyped_flag_gets_the_closest_flag_and_the_commands_own_help(capsys):
+    assert main(["prove", "--jsn"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "gae-sym prove: error: unrecognized arguments: --jsn; did you mean --json for --jsn? "
+        "(see 'gae-sym prove --help')"
+    )
+    assert main(["check", "--qestion", "gae", "x"]) == 2
+    assert "did you mean --question for --qestion?" in capsys.readouterr().err
+
+
+def test_an_unquoted_answer_is_told_to_be_quoted(capsys):
+    # The shell splits A_t = \delta_t into three words; the first is the answer.
+    assert main(["check", "--question", "gae", "A_t", "=", "\\delta_t"]) == 2
+    err = capsys.readouterr().err
+    assert "a text with spaces must be quoted as one argument" in err
+    assert "(see 'gae-sym check --help')" in err
+
+
+def test_a_flag_far_from_every_real_one_gets_no_guess(capsys):
+    assert main(["prove", "--zzzzzz"]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean" not in err and "unrecognized arguments: --zzzzzz" in err

@@ -8,6 +8,7 @@ Each module defines ``register(subparsers)``, which adds its parser and sets
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import os
 import sys
@@ -93,6 +94,28 @@ def wants_json(argv: Sequence[str]) -> bool:
     return False
 
 
+def _unrecognized_hint(message: str, parser: argparse.ArgumentParser, command: str | None) -> str:
+    """'; did you mean --json?' for a mistyped flag, a reminder to quote a text that the
+    shell split into words; '' when neither applies."""
+    prefix = "unrecognized arguments: "
+    if not message.startswith(prefix):
+        return ""
+    tokens = message[len(prefix) :].split()
+    flags = [t.split("=")[0] for t in tokens if t.startswith("--")]
+    if flags and command is not None:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[
+            command
+        ]
+        options = [o for a in sub._actions for o in a.option_strings if o.startswith("--")]
+        guesses = [difflib.get_close_matches(f, options, n=1, cutoff=0.6) for f in flags]
+        named = [f"{g[0]} for {f}" for f, g in zip(flags, guesses, strict=True) if g]
+        if named:
+            return "; did you mean " + ", ".join(named) + "?"
+    if any(not t.startswith("-") for t in tokens):
+        return "; a text with spaces must be quoted as one argument ('...')"
+    return ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gae-sym`` console script; returns the exit status.
 
@@ -107,9 +130,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except UsageError as error:
-        # One line, as for every other mistake; the usage is one --help away.
+        # One line, as for every other mistake; the usage is one --help away (the
+        # command's own help when a command was named: unknown arguments are reported by
+        # the top-level parser).
         prog = error.parser.prog
-        message = f"{error} (see '{prog} --help')"
+        if command is not None and prog == parser.prog:
+            prog = f"{parser.prog} {command}"
+        hint = _unrecognized_hint(str(error), parser, command)
+        message = f"{error}{hint} (see '{prog} --help')"
         return _fail(command, prog, message, "usage", 2, json_mode)
     if args.command is None:
         if json_mode:
@@ -144,5 +172,8 @@ def _fail(
     label = "interrupted" if kind == "interrupted" else f"error: {message}"
     print(f"{prog}: {label}", file=sys.stderr)
     if json_mode and not json_printed():
-        print_json(error_document(command, message, kind, status))
+        try:
+            print_json(error_document(command, message, kind, status))
+        except BrokenPipeError:  # `... --json | head`: the reader has gone, as in main
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return status

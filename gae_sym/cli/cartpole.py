@@ -252,20 +252,27 @@ def _print_summary(report: dict[str, Any]) -> None:
         f"(+{report['check_seconds']:.1f} s checks); mean of last 100 = "
         f"{report['mean_return_last_100']:.1f}; {solved}"
     )
-    print(f"checked {report['rollouts_checked']} rollouts, {report['steps_checked']} steps:")
-    for check in report["checks"]:
-        mark = "ok  " if check["agree"] else "FAIL"
-        print(
-            f"  {mark} {check['name']:32s} max |diff| {check['max_abs_diff']:.2e}"
-            f"  (tol {check['tolerance']:.1e}, worst {check['max_diff_over_tolerance']:.2f} of it)"
-        )
-    for backend in report.get("backends_checked", []):
-        mark = "ok  " if backend["agree"] else "FAIL"
-        print(
-            f"  {mark} backend {backend['name']:24s} max |diff| {backend['max_abs_diff']:.2e}"
-            f"  (tol {backend['tolerance']:.1e})"
-        )
-    print("all checks agree" if report["agree"] else "CHECKS DISAGREE")
+    if report["rollouts_checked"] == 0:
+        # Nothing was compared (Ctrl-C or the time limit before the first rollout ended):
+        # rows of zeros against a zero tolerance would read as failures.
+        stopped = "was interrupted" if report["interrupted"] else "stopped"
+        print(f"nothing checked: the run {stopped} before its first rollout was complete")
+    else:
+        print(f"checked {report['rollouts_checked']} rollouts, {report['steps_checked']} steps:")
+        for check in report["checks"]:
+            mark = "ok  " if check["agree"] else "FAIL"
+            print(
+                f"  {mark} {check['name']:32s} max |diff| {check['max_abs_diff']:.2e}"
+                f"  (tol {check['tolerance']:.1e}, worst {check['max_diff_over_tolerance']:.2f}"
+                " of it)"
+            )
+        for backend in report.get("backends_checked", []):
+            mark = "ok  " if backend["agree"] else "FAIL"
+            print(
+                f"  {mark} backend {backend['name']:26s} max |diff| {backend['max_abs_diff']:.2e}"
+                f"  (tol {backend['tolerance']:.1e})"
+            )
+        print("all checks agree" if report["agree"] else "CHECKS DISAGREE")
     print(
         f"wrote {report['files']['metrics']}, {report['files']['learning_curve']}, "
         f"{report['files']['report']}"

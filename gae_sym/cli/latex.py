@@ -14,7 +14,7 @@ NAME is an estimator (td-error, nstep, mc, gae, lambda-return): its definition, 
 on a second line its form in rewards and values where that differs (equations to put
 in a math environment). Or NAME is a derivation id (see 'gae-sym prove'): its
 summary, assumptions and one align* block per part, one step per line with its
-reason beside it (for a document that loads amsmath). 'lambda-return' names both an
+reason beside it (for a document that loads amsmath and amssymb). 'lambda-return' names both an
 estimator and a derivation: it gives the estimator; write 'derivation:lambda-return'
 for the derivation ('estimator:NAME' and 'derivation:NAME' work for every name).
 

@@ -35,7 +35,7 @@ Every check runs in a sandboxed worker process with the hard time limit; at most
 WORKERS + QUEUE checks are admitted at once, more get 429. A derivation runs in a process
 of its own, killed past 20 s + 6 s a line (at most 60 s); one at a time, 4 waiting.
 It binds 127.0.0.1 (this machine only) unless --host says otherwise. Needs the 'web'
-extra: pip install 'gae-sym[web]'.
+extra: make serve, or .venv/bin/pip install -c constraints.txt -e '.[web]'.
 
 exit status: 0 when stopped with Ctrl-C, 2 when a flag is out of range, the address cannot
 be listened on or the 'web' extra is missing."""
@@ -50,28 +50,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--port",
         type=int_flag(0, 65535),
         default=8000,
-        help="port (default: 8000; 0 picks a free one)",
+        help="port, 0 to 65535 (default: 8000; 0 picks a free one)",
     )
     parser.add_argument(
         "--workers",
         type=int_flag(1, 64),
         default=2,
         metavar="N",
-        help="check worker processes (default: 2)",
+        help="check worker processes, 1 to 64 (default: 2)",
     )
     parser.add_argument(
         "--queue",
         type=int_flag(0, 1024),
         default=16,
         metavar="M",
-        help="checks that may wait for a worker; more get 429 (default: 16)",
+        help="checks that may wait for a worker, 0 to 1024; more get 429 (default: 16)",
     )
     parser.add_argument(
         "--time-limit",
         type=float_flag(0, 60, min_open=True),
         default=5.0,
         metavar="S",
-        help="hard limit in seconds per check (default: 5)",
+        help="hard limit in seconds per check, in (0, 60] (default: 5)",
     )
     parser.set_defaults(func=run)
 
@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as missing:
         raise UserError(
             f"gae-sym serve needs the 'web' extra ({missing.name} is not installed): "
-            "pip install 'gae-sym[web]'"
+            "make serve, or .venv/bin/pip install -c constraints.txt -e '.[web]'"
         ) from None
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from gae_sym.cli._common import add_json_flag, add_parser, int_flag, print_json
+from gae_sym.cli._common import add_json_flag, add_parser, int_flag, print_json, progress_bar
 from gae_sym.errors import UserError
 
 DESCRIPTION = """\
@@ -80,10 +79,14 @@ def run(args: argparse.Namespace) -> int:
         _make_output_dir(args.out)
     from numeric.study import run_study
 
-    def progress(message: str) -> None:
-        print(f"study: {message}", file=sys.stderr, flush=True)
+    # A bar on a terminal only: a pipe or a log gets nothing (the CLI contract).
+    with progress_bar(desc="study", unit="critic") as bar:
 
-    result = run_study(samples_per_pair=args.samples, seed=args.seed, progress=progress)
+        def progress(message: str) -> None:
+            bar.set_postfix(now=message)
+            bar.update(1)
+
+        result = run_study(samples_per_pair=args.samples, seed=args.seed, progress=progress)
     document = result.to_dict()
     if args.out is not None:
         write_outputs(document, args.out)

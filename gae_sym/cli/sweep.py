@@ -136,22 +136,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=int_flag(1, 100_000),
         default=None,
         metavar="N",
-        help="seeds 1..N for every setting (default 1)",
+        help="seeds 1..N for every setting, N from 1 to 100000 (default 1)",
     )
     grid.add_argument(
         "--max-env-steps",
         type=int_flag(128, 10**9),
         default=None,
         metavar="N",
-        help="env-step budget of each run (default 300000); unsolved runs stop there",
+        help="env-step budget of each run, 128 to 10**9 (default 300000); unsolved runs stop there",
     )
     grid.add_argument(
         "--max-seconds",
         type=float_flag(0, None, min_open=True),
         default=None,
         metavar="X",
-        help="also a wall-clock budget per run (default none: results then do not depend on "
-        "how loaded the machine is)",
+        help="also a wall-clock budget per run, seconds > 0 (default none: results then do not "
+        "depend on how loaded the machine is)",
     )
     grid.add_argument(
         "--experiments",
@@ -171,7 +171,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=int_flag(1, 4096),
         default=None,
         metavar="N",
-        help="runs at a time when Ray is started here (default: every core)",
+        help="runs at a time when Ray is started here, 1 to 4096 (default: every core)",
     )
     parser.add_argument(
         "--resume", action="store_true", help="skip the runs already recorded in DIR/runs.jsonl"
