@@ -404,3 +404,29 @@ def test_a_fractional_exponent_is_refused_with_the_reason(answer):
     result = check(answer, "td-error")
     assert result["verdict"] == "unreadable"
     assert "is not an integer: exponents are integers" in result["feedback"]
+
+
+def test_a_vanishing_polynomial_inside_a_sum_that_does_not_cancel_is_wrong():
+    # γ P(γ) Σ (γλ)^l r_{t+l+1}: the sums stay in answer − reference, each geometric in l,
+    # and the exact test reads them in closed form on a geometric trajectory.
+    poly = _vanishing("gamma", "gamma")
+    answer = f"{GAE} + sum(l=0..inf, gamma*{poly}*(gamma*lam)^l*r[t+l+1])"
+    _wrong_but_zero_at_the_points(check(answer, "gae"))
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        (
+            "gae",
+            "sum(k=0..inf, sum(l=0..inf, gamma^k*lam^l*(gamma*lam)^(k+l)*r[t+k+l]))*0 + " + GAE,
+        ),
+        ("gae-lambda1", "r[t] + gamma*sum(l=0..inf, gamma^l*r[t+l+1]) - V[t]"),
+        ("gae-lambda1", "sum(l=0..inf, gamma^l*r[t+l]) - V[t] + sum(l=0..inf, 0^(l+1)*r[t+l])"),
+        ("nstep", "sum(l=1..n, gamma^(l-1)*r[t+l-1]) + gamma^n*V[t+n] - V[t]"),
+    ],
+    ids=["double-sum-times-zero", "shifted-sums", "zero-power-sum", "sum-from-one"],
+)
+def test_sums_that_equal_the_reference_stay_correct(question, answer):
+    result = check(answer, question)
+    assert result["verdict"] == "correct", result["feedback"]

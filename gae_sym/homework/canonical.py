@@ -209,16 +209,49 @@ def _degree(expr: Expr) -> int | None:
     if expr.is_Pow and expr.exp.is_Integer and expr.exp >= 0:
         inner = _degree(expr.base)
         return None if inner is None else inner * int(expr.exp)
+    if expr.is_Pow and not expr.exp.is_Number and not expr.base.has(Add):
+        return 1  # γ^l, (γλ)^l: one factor, whatever l is
     return None
 
 
 def _expanded_size(expr: Expr) -> int:
     size = _term_count(expr)
     if size > 64 and not expr.has(Sum, Indexed):
-        degree = _degree(expr)
-        if degree is not None:
-            size = min(size, comb(degree + len(expr.free_symbols), degree))
+        degrees = _degrees(expr)
+        if degrees is not None:
+            bound = 1
+            for degree in degrees.values():
+                bound *= degree + 1
+            size = min(size, bound)
     return size
+
+
+def _degrees(expr: Expr) -> dict | None:
+    """Degree bounds per generator (a symbol, or a power γ^l that expand leaves whole) of
+    a Sum-free polynomial expression; None when it is not one."""
+    if expr.is_Number:
+        return {}
+    if isinstance(expr, Symbol) or (
+        expr.is_Pow and not expr.exp.is_Number and not expr.base.has(Add)
+    ):
+        return {expr: 1}
+    if isinstance(expr, Add | Mul):
+        parts = [_degrees(a) for a in expr.args]
+        if any(part is None for part in parts):
+            return None
+        merged: dict = {}
+        for part in parts:
+            for key, degree in part.items():
+                merged[key] = (
+                    max(merged.get(key, 0), degree)
+                    if isinstance(expr, Add)
+                    else merged.get(key, 0) + degree
+                )
+        return merged
+    if expr.is_Pow and expr.exp.is_Integer and expr.exp >= 0:
+        inner = _degrees(expr.base)
+        return None if inner is None else {k: d * int(expr.exp) for k, d in inner.items()}
+    return None
 
 
 def _term_count(expr: Expr) -> int:

@@ -445,7 +445,7 @@ def _probe(q: Question, expr: Expr, form: Form):
 def _exact_difference(
     q: Question, expr: Expr, parsed: str, form: Form, points: list
 ) -> CheckResult | None:
-    """Incorrect when answer − reference, with every sum cancelled, is not zero.
+    """Incorrect when answer − reference is not zero (its sums cancelled or geometric).
 
     The numeric points agree with such an answer when the difference vanishes there (a
     polynomial with a root at every γ, n or t the checker uses) or is below the tolerance;
@@ -462,7 +462,7 @@ def _exact_difference(
         difference = expand(canonical(expr) - canonical(q.reference))
     except (AnswerError, ValueError, TypeError, RecursionError, _NotCanonical):
         return None
-    if difference == 0 or difference.has(Sum):
+    if difference == 0:
         return None
     fixed = {{"gamma": gamma, "lambda": lam}[name]: value for name, value in q.fixed}
     if not nonzero(difference, fixed):
@@ -477,18 +477,24 @@ def _exact_difference(
     for point in candidates:
         if not (q.forms[0].holds_at(point) and form.holds_at(point) and _inside_all(q, point)):
             continue
-        value = exact_value(difference, point)
-        if value:
-            mine, ref = evaluate(expr, point), evaluate(q.reference, point)
-            shown = _describe(q, expr, point, mine, ref)
-            exact = _short_number(value)
-            if exact is not None:
-                shown["difference"] = exact
-            visible = shown["answer_value"] != shown["reference_value"]
-            if counterexample is None or visible:
-                counterexample = shown
-            if visible or exact is not None:
-                break  # values that differ as printed, or an exact difference to read
+        # Exact where no sum is left; with sums, a point where the values differ as printed.
+        value = exact_value(difference, point) if not difference.has(Sum) else None
+        if value == 0:
+            continue
+        mine, ref = evaluate(expr, point), evaluate(q.reference, point)
+        shown = _describe(q, expr, point, mine, ref)
+        exact = _short_number(value) if value is not None else None
+        if exact is not None:
+            shown["difference"] = exact
+        visible = shown["answer_value"] != shown["reference_value"] and not (
+            math.isnan(mine) or math.isnan(ref)
+        )
+        if value is None and not visible:
+            continue
+        if counterexample is None or visible:
+            counterexample = shown
+        if visible or exact is not None:
+            break  # values that differ as printed, or an exact difference to read
     shown = "at the point shown" if counterexample else "for some γ, λ, n, t"
     return CheckResult(
         "incorrect",
