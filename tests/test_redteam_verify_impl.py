@@ -342,3 +342,10 @@ def test_a_right_float32_scan_passes_the_very_long_case():
     assert verify(float32_scan, "lecture", dtype="float32", max_examples=10).passed
     result = verify(float32_scan, "lecture", max_examples=10)
     assert result.passed and result.precision_warning is not None
+
+
+def test_batches_of_more_than_four_environments_are_drawn():
+    result = verify(redteam.masked_first_four_envs, "masked", layout="T,N", max_examples=100)
+    assert not result.passed
+    example = result.counterexample
+    assert example.traj.batch_shape[0] > 4 and example.index[1] >= 4

@@ -1191,7 +1191,7 @@ def verify(
     (``args`` maps input names to the function's parameters: ``"rewards=rew,lam=lmbda"``),
     ``ValueError`` for an unknown convention, layout or output. ``dtype`` is the dtype of
     the input arrays; ``layout`` their shape (``T``, ``T,N``, ``T,N,1``, ``N,T``, ``N,T,1``,
-    ``time-major``, ``batch-major``; batched layouts draw N in 1..4, and the edge cases
+    ``time-major``, ``batch-major``; batched layouts draw N in 1..8, and the edge cases
     become 3 columns with different done patterns); ``batch_shape`` overrides the batch
     shape drawn (time-major ``T`` layout only, as before). ``output`` names what the function
     returns (``advantages``, ``returns``, or a tuple ``advantages,returns``).
@@ -1273,7 +1273,8 @@ def verify(
     rounded: list[Outcome] = []
     if batch_shape is None or batch_shape == ():
         if chosen_layout.batched:
-            sizes = (EDGE_CASE_COLUMNS,) if jax_sizes else range(1, 5)
+            # up to 8 columns: code right for a micro-batch of 4 environments is caught
+            sizes = (EDGE_CASE_COLUMNS,) if jax_sizes else range(1, 9)
             batch_shape = st.sampled_from([(n,) for n in sizes])
         else:
             batch_shape = ()

@@ -238,3 +238,18 @@ def time_major_value_not_passed(rewards, values, mask, gamma, lam):
         carry = m[:, t] * a + (1 - m[:, t]) * carry
         adv[:, t] = a
     return adv.T
+
+
+def masked_first_four_envs(rewards, values, next_value, masks, gamma, lam):
+    """Bug: (T, N) arrays handled in micro-batches of 4 environments, and the columns after
+    the first micro-batch left at 0: right for N <= 4."""
+    rewards, values, masks = (np.asarray(x, dtype=np.float64) for x in (rewards, values, masks))
+    next_value = np.asarray(next_value, dtype=np.float64)
+    out = np.zeros_like(rewards)
+    gae = np.zeros(rewards.shape[1])
+    for t in reversed(range(len(rewards))):
+        delta = rewards[t] + gamma * next_value * masks[t] - values[t]
+        gae = delta + gamma * lam * masks[t] * gae
+        out[t, :4] = gae[:4]
+        next_value = values[t]
+    return out
