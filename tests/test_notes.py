@@ -382,3 +382,31 @@ def test_notes_data_folder_is_read_by_every_data_section(tmp_path):
     sections, _ = build_sections([], data, check=False)
     text = {s.id: " ".join(str(b) for b in s.blocks) for s in sections}
     assert "sweep is missing" in text["lambda-learning"]
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples" / "derivations"
+
+
+def test_extra_adds_a_checked_derivation_as_its_own_page(tmp_path, capsys):
+    assert (
+        main(["notes", "--out", str(tmp_path), "--extra", str(EXAMPLES / "gae_infinite.tex")]) == 0
+    )
+    page = (tmp_path / "extra-gae-infinite.md").read_text()
+    assert "# Your derivations: gae_infinite.tex" in page
+    assert "Verdict: **proved**. Claim `gae-infinite`: established." in page
+    assert "| 17 | justified | geometric series: the sum over n = l + 1" in page
+
+
+def test_extra_refuses_a_file_with_no_derivation_and_one_with_a_wrong_line(tmp_path, capsys):
+    readme = Path(__file__).resolve().parent.parent / "README.md"
+    assert main(["notes", "--out", str(tmp_path / "a"), "--extra", str(readme)]) == 2
+    assert "--extra " + str(readme) + ": holds no derivation block" in capsys.readouterr().err
+    wrong = tmp_path / "wrong.tex"
+    wrong.write_text(
+        "\\begin{align*}\n"
+        "\\delta_t &= r_t + \\gamma V(s_{t+1}) - V(s_t) \\\\\n"
+        "&= r_t + V(s_{t+1}) - V(s_t)\n"
+        "\\end{align*}\n"
+    )
+    assert main(["notes", "--out", str(tmp_path / "b"), "--extra", str(wrong)]) == 1
+    assert f"{wrong}:3: false: false under the declared assumptions" in capsys.readouterr().out

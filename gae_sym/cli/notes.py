@@ -148,6 +148,12 @@ def _extra_sections(paths: list[str]) -> tuple[list, list[str]]:
         status, payload = check_isolated(Path(path))
         if status != "ok":
             raise UserError(f"--extra {payload}")
+        if not payload["blocks"]:
+            # As `gae-sym prove FILE`: a file with nothing to check is a wrong file.
+            raise UserError(
+                f"--extra {path}: holds no derivation block (an align* environment, or "
+                "$$ ... $$ lines in Markdown); see docs/examples/derivations/"
+            )
         reports.append(payload)
         for block in payload["blocks"]:
             for line in block["lines"]:
