@@ -111,3 +111,23 @@ def test_a_timeout_never_stops_the_rest(tmp_path):
     assert eve.answers[3].verdict == "correct"
     assert fay.answers[0].verdict == "correct"
     assert stats["timeouts"] == 1
+
+
+def test_out_is_checked_before_grading_and_its_folder_made(tmp_path, capsys, monkeypatch):
+    import gae_sym.homework.grading as grading
+
+    def never(*args, **kwargs):
+        raise AssertionError("graded before --out was checked")
+
+    monkeypatch.setattr(grading, "grade", never)
+    assert main(["grade", str(KEY), str(EXAMPLES / "class.csv"), "--out", str(tmp_path)]) == 2
+    assert "is a folder; give the CSV's file name" in capsys.readouterr().err
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    out = blocked / "r.csv"  # a folder that cannot be made: its parent is a file
+    assert main(["grade", str(KEY), str(EXAMPLES / "class.csv"), "--out", str(out)]) == 2
+    assert f"cannot write {out}" in capsys.readouterr().err
+    monkeypatch.undo()
+    nested = tmp_path / "new" / "dir" / "r.csv"
+    main(["grade", str(KEY), str(EXAMPLES / "class.csv"), "--out", str(nested)])
+    assert nested.read_text().startswith("student")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -39,9 +40,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _check_writable(out: Path) -> None:
+    """--out can be written: a file name whose folder exists (made if missing, as gradescope
+    --out does) and takes files."""
+    if out.is_dir():
+        raise UserError(f"--out {out} is a folder; give the CSV's file name")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"cannot write {out}: {error.strerror or error}") from None
+    if not os.access(out.parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise UserError(f"cannot write {out}: permission denied")
+
+
 def run(args: argparse.Namespace) -> int:
     from gae_sym.homework.grading import as_json, grade, load_answers, load_key, write_csv
 
+    if args.out:
+        _check_writable(Path(args.out))  # before the grading, not after it
     key = load_key(Path(args.key))
     answers = load_answers(Path(args.answers), key)
     known = {item.name for item in key}
