@@ -82,7 +82,7 @@ def test_the_printed_updates_are_the_definitions(generated):
     assert "spread = numpy.sqrt(squares) / numpy.sqrt(size)" in numpy_text
     assert "return (-centre + scores) / (eps + spread)" in numpy_text
     assert "size * (-mean + scores) / (size - 1)" in numpy_text
-    assert "return (-mean + x) * mask / numpy.sqrt(eps + var)" in numpy_text
+    assert "return _signed_zero_free((-mean + x) * mask / numpy.sqrt(eps + var))" in numpy_text
     jax_text = generated["llm/kernels/jax_llm.py"]
     assert "advantage = a_next * gamma * lam + gamma * v_next - v_t + r_t" in jax_text
     assert "torch.pow(-mean + scores, 2)" in generated["llm/kernels/torch_llm.py"]

@@ -193,7 +193,13 @@ def test_group_estimators_equal_the_sympy_oracles(batch):
             s16 = np.concatenate([scores, np.zeros(pad)])
             i16 = np.concatenate([ids, np.full(pad, ids.max() + 1)])
             got = np.asarray(kernel(jnp.asarray(s16), jnp.asarray(i16)))[: len(scores)]
-            np.testing.assert_allclose(got, expected, atol=1e-4, rtol=1e-4, err_msg=name)
+            # float32 (x64 off): centring loses ~eps |s|, then GRPO divides by the group's
+            # spread, so nearly equal scores amplify that rounding by |s| / std.
+            spreads = [np.std(scores[ids == g]) for g in np.unique(ids)]
+            spread = min([x for x in spreads if x > 0], default=1.0)
+            eps = np.finfo(np.float32).eps
+            atol = 1e-4 + 8 * eps * float(np.max(np.abs(scores))) / min(spread, 1.0)
+            np.testing.assert_allclose(got, expected, atol=atol, rtol=1e-4, err_msg=name)
 
 
 def test_rloo_is_k_over_k_minus_1_times_drgrpo_and_groups_sum_to_zero():

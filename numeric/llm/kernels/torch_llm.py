@@ -15,6 +15,12 @@ device of its inputs); no input is written to.
 import torch
 
 
+def _signed_zero_free(x):
+    # A masked token is x * 0, which is -0.0 where x < 0; adding +0.0 turns -0.0 into 0.0
+    # (IEEE 754, round to nearest) and changes nothing else: printed output reads 0, not -0.
+    return x + 0.0
+
+
 def token_gae_kernel(rewards, values, mask, gamma, lam):
     """Skip-masked token GAE: (advantages, returns), (B, L) each, 0 on masked tokens.
 
@@ -32,7 +38,7 @@ def token_gae_kernel(rewards, values, mask, gamma, lam):
         a_next = a_next * (1 - mask[:, t]) + advantage * mask[:, t]
         advantages[:, t] = advantage * mask[:, t]
     returns = (advantages + values) * mask
-    return advantages, returns
+    return _signed_zero_free(advantages), _signed_zero_free(returns)
 
 
 def return_to_go_skip_kernel(rewards, mask, gamma):
@@ -44,7 +50,7 @@ def return_to_go_skip_kernel(rewards, mask, gamma):
         g = g_next * gamma + rewards[:, t]
         g_next = g * mask[:, t] + g_next * (1 - mask[:, t])
         returns[:, t] = g * mask[:, t]
-    return returns
+    return _signed_zero_free(returns)
 
 
 def return_to_go_reset_kernel(rewards, mask, gamma):
@@ -56,7 +62,7 @@ def return_to_go_reset_kernel(rewards, mask, gamma):
         g = g_next * gamma + rewards[:, t]
         g_next = g * mask[:, t]
         returns[:, t] = g * mask[:, t]
-    return returns
+    return _signed_zero_free(returns)
 
 
 def whiten_kernel(x, mask, eps, unbiased):
@@ -67,12 +73,12 @@ def whiten_kernel(x, mask, eps, unbiased):
     mean = total / size
     squares = (torch.pow(-mean + x, 2) * mask).sum()
     var = squares / (size - 1) if unbiased else squares / size
-    return (-mean + x) * mask / torch.sqrt(eps + var)
+    return _signed_zero_free((-mean + x) * mask / torch.sqrt(eps + var))
 
 
 def broadcast_kernel(advantages, mask):
     """A[b, t] = a_b m[b, t] (on_response): one advantage per response over its tokens."""
-    return advantages[:, None] * mask
+    return _signed_zero_free(advantages[:, None] * mask)
 
 
 def group_stats(scores, group_ids):
