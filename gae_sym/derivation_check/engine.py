@@ -352,7 +352,7 @@ def _check_step_uncached(
             why=(
                 "the previous line minus this line is not zero, though it vanishes at "
                 "every instance tried (a polynomial with a root at each, or a term too small "
-                "to see there); every sum cancels and the rest is a nonzero expression"
+                "to see there): decided exactly on their canonical forms"
             ),
             counterexample=None,
             seconds=seconds,
@@ -365,11 +365,12 @@ def _check_step_uncached(
 
 
 def _exactly_different(before: Expr, after: Expr) -> bool:
-    """Whether two lines in r, V, δ differ by a sum-free nonzero expression once their
-    canonical forms (those of ``gae-sym check``) cancel every sum: decided exactly by
-    :func:`gae_sym.homework.exact.nonzero`. Lines with Â, done flags, products or limits are
-    not decided here (an assumption such as the recursion relates their entries)."""
-    from sympy import Limit, Product, Sum, expand
+    """Whether two lines in r, V, δ differ by a nonzero expression once in the canonical
+    forms of ``gae-sym check`` (sums cancelled, or geometric in their index): decided
+    exactly by :func:`gae_sym.homework.exact.nonzero`. Lines with Â, done flags, products
+    or limits are not decided here (an assumption such as the recursion relates their
+    entries)."""
+    from sympy import Limit, Product, expand
 
     from gae_sym.homework.canonical import MAX_EXPANDED_TERMS, canonical, expanded_size
     from gae_sym.homework.exact import nonzero
@@ -383,7 +384,7 @@ def _exactly_different(before: Expr, after: Expr) -> bool:
         difference = expand(canonical(before) - canonical(after))
     except Exception:  # no canonical form (a divergent constant sum): not decided here
         return False
-    return difference != 0 and not difference.has(Sum) and nonzero(difference, {})
+    return difference != 0 and nonzero(difference, {})
 
 
 def _recursion_target(expr: Expr, declared) -> bool:
