@@ -26,11 +26,15 @@ Strategy, chosen per call from the shape:
   chunks, and a fix-up that adds each carry's share only until the first done. No prefix
   product of (gamma lam)^t is ever divided.
 
+Inside jax.jit on CPU (numeric.jax_ffi, backend="jax-numba") the same loops run from
+xla_ffi_gae_handler, an XLA FFI handler compiled by numba, on XLA's own buffers.
+
 Threads: one by default (numeric._threads.kernel_threads); opt in with GAE_SYM_THREADS or
 numeric.set_threads. Scalars (gamma, decay = gamma lam, zero, one) arrive already cast to
 the array dtype: a float64 literal inside a float32 loop would promote the whole recurrence.
 No loop uses fastmath. Importing this module imports numba but compiles nothing: every loop
-is @njit(cache=True), compiled on its first call and loaded from numba's disk cache later.
+is @njit(cache=True), compiled on its first call and loaded from numba's disk cache later
+(the FFI handler's cfunc wrapper only when numeric.jax_ffi asks for it).
 """
 
 import functools
