@@ -430,3 +430,36 @@ def test_a_vanishing_polynomial_inside_a_sum_that_does_not_cancel_is_wrong():
 def test_sums_that_equal_the_reference_stay_correct(question, answer):
     result = check(answer, question)
     assert result["verdict"] == "correct", result["feedback"]
+
+
+def test_a_line_off_by_a_vanishing_polynomial_times_a_sum_is_false():
+    roots = "".join(f"(\\gamma-\\frac{{{k}}}{{{d}}})" for k, d in ((1, 2), (1, 4), (3, 5), (1, 5)))
+    gae = r"\sum_{l=0}^{\infty}(\gamma\lambda)^l\delta_{t+l}"
+    text = (
+        "\\begin{align*}\n"
+        f"\\hat{{A}}^{{\\mathrm{{GAE}}}}_t &= {gae} \\\\\n"
+        f"&= {gae} + \\gamma{roots}(\\gamma-1)"
+        "\\sum_{l=0}^{\\infty}(\\gamma\\lambda)^l r_{t+l}\n"
+        "\\end{align*}"
+    )
+    result = _derivation(text, "gae")
+    assert result["verdict"] == "incorrect"
+    line = result["derivation"]["lines"][1]
+    assert line["status"] == "false", line
+    assert "minus this line is not zero" in line["why"]
+
+
+def test_splitting_gae_into_reward_and_value_sums_is_justified():
+    # Each part converges for bounded r and V (the answer checker assumes as much); the
+    # homework default assumptions did not say so: "unjustified: needs a bounded V".
+    text = r"""\begin{align*}
+\hat{A}^{\mathrm{GAE}}_t &= \sum_{l=0}^{\infty}(\gamma\lambda)^l\delta_{t+l} \\
+&= \sum_{l=0}^{\infty}(\gamma\lambda)^l r_{t+l}
+   + \sum_{l=0}^{\infty}(\gamma\lambda)^l(\gamma V(s_{t+l+1}) - V(s_{t+l})) \\
+&= \sum_{l=0}^{\infty}(\gamma\lambda)^l r_{t+l}
+   + \gamma\sum_{l=0}^{\infty}(\gamma\lambda)^l V(s_{t+l+1})
+   - \sum_{l=0}^{\infty}(\gamma\lambda)^l V(s_{t+l})
+\end{align*}"""
+    result = _derivation(text, "gae")
+    assert result["verdict"] == "correct", result["feedback"]
+    assert "bounded-r-V" in result["derivation"]["assumptions"]

@@ -38,6 +38,11 @@ def question_assumptions(q) -> list[str]:
         name = _QUESTION_ASSUMPTIONS.get(text)
         if name and name not in ids:
             ids.append(name)
+    if "bounded-delta" in ids:
+        # Splitting Σ (γλ)^l δ_{t+l} into its reward and value sums needs each to converge:
+        # bounded r and V, as the answer checker assumes for the same step (a right
+        # derivation was "unjustified: needs a bounded V").
+        ids.append("bounded-r-V")
     return ids
 
 
