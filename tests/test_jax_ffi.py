@@ -198,3 +198,53 @@ def test_backends_checked_on_cartpole_include_it():
 
     names = [name for name, _ in rollout_check.installed_backends()]
     assert "jax-numba-generated" in names
+
+
+def _fields(header: str, struct: str) -> list[str]:
+    import re
+
+    body = re.search(r"struct " + struct + r" \{(.*?)\n\};", header, re.S).group(1)
+    lines = [line.split("//")[0].strip() for line in body.splitlines()]
+    return [re.split(r"[\s*]+", line.rstrip(";"))[-1] for line in lines if line.endswith(";")]
+
+
+def test_the_installed_c_api_has_the_layout_the_handler_reads():
+    # The handler reads the structs at fixed word offsets (numba_kernels, the FFI section);
+    # a jaxlib whose c_api.h orders them differently must fail here, not crash a user.
+    from pathlib import Path
+
+    header = (Path(jax.ffi.include_dir()) / "xla" / "ffi" / "api" / "c_api.h").read_text()
+    assert "#define XLA_FFI_API_MAJOR 0" in header
+    list_fields = ["struct_size", "extension_start", "size", "types"]
+    assert _fields(header, "XLA_FFI_CallFrame") == [
+        "struct_size",
+        "extension_start",
+        "api",
+        "ctx",
+        "stage",
+        "args",
+        "rets",
+        "attrs",
+        "future",
+    ]
+    assert _fields(header, "XLA_FFI_Args") == [*list_fields, "args"]
+    assert _fields(header, "XLA_FFI_Rets") == [*list_fields, "rets"]
+    assert _fields(header, "XLA_FFI_Buffer") == [
+        "struct_size",
+        "extension_start",
+        "dtype",
+        "data",
+        "rank",
+        "dims",
+    ]
+    assert _fields(header, "XLA_FFI_Api_Version") == [
+        "struct_size",
+        "extension_start",
+        "major_version",
+        "minor_version",
+    ]
+    assert _fields(header, "XLA_FFI_Metadata_Extension") == ["extension_base", "metadata"]
+    # XLA_FFI_Error_Create is word 6: two words, the 3-word api_version, internal_api.
+    api = _fields(header, "XLA_FFI_Api")
+    assert api[:4] == ["struct_size", "extension_start", "api_version", "internal_api"]
+    assert api[4] == "_XLA_FFI_API_STRUCT_FIELD(XLA_FFI_Error_Create)"

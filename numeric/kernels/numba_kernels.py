@@ -438,6 +438,8 @@ _FFI_EXECUTE = 3  # XLA_FFI_ExecutionStage_EXECUTE
 _FFI_METADATA = 1  # XLA_FFI_Extension_Metadata
 _FFI_API_VERSION = (0, 1)  # the structs above are those of XLA FFI API 0.1
 _FFI_INVALID_ARGUMENT = 3  # XLA_FFI_Error_Code
+# XLA_FFI_CallFrame_STRUCT_SIZE (up to attrs), XLA_FFI_Args/Rets_, XLA_FFI_Buffer_ in API 0.1.
+_FFI_CALL_FRAME_SIZE, _FFI_LIST_SIZE, _FFI_BUFFER_SIZE = 168, 40, 48
 _FFI_REFUSAL = b"gae-sym GAE FFI handler: operands not as numeric.jax_ffi builds them\x00"
 
 
@@ -487,7 +489,10 @@ def _int32_at(address, word):
 
 @numba.njit(cache=True)
 def _ffi_operands_ok(frame, float_type):
-    """Whether the call frame holds the 7 buffers and 1 result numeric.jax_ffi sends."""
+    """Whether the call frame holds the 7 buffers and 1 result numeric.jax_ffi sends, in
+    structs at least as large as the API 0.1 ones read here (a later API only appends)."""
+    if frame[0] < _FFI_CALL_FRAME_SIZE or frame[5] < _FFI_LIST_SIZE or frame[10] < _FFI_LIST_SIZE:
+        return False
     if frame[7] != 7 or frame[12] != 1:
         return False
     arg_types = carray(_pointer(frame[8]), 7, dtype=np.int32)
@@ -495,6 +500,8 @@ def _ffi_operands_ok(frame, float_type):
         return False
     result = _words(_words(frame[14], 1)[0], 6)
     rank = result[4]
+    if result[0] < _FFI_BUFFER_SIZE:
+        return False
     if _int32_at(_words(frame[14], 1)[0], 2) != float_type or rank < 2:
         return False
     dims = _words(result[5], rank)
@@ -506,7 +513,7 @@ def _ffi_operands_ok(frame, float_type):
         kind = _int32_at(args[i], 2)
         want = _FFI_PRED if i in (3, 4) else float_type
         want_rank = rank if i < 5 else rank - 2
-        if kind != want or buffer[4] != want_rank:
+        if buffer[0] < _FFI_BUFFER_SIZE or kind != want or buffer[4] != want_rank:
             return False
         own = _words(buffer[5], max(want_rank, 1))
         for axis in range(want_rank):
