@@ -349,3 +349,10 @@ def test_batches_of_more_than_four_environments_are_drawn():
     assert not result.passed
     example = result.counterexample
     assert example.traj.batch_shape[0] > 4 and example.index[1] >= 4
+
+
+def test_right_jax_code_written_as_a_python_loop_passes_the_very_long_case():
+    pytest.importorskip("jax")
+    result = verify(redteam.jax_python_loop, "lecture", input_type="jax", max_examples=5)
+    assert result.passed, result.report()
+    assert result.failed_edge_cases == [] and result.seconds < 120

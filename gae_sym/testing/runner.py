@@ -1240,7 +1240,14 @@ def verify(
 
     def call(traj: Trajectory, label: str) -> Outcome:
         nonlocal done
-        outcome = run_case(called, plan, traj, label, call_timeout, exit_if_stuck, strict_precision)
+        func_here = called
+        if isinstance(called, _Jitted) and traj.length >= VERY_LONG:
+            # jax.jit unrolls a Python loop: compiling 1100 steps takes many minutes, run
+            # as it is the loop takes a second (and a lax.scan compiles once either way)
+            func_here = called.func
+        outcome = run_case(
+            func_here, plan, traj, label, call_timeout, exit_if_stuck, strict_precision
+        )
         done += 1
         if progress is not None:
             try:

@@ -253,3 +253,18 @@ def masked_first_four_envs(rewards, values, next_value, masks, gamma, lam):
         out[t, :4] = gae[:4]
         next_value = values[t]
     return out
+
+
+def jax_python_loop(rewards, values, next_value, gamma, lam):
+    """Correct JAX code written as a Python loop: jax.jit unrolls it, so compiling the
+    1100-step case took many minutes and the call timed out; it must pass."""
+    import jax.numpy as jnp
+
+    advantages = []
+    gae = 0.0
+    for t in reversed(range(rewards.shape[0])):
+        delta = rewards[t] + gamma * next_value - values[t]
+        gae = delta + gamma * lam * gae
+        advantages.append(gae)
+        next_value = values[t]
+    return jnp.stack(advantages[::-1])
