@@ -7,6 +7,9 @@ Each test asserts the reason given, not only the verdict."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -356,3 +359,25 @@ def test_right_jax_code_written_as_a_python_loop_passes_the_very_long_case():
     result = verify(redteam.jax_python_loop, "lecture", input_type="jax", max_examples=5)
     assert result.passed, result.report()
     assert result.failed_edge_cases == [] and result.seconds < 120
+
+
+def test_the_token_check_leaves_no_hypothesis_folder(tmp_path):
+    # verify_llm wrote ./.hypothesis where it ran; verify never did
+    script = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(TESTS)!r})\n"
+        "from impls import redteam\n"
+        "from gae_sym.testing.llm import verify_llm\n"
+        "assert verify_llm(redteam.token_prints, 'token', max_examples=5).passed\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPOTHESIS")}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not (tmp_path / ".hypothesis").exists()

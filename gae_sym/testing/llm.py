@@ -1275,8 +1275,14 @@ def verify_llm(
                 found.append(outcome)
                 raise AssertionError("mismatch")
 
+        from hypothesis import reporting
+
+        from gae_sym.testing.runner import _hypothesis_home_elsewhere
+
         try:
-            search()
+            # Hypothesis's files go to the temporary folder, not the user's (as in verify)
+            with reporting.with_reporter(lambda *_: None), _hypothesis_home_elsewhere():
+                search()
         except (AssertionError, _Stop):
             failure = found[-1]  # hypothesis replays the shrunk case last
             outcomes.append(failure)
