@@ -381,3 +381,10 @@ def test_the_token_check_leaves_no_hypothesis_folder(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert not (tmp_path / ".hypothesis").exists()
+
+
+def test_a_nondeterministic_function_is_said_to_be_one():
+    result = verify(redteam.lecture_flaky, "lecture", max_examples=100)
+    assert not result.passed
+    assert "the function is not deterministic" in result.counterexample.label
+    assert "the function is not deterministic" in result.as_dict()["counterexample"]["case"]

@@ -268,3 +268,11 @@ def jax_python_loop(rewards, values, next_value, gamma, lam):
         advantages.append(gae)
         next_value = values[t]
     return jnp.stack(advantages[::-1])
+
+
+def lecture_flaky(rewards, values, next_value, gamma, lam, _calls=[0]):  # noqa: B006
+    """Bug: nondeterministic, right on the edge cases, then λ dropped one call in three."""
+    _calls[0] += 1
+    if _calls[0] > 30 and _calls[0] % 3 == 0:
+        lam = 1.0 if lam != 1.0 else 0.5
+    return _lecture_loop(rewards, values, next_value, gamma, lam)
