@@ -463,3 +463,64 @@ def test_splitting_gae_into_reward_and_value_sums_is_justified():
     result = _derivation(text, "gae")
     assert result["verdict"] == "correct", result["feedback"]
     assert "bounded-r-V" in result["derivation"]["assumptions"]
+
+
+# --- a student's own assumptions -------------------------------------------------------
+
+_TWO_STEP = (
+    "\\begin{align*}\n"
+    "\\hat{A}^{(2)}_t &= \\delta_t + \\gamma \\delta_{t+1} \\\\\n"
+    "&= r_t + \\gamma r_{t+1} + \\gamma^2 V(s_{t+2}) - V(s_t)\n"
+    "\\end{align*}\n"
+)
+
+
+@pytest.mark.parametrize("extra", ["gamma-lt-1", "lambda-lt-1", "bounded-delta", "recursion"])
+def test_an_assumption_the_question_does_not_grant_is_refused_with_its_name(extra):
+    from gae_sym.derivation_check.homework import check_derivation
+
+    text = f"% gae-sym: assume segment, {extra}\n" + _TWO_STEP
+    result = check_derivation(text, "nstep-2")
+    assert result["verdict"] == "incorrect"
+    assert result["feedback"].startswith(
+        f"the derivation assumes {extra}, which question nstep-2 does not grant (it grants segment)"
+    )
+
+
+def test_restating_the_questions_assumptions_is_allowed():
+    from gae_sym.derivation_check.homework import check_derivation
+
+    assert check_derivation(_TWO_STEP, "nstep-2")["verdict"] == "correct"
+    restated = "% gae-sym: assume segment\n" + _TWO_STEP
+    assert check_derivation(restated, "nstep-2")["verdict"] == "correct"
+
+
+# --- files a student or a lecturer points at by mistake --------------------------------
+
+
+def test_a_folder_or_a_binary_file_is_named_in_words(tmp_path, capsys):
+    from gae_sym.cli import main
+
+    assert main(["check", "--question", "nstep", "--derivation", str(tmp_path)]) == 2
+    assert f"{tmp_path}: is a folder; give a .tex or .md file" in capsys.readouterr().err
+    binary = tmp_path / "a.tex"
+    binary.write_bytes(bytes([0, 255, 254, 250]))
+    assert main(["check", "--question", "nstep", "--derivation", str(binary)]) == 2
+    err = capsys.readouterr().err
+    assert "not UTF-8 text" in err and "Error" not in err
+    assert main(["prove", str(tmp_path)]) == 2
+    assert capsys.readouterr().out.strip() == f"{tmp_path}: is a folder; give a .tex or .md file"
+
+
+def test_a_worker_ignores_ctrl_c_so_only_the_parent_reports_it():
+    import os
+    import signal as signals
+    import time
+
+    with CheckWorker() as worker:
+        pid = worker._process.pid
+        os.kill(pid, signals.SIGINT)  # what Ctrl-C sends to every process of the group
+        time.sleep(0.3)
+        assert worker._process.is_alive()
+        status, result = worker.check("r_t + \\gamma V(s_{t+1}) - V(s_t)", "td-error")
+    assert status == "ok" and result["verdict"] == "correct"

@@ -155,8 +155,10 @@ def _print_human(result: dict) -> None:
             f"{name} = {example[name]}" for name in ("gamma", "lambda", "n", "t") if name in example
         )
         out.write(f"counterexample: {params}\n")
-        out.write(f"  rewards:      {example['rewards']}\n")
-        out.write(f"  values:       {example['values']}\n")
+        for name in ("rewards", "values"):
+            shown = example.get(name)
+            if shown is not None and not str(shown).startswith("not used"):
+                out.write(f"  {name + ':':<13} {shown}\n")
         out.write(f"  your answer = {example['answer_value']}\n")
         out.write(f"  reference   = {example['reference_value']}\n")
         if "difference" in example:

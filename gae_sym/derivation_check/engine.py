@@ -39,17 +39,26 @@ class FileError(ValueError):
     """A file cannot be read at all (missing, not text, too long)."""
 
 
-def check_path(path: Path, budget: float = BUDGET_S) -> dict:
-    """The report of one file (``.tex`` or ``.md``/``.markdown``), see :func:`check_text`."""
+def read_derivation_file(path: Path) -> str:
+    """The text of a derivation file, or a FileError that says in words why not (a folder,
+    a missing file, not UTF-8, no permission), never an exception's class name."""
     path = Path(path)
+    if path.is_dir():
+        raise FileError(f"{path}: is a folder; give a .tex or .md file")
     if not path.is_file():
         raise FileError(f"{path}: no such file")
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise FileError(f"{path}: not UTF-8 text") from None
+        raise FileError(f"{path}: not UTF-8 text (a .tex or .md file is)") from None
     except OSError as error:
         raise FileError(f"{path}: cannot read it ({error.strerror})") from None
+
+
+def check_path(path: Path, budget: float = BUDGET_S) -> dict:
+    """The report of one file (``.tex`` or ``.md``/``.markdown``), see :func:`check_text`."""
+    path = Path(path)
+    text = read_derivation_file(path)
     markdown = path.suffix.lower() in (".md", ".markdown")
     return check_text(text, markdown=markdown, name=str(path), budget=budget)
 

@@ -87,8 +87,21 @@ def check_derivation(text: str, question_id: str, markdown: bool = False, budget
             "check it without --derivation",
         )
     block = blocks[-1]
+    granted = question_assumptions(q)
     if not block.assumptions:
-        block.assumptions = question_assumptions(q)
+        block.assumptions = granted
+    extra = [a for a in block.assumptions if a not in granted]
+    if extra:
+        # A student's own '% gae-sym: assume' may restate the question's assumptions, never
+        # add one: with gamma-lt-1 or lambda-lt-1 added, a derivation proves a weaker claim
+        # than the question asks (and the reference may agree with it only there).
+        return _verdict(
+            "incorrect",
+            q,
+            f"the derivation assumes {', '.join(extra)}, which question {q.id} does not "
+            f"grant (it grants {', '.join(granted)}); drop the '% gae-sym: assume' line to "
+            "use the question's own",
+        )
     report = check_block(block, budget, question_settings(q))
     exprs, _ = read_block(block)
     by_line = {

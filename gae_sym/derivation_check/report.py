@@ -27,7 +27,10 @@ def render_text(files: Iterable[dict]) -> str:
     out = []
     for report in files:
         if report.get("error"):
-            out.append(f"{report['file']}: cannot read it: {report['error']}")
+            # The error names the file itself (engine.read_derivation_file, the worker).
+            error = report["error"]
+            named = error.startswith(f"{report['file']}:")
+            out.append(error if named else f"{report['file']}: cannot read it: {error}")
             continue
         blocks = report["blocks"]
         out.append(

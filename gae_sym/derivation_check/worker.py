@@ -8,11 +8,11 @@ can hold the caller past ``limit_for(...)`` seconds, even inside SymPy's C-level
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import time
 from pathlib import Path
 
 from gae_sym.derivation_check.search import BUDGET_S
+from gae_sym.homework.worker import ignore_ctrl_c, start_context
 
 FIXED_S = 20.0
 """Start-up allowance of a file (the LaTeX parser's first load, the cited theorems' checks)."""
@@ -28,6 +28,7 @@ def limit_for(lines: int, budget: float = BUDGET_S) -> float:
 def _serve(connection, path: str, budget: float) -> None:
     from gae_sym.derivation_check.engine import FileError, check_path
 
+    ignore_ctrl_c()
     try:
         reply = ("ok", check_path(Path(path), budget))
     except FileError as error:
@@ -46,17 +47,17 @@ def _serve(connection, path: str, budget: float) -> None:
 
 
 def _serve_homework(connection, path: str, question_id: str, budget: float) -> None:
+    from gae_sym.derivation_check.engine import FileError, read_derivation_file
     from gae_sym.derivation_check.homework import check_derivation
     from gae_sym.homework.build import AnswerError
 
+    ignore_ctrl_c()
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_derivation_file(Path(path))
         markdown = Path(path).suffix.lower() in (".md", ".markdown")
         reply = ("ok", check_derivation(text, question_id, markdown, budget))
-    except AnswerError as error:
+    except (AnswerError, FileError) as error:
         reply = ("error", str(error))
-    except (OSError, UnicodeDecodeError) as error:
-        reply = ("error", f"{path}: cannot read it ({type(error).__name__})")
     except RecursionError:
         reply = ("error", f"{path}: nested too deeply: too complex to check")
     except Exception as error:  # a bug must not take the whole run down
@@ -71,6 +72,7 @@ def _serve_homework_text(connection, text: str, question_id: str, budget: float)
     from gae_sym.derivation_check.homework import check_derivation
     from gae_sym.homework.build import AnswerError
 
+    ignore_ctrl_c()
     try:
         markdown = "\\begin{" not in text and "$$" in text
         reply = ("ok", check_derivation(text, question_id, markdown, budget))
@@ -101,11 +103,6 @@ def check_homework_text_isolated(
             count = 0
         timeout = limit_for(count, budget)
     return _run(_serve_homework_text, ("derivation", question_id, budget), timeout, text)
-
-
-def _context():
-    methods = mp.get_all_start_methods()
-    return mp.get_context("fork" if "fork" in methods else "spawn")
 
 
 def _lines_in(path: Path) -> int:
@@ -145,7 +142,7 @@ def _warm_parent() -> None:
     """Load the parser and check the citable theorems here, once: every forked worker
     then starts with them (only the project's own theorems run here, no input)."""
     global _WARM
-    if not _WARM and _context().get_start_method() == "fork":
+    if not _WARM and start_context().get_start_method() == "fork":
         from gae_sym.derivation_check.engine import _warm
 
         _warm()
@@ -157,7 +154,7 @@ def _run(target, args: tuple, timeout: float, text: str | None = None) -> tuple:
     _warm_parent()
     if text is not None:
         args = (text, *args[1:])
-    context = _context()
+    context = start_context()
     parent, child = context.Pipe(duplex=False)
     process = context.Process(target=target, args=(child, *args), daemon=True)
     started = time.monotonic()

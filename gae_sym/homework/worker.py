@@ -11,6 +11,7 @@ start-up once.
 from __future__ import annotations
 
 import multiprocessing as mp
+import signal
 import time
 from multiprocessing.connection import Connection
 
@@ -20,12 +21,20 @@ STARTUP_LIMIT_S = 120.0
 """How long a fresh worker may take to import and load the parser before it is used."""
 
 
+def ignore_ctrl_c() -> None:
+    """In a check worker: Ctrl-C (SIGINT to the whole process group) is the parent's to
+    handle; the parent kills its workers, which must not each print a KeyboardInterrupt
+    traceback first."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _serve(connection: Connection) -> None:
     """Worker loop: receive (answer, question_id, expected), send the result dict."""
     from gae_sym.homework.build import AnswerError
     from gae_sym.homework.checker import check
     from gae_sym.homework.latex_reader import warm_up
 
+    ignore_ctrl_c()
     # Start-up (imports, the LaTeX parser) before the clock of any answer starts: on a busy
     # machine it takes seconds, and a plain r_t must not be "too complex" because of it.
     warm_up()
@@ -55,8 +64,8 @@ def _serve(connection: Connection) -> None:
         connection.send(reply)
 
 
-def _context() -> mp.context.BaseContext:
-    # fork starts in milliseconds and inherits the loaded modules; spawn is the fallback.
+def start_context() -> mp.context.BaseContext:
+    """How check workers start: fork (milliseconds, inherits the loaded modules), else spawn."""
     methods = mp.get_all_start_methods()
     return mp.get_context("fork" if "fork" in methods else "spawn")
 
@@ -88,7 +97,7 @@ class CheckWorker:
         self._start()
 
     def _start(self) -> None:
-        context = _context()
+        context = start_context()
         parent, child = context.Pipe()
         process = context.Process(target=self._child_loop, args=(child,), daemon=True)
         process.start()
