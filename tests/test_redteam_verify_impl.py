@@ -230,8 +230,9 @@ def test_the_l_b_counterexample_is_printed_in_the_users_layout(capsys):
     assert status == 1
     assert document["diagnosis"]["name"] == "value-not-passed-through"
     example = document["counterexample"]
-    mask = np.array(example["inputs"]["response_mask"])
-    rewards = np.array(example["inputs"]["token_level_rewards"])
+    # by the function's own names (rewards, mask: verl's aliases)
+    mask = np.array(example["inputs"]["mask"])
+    rewards = np.array(example["inputs"]["rewards"])
     got = np.array(example["got"][0])
     # one column per response: (L, B); the first edge case is one response of 7 positions
     assert mask.shape == rewards.shape == got.shape == (7, 1)
@@ -248,7 +249,7 @@ def test_the_l_b_counterexample_is_printed_in_the_users_layout(capsys):
         "0",
     )
     assert "(arrays in the function's layout (L, B): one column per response)" in text
-    assert "response_mask = [[0], [0], [1], [1], [1], [0], [0]]" in text
+    assert "mask = [[0], [0], [1], [1], [1], [0], [0]]" in text
 
 
 # --- the GAE conventions ------------------------------------------------------------------
@@ -388,3 +389,36 @@ def test_a_nondeterministic_function_is_said_to_be_one():
     assert not result.passed
     assert "the function is not deterministic" in result.counterexample.label
     assert "the function is not deterministic" in result.as_dict()["counterexample"]["case"]
+
+
+def test_llm_counterexamples_show_what_the_function_was_given_by_its_names(capsys):
+    # REINFORCE++ code takes no values and no lambda; they were printed as its inputs
+    status, out, _ = _run(
+        capsys,
+        "impls/llm.py:reinforce_pp_skip",
+        "--convention",
+        "token",
+        "--estimator",
+        "reinforce-pp",
+        "--input-type",
+        "torch",
+        "--output",
+        "advantages,returns",
+        "--max-examples",
+        "0",
+        "--json",
+    )
+    inputs = json.loads(out)["counterexample"]["inputs"]
+    assert status == 1 and set(inputs) == {"token_level_rewards", "response_mask", "gamma"}
+    status, out, _ = _run(
+        capsys,
+        "impls/llm.py:rloo_over_k",
+        "--convention",
+        "group",
+        "--estimator",
+        "rloo",
+        "--max-examples",
+        "0",
+        "--json",
+    )
+    assert status == 1 and set(json.loads(out)["counterexample"]["inputs"]) == {"scores", "index"}

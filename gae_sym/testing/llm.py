@@ -920,8 +920,11 @@ class LlmResult:
         return self.plan.convention == "token" and self.plan.layout == "L,B"
 
     def _user_inputs(self, case: Any) -> dict[str, Any]:
-        """The case's inputs in the layout the function was given them ((L, B) for L,B)."""
-        inputs = case.inputs()
+        """The inputs the function was given, by its own parameter names and in the layout
+        it was given them ((L, B) for L,B): REINFORCE++ code gets no values and no λ."""
+        given = {name: name for name in self.plan.positional}
+        given.update(self.plan.by_name)
+        inputs = {given[k]: v for k, v in case.inputs().items() if k in given}
         if self._transposed():
             inputs = {
                 k: np.asarray(v).T.tolist() if np.ndim(v) == 2 else v for k, v in inputs.items()
