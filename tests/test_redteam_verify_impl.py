@@ -122,6 +122,7 @@ def test_token_scan_longer_than_1024_positions_is_checked():
     assert not result.passed
     assert result.counterexample.case.label == "1100 positions, three turns"
     assert result.counterexample.first_mismatch is not None
+    assert "... (1090 more)" in result.report()  # not 1100 numbers per row
 
 
 def test_token_batches_larger_than_four_are_drawn():

@@ -1000,16 +1000,18 @@ class LlmResult:
             lines.append(f"FAIL on '{c.case.label}'")
             if self._transposed():
                 lines.append("  (arrays in the function's layout (L, B): one column per response)")
+            from gae_sym.testing.runner import _fmt  # long rows shortened, as verify's
+
             for name, value in self._user_inputs(c.case).items():
-                lines.append(f"  {name} = {value}")
+                lines.append(f"  {name} = {_fmt(value)}")
             if c.error:
                 lines.append(f"  error: {c.error}")
             else:
                 names = self.plan.outputs
                 for name, e, g in zip(names, c.expected, c.got or (), strict=False):
                     e, g = self._user_array(e), self._user_array(g)
-                    lines.append(f"  expected {name} = {np.round(e, 6).tolist()}")
-                    lines.append(f"  got      {name} = {np.round(g, 6).tolist()}")
+                    lines.append(f"  expected {name} = {_fmt(np.round(e, 6).tolist())}")
+                    lines.append(f"  got      {name} = {_fmt(np.round(g, 6).tolist())}")
                 lines.append(f"  first difference at index {self._user_index(c.first_mismatch)}")
             if self.diagnosis:
                 lines.append(f"diagnosis ({self.diagnosis.name}): {self.diagnosis.explanation}")
