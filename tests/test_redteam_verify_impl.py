@@ -152,6 +152,7 @@ def test_sys_exit_in_a_token_function_is_a_failure_not_the_verdict():
     result = _llm(redteam.token_exits, max_examples=5)
     assert not result.passed
     assert result.counterexample.error == "SystemExit: 0"
+    assert "diagnosis: none (no outputs to compare: the error is the finding)" in result.report()
     assert result.counterexample.case.label.startswith("multi-turn")
 
 

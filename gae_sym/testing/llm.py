@@ -1016,6 +1016,8 @@ class LlmResult:
             if self.diagnosis:
                 lines.append(f"diagnosis ({self.diagnosis.name}): {self.diagnosis.explanation}")
                 lines.append(f"fix: {self.diagnosis.fix}")
+            elif c.got is None:
+                lines.append("diagnosis: none (no outputs to compare: the error is the finding)")
             else:
                 lines.append(
                     "diagnosis: none of the known mistakes reproduces these outputs"
