@@ -78,7 +78,7 @@ TIANSHOU = "Tianshou compute_episodic_return (numba)"
 JAX_SCAN = "gae-sym JAX lax.scan (jitted)"
 JAX_ASSOCIATIVE = "gae-sym JAX associative_scan (jitted)"
 JAX_CHUNKED = "gae-sym JAX chunked scan (jitted)"
-JAX_NUMBA = "gae-sym JAX, numba kernel as XLA FFI call (jitted)"
+JAX_NUMBA = "gae-sym JAX, numba via XLA FFI (jitted)"
 RLAX = "rlax truncated_gae (jit + vmap)"
 PUREJAXRL = "PureJaxRL-style lax.scan (jitted)"
 # Out of cache: 10^6 x 64 float32 (256 MB per array), only the fast methods run on it.
