@@ -424,3 +424,43 @@ def test_llm_counterexamples_show_what_the_function_was_given_by_its_names(capsy
         "--json",
     )
     assert status == 1 and set(json.loads(out)["counterexample"]["inputs"]) == {"scores", "index"}
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the point
+def test_a_ctrl_c_that_a_gc_callback_swallows_still_stops_the_run(capsys):
+    # The trial's Ctrl-C during verify-impl printed "Exception ignored ... KeyboardInterrupt"
+    # and then PASS with exit 0 in 2 of 5 tries.
+    from gae_sym.cli import main
+
+    code = main(
+        ["verify-impl", "impls.redteam:ctrl_c_inside_a_gc_callback", "--convention", "lecture"]
+    )
+    out, err = capsys.readouterr()
+    assert code == 130 and "interrupted" in err
+    assert "PASS" not in out
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the point
+def test_sticky_interrupt_reraises_after_the_block_and_restores_the_handler():
+    import gc
+    import os
+    import signal
+
+    from gae_sym.testing.timeout import sticky_interrupt
+
+    before = signal.getsignal(signal.SIGINT)
+
+    def callback(phase, info):
+        if phase == "start":
+            os.kill(os.getpid(), signal.SIGINT)
+
+    reached = []
+    with pytest.raises(KeyboardInterrupt), sticky_interrupt():
+        gc.callbacks.append(callback)
+        try:
+            gc.collect()  # the KeyboardInterrupt is raised in the callback and dropped
+        finally:
+            gc.callbacks.remove(callback)
+        reached.append("after the swallowed interrupt")
+    assert reached == ["after the swallowed interrupt"]
+    assert signal.getsignal(signal.SIGINT) is before

@@ -285,8 +285,16 @@ def run(args: argparse.Namespace) -> int:
         "HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(tempfile.gettempdir(), "gae-sym-hypothesis")
     )
     _refuse_unused_flags(args)
-    if args.convention in LLM_CONVENTIONS:
-        return _run_llm(func, args, started)
+    from gae_sym.testing.timeout import sticky_interrupt
+
+    with sticky_interrupt():  # Ctrl-C exits 130 even when hypothesis's gc callback eats it
+        if args.convention in LLM_CONVENTIONS:
+            return _run_llm(func, args, started)
+        return _run_gae(func, args, started)
+
+
+def _run_gae(func: Any, args: argparse.Namespace, started: float) -> int:
+    """The GAE conventions (gae_sym.testing.runner)."""
     if args.layout is None:
         args.layout = "T"
     elif args.layout in LLM_LAYOUTS:

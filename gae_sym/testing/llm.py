@@ -816,7 +816,9 @@ def _call(func, plan: Plan, case, call_timeout: float | None = None) -> Any:
     """Call ``func`` on ``case``: its prints go to stderr (``--json`` owns stdout), a call
     over ``call_timeout`` seconds is stopped (:class:`~gae_sym.testing.timeout.CallTimeout`),
     and an input changed in place is :class:`Mutated` (the caller's batch would change)."""
-    from gae_sym.testing.timeout import call_time_limit
+    from gae_sym.testing.timeout import call_time_limit, raise_if_interrupted
+
+    raise_if_interrupted()  # a Ctrl-C that a gc callback swallowed (timeout.sticky_interrupt)
 
     if plan.convention == "token":
         values = {

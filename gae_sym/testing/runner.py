@@ -64,7 +64,13 @@ from gae_sym.testing.conventions import (
     result_array,
     warm_reference,
 )
-from gae_sym.testing.timeout import CallTimeout, call_time_limit, hard_deadline, limit_enforceable
+from gae_sym.testing.timeout import (
+    CallTimeout,
+    call_time_limit,
+    hard_deadline,
+    limit_enforceable,
+    raise_if_interrupted,
+)
 from gae_sym.testing.trajectories import (
     VERY_LONG,
     Trajectory,
@@ -212,6 +218,7 @@ def run_case(
     """
     expected = reference_outputs(traj, plan.outputs)
     outcome = Outcome(label, traj, expected)
+    raise_if_interrupted()  # a Ctrl-C that a gc callback swallowed (timeout.sticky_interrupt)
     args, kwargs = plan.arguments(traj)
     warm = getattr(func, "warm", None)
     if warm is not None:

@@ -44,6 +44,44 @@ class CallTimeout(BaseException):
         self.seconds = seconds
 
 
+_interrupted = threading.Event()
+
+
+@contextlib.contextmanager
+def sticky_interrupt() -> Iterator[None]:
+    """Ctrl-C that cannot be lost inside the block (main thread only; elsewhere a no-op).
+
+    A KeyboardInterrupt raised while Python runs a callback it does not let raise (hypothesis
+    times the garbage collector with a gc callback) is printed as "Exception ignored" and
+    dropped, and the run went on to print PASS. Here the handler also records the signal,
+    and :func:`raise_if_interrupted`, called before every case and after the run, raises it
+    again.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _interrupted.clear()
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        _interrupted.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield
+        raise_if_interrupted()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _interrupted.clear()
+
+
+def raise_if_interrupted() -> None:
+    """Raise KeyboardInterrupt if Ctrl-C came inside :func:`sticky_interrupt` (even if the
+    first KeyboardInterrupt was swallowed)."""
+    if _interrupted.is_set():
+        raise KeyboardInterrupt
+
+
 def limit_enforceable() -> tuple[bool, str]:
     """(whether ``call_time_limit`` can interrupt a call here, why not if it cannot)."""
     if not hasattr(signal, "setitimer"):

@@ -276,3 +276,29 @@ def lecture_flaky(rewards, values, next_value, gamma, lam, _calls=[0]):  # noqa:
     if _calls[0] > 30 and _calls[0] % 3 == 0:
         lam = 1.0 if lam != 1.0 else 0.5
     return _lecture_loop(rewards, values, next_value, gamma, lam)
+
+
+_calls = {"n": 0}
+
+
+def ctrl_c_inside_a_gc_callback(rewards, values, next_value, gamma, lam):
+    """Right, but on its 5th call Ctrl-C arrives while a gc callback runs (as when the user
+    presses it during hypothesis's gc timing): Python prints 'Exception ignored' and drops
+    the KeyboardInterrupt, so a checker without a sticky interrupt went on to PASS."""
+    import gc
+    import os
+    import signal
+
+    _calls["n"] += 1
+    if _calls["n"] == 5:
+
+        def callback(phase, info):
+            if phase == "start":
+                os.kill(os.getpid(), signal.SIGINT)
+
+        gc.callbacks.append(callback)
+        try:
+            gc.collect()
+        finally:
+            gc.callbacks.remove(callback)
+    return _lecture_loop(rewards, values, next_value, gamma, lam)
