@@ -120,6 +120,16 @@ def _param(row: dict[str, Any]) -> str:
     return f"{'λ' if row['param'] == 'lambda' else row['param']}={row['value']:g}"
 
 
+def critic_label(kind: str, config: dict[str, Any]) -> str:
+    """The JSON's critic_error kind in words (the table's "bias" column is another thing)."""
+    labels = {
+        "exact": "exact (V̂ = V)",
+        "noise": f"noisy (V̂ = V + fixed per-state noise, sd {config.get('noise_scale', '?')})",
+        "bias": f"shifted (V̂ = V + {config.get('bias', '?')})",
+    }
+    return labels.get(kind, kind)
+
+
 def format_report(document: dict[str, Any]) -> str:
     """The study as plain-text tables (one per critic), then the headline checks."""
     config, mdp = document["config"], document["mdp"]
@@ -140,7 +150,7 @@ def format_report(document: dict[str, Any]) -> str:
         if row["critic_error"] not in kinds:
             kinds.append(row["critic_error"])
     for kind in kinds:
-        lines += ["", f"critic V̂: {kind}", header, "-" * len(header)]
+        lines += ["", f"critic: {critic_label(kind, config)}", header, "-" * len(header)]
         for row in document["rows"]:
             if row["critic_error"] != kind:
                 continue
