@@ -131,6 +131,8 @@ def test_cli_json_and_exit_status(capsys):
     )
     document = json.loads(capsys.readouterr().out)
     assert status == 1 and document["diagnosis"]["name"] == "rloo-over-k"
+    # The count under the GAE conventions' name too (cases_run kept for old readers).
+    assert document["examples"] == document["cases_run"] > 0
     token = ["--convention", "token", "--input-type", "torch", "--json"]
     status = main(["verify-impl", f"{target}:verl_gae", *token])
     document = json.loads(capsys.readouterr().out)

@@ -958,6 +958,7 @@ class LlmResult:
             "input_type": self.plan.input_type,
             "dtype": self.plan.dtype,
             "passed": self.passed,
+            "examples": self.cases_run,  # the GAE conventions' name for the count
             "cases_run": self.cases_run,
             "seconds": round(self.seconds, 3),
             "tolerance": self.tolerance,
