@@ -121,6 +121,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--layout",
         choices=LAYOUTS + LLM_LAYOUTS,
         default=None,
+        metavar="SHAPE",  # the choices hold commas: listed in the help, not the usage line
         help="shape of the arrays: T, T,N (time-major), T,N,1, N,T (batch-major), N,T,1 "
         "(default: T); token convention B,L (default) or L,B; group convention B",
     )
@@ -143,7 +144,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--output",
         choices=OUTPUTS,
         default="advantages",
-        help="what the function returns (default: advantages)",
+        metavar="WHAT",
+        help="what the function returns: advantages (default), returns, advantages,returns "
+        "or returns,advantages (a pair, in that order)",
     )
     parser.add_argument(
         "--args",
