@@ -464,3 +464,12 @@ def test_sticky_interrupt_reraises_after_the_block_and_restores_the_handler():
         reached.append("after the swallowed interrupt")
     assert reached == ["after the swallowed interrupt"]
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_function_that_returns_none_is_told_so(capsys):
+    from gae_sym.cli import main
+
+    code = main(["verify-impl", "impls.redteam:returns_none", "--convention", "lecture"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "error: the function returned None (a missing return" in out

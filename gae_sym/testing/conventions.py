@@ -587,6 +587,12 @@ def _to_array(result: Any) -> np.ndarray:
 
 def result_array(result: Any) -> np.ndarray:
     """The function's result as a float numpy array; ``ValueError`` if it is not numbers."""
+    if result is None:
+        # The usual cause: the advantages were written into a buffer, or `return` forgotten.
+        raise ValueError(
+            "the function returned None (a missing return, or results written into a buffer "
+            "instead of returned: verify-impl compares what the function returns)"
+        )
     try:
         array = _to_array(result)
     except Exception as error:

@@ -302,3 +302,8 @@ def ctrl_c_inside_a_gc_callback(rewards, values, next_value, gamma, lam):
         finally:
             gc.callbacks.remove(callback)
     return _lecture_loop(rewards, values, next_value, gamma, lam)
+
+
+def returns_none(rewards, values, next_value, gamma, lam):
+    """Forgot the return (the advantages were meant to go into a buffer)."""
+    _lecture_loop(rewards, values, next_value, gamma, lam)
