@@ -473,3 +473,13 @@ def test_a_function_that_returns_none_is_told_so(capsys):
     out = capsys.readouterr().out
     assert code == 1
     assert "error: the function returned None (a missing return" in out
+
+
+def test_a_method_named_through_its_class_gets_advice_that_works(capsys):
+    from gae_sym.cli import main
+
+    code = main(["verify-impl", "impls.redteam:Agent.gae", "--convention", "lecture"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "its first parameter is 'self': a method named through its class" in err
+    assert "--args INPUT=self" not in err

@@ -481,6 +481,13 @@ def _bind_by_name(
             else:
                 keywords.append((name, p.name))
         elif p.default is p.empty:
+            if p.name in ("self", "cls") and p is params[0]:
+                # Agent.gae named through the class: the method needs an instance.
+                return (
+                    f"its first parameter is {p.name!r}: a method named through its class; "
+                    "wrap it in a module-level function that makes the object and calls the "
+                    "method (or make it a @staticmethod)"
+                )
             return (
                 f"parameter {p.name!r} is none of the convention's inputs "
                 f"({', '.join(convention.offered())}); map it with --args INPUT={p.name}"

@@ -307,3 +307,10 @@ def ctrl_c_inside_a_gc_callback(rewards, values, next_value, gamma, lam):
 def returns_none(rewards, values, next_value, gamma, lam):
     """Forgot the return (the advantages were meant to go into a buffer)."""
     _lecture_loop(rewards, values, next_value, gamma, lam)
+
+
+class Agent:
+    """A GAE method, named through its class (Agent.gae) on the command line."""
+
+    def gae(self, rewards, values, next_value, gamma, lam):
+        return _lecture_loop(rewards, values, next_value, gamma, lam)
