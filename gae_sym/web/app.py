@@ -413,6 +413,7 @@ class GradeJob:
         from gae_sym.homework.worker import CheckWorker
 
         key_text, answers_text, suffix = self._inputs
+        folder = ""
         try:
             with tempfile.TemporaryDirectory(prefix="gae-sym-grade-") as folder:
                 # Fixed file names: nothing a user sends becomes part of a path.
@@ -435,7 +436,14 @@ class GradeJob:
             self.csv = out.getvalue()
             self.status = "done"
         except UserError as problem:
-            self.status, self.message = "error", str(problem)
+            # The messages name the files by path: the uploader knows them as "key" and
+            # "answers", and the server's temporary folder is not theirs to see.
+            message = str(problem)
+            if folder:
+                message = message.replace(str(Path(folder, "key.toml")), "the key")
+                message = message.replace(str(Path(folder, "answers" + suffix)), "the answers")
+                message = message.replace(folder, "(upload)")
+            self.status, self.message = "error", message
         except Exception as problem:  # the job must end with a status, whatever happened
             self.status, self.message = "error", f"grading failed ({type(problem).__name__})"
         finally:
