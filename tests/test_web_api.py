@@ -226,7 +226,7 @@ def test_grade_errors(server):
     assert status["status"] == "error" and "needs a name" in status["error"]
     # The server's temporary folder never shows: the uploader's files are "the key" etc.
     assert "gae-sym-grade-" not in status["error"] and "/tmp" not in status["error"]
-    assert status["error"].startswith("the key")
+    assert status["error"].startswith("the key key.toml: question 1 needs a name")
     assert server.client.get("/api/grade/not-a-job").status_code == 404
     assert server.client.get(f"/api/grade/{job}/report.csv").status_code == 404
 

@@ -75,17 +75,19 @@ class StudentReport:
         return sum(a.max_points for a in self.answers)
 
 
-def load_key(path: Path) -> list[KeyItem]:
-    """Read KEY.toml; a missing or malformed file raises UserError (exit 2)."""
+def load_key(path: Path, shown: str | None = None) -> list[KeyItem]:
+    """Read KEY.toml; a missing or malformed file raises UserError (exit 2), naming the
+    file as ``shown`` (default: its path; the web page's uploads are not theirs to see)."""
+    shown = str(path) if shown is None else shown
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UserError(f"cannot read the key {path}: no such file") from None
+        raise UserError(f"cannot read the key {shown}: no such file") from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise UserError(f"cannot read the key {path}: {error}") from None
+        raise UserError(f"cannot read the key {shown}: {error}") from None
     items = data.get("question")
     if not isinstance(items, list) or not items:
-        raise UserError(f"the key {path} has no [[question]] entries")
+        raise UserError(f"the key {shown} has no [[question]] entries")
     key: list[KeyItem] = []
     from gae_sym.homework.build import AnswerError
     from gae_sym.homework.questions import question
@@ -93,22 +95,22 @@ def load_key(path: Path) -> list[KeyItem]:
 
     for number, item in enumerate(items, 1):
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            raise UserError(f"the key {path}: question {number} needs a name")
+            raise UserError(f"the key {shown}: question {number} needs a name")
         has_id, has_expected = "question" in item, "expected" in item
         if has_id == has_expected:
             raise UserError(
-                f"the key {path}: question '{item['name']}' needs exactly one of "
+                f"the key {shown}: question '{item['name']}' needs exactly one of "
                 "'question' (an id) and 'expected' (an expression)"
             )
         derivation = item.get("derivation", False)
         if not isinstance(derivation, bool) or (derivation and not has_id):
             raise UserError(
-                f"the key {path}: question '{item['name']}': derivation = true needs a "
+                f"the key {shown}: question '{item['name']}': derivation = true needs a "
                 "catalogue 'question' id"
             )
         points = item.get("points", 1)
         if not isinstance(points, int | float) or isinstance(points, bool) or points < 0:
-            raise UserError(f"the key {path}: question '{item['name']}' has invalid points")
+            raise UserError(f"the key {shown}: question '{item['name']}' has invalid points")
         try:
             if has_id:
                 question(str(item["question"]))
@@ -118,7 +120,7 @@ def load_key(path: Path) -> list[KeyItem]:
                 read_answer(str(item["expected"]))
         except AnswerError as error:
             what = "" if has_id else "the expected expression of "
-            raise UserError(f"the key {path}: {what}'{item['name']}': {error}") from None
+            raise UserError(f"the key {shown}: {what}'{item['name']}': {error}") from None
         key.append(
             KeyItem(
                 item["name"],
@@ -130,26 +132,30 @@ def load_key(path: Path) -> list[KeyItem]:
         )
     names = [k.name for k in key]
     if len(set(names)) != len(names):
-        raise UserError(f"the key {path} names a question twice")
+        raise UserError(f"the key {shown} names a question twice")
     return key
 
 
-def load_answers(path: Path, key: list[KeyItem]) -> dict[str, dict[str, str]]:
-    """student -> question name -> answer, from a one-student TOML or a class CSV."""
+def load_answers(
+    path: Path, key: list[KeyItem], shown: str | None = None
+) -> dict[str, dict[str, str]]:
+    """student -> question name -> answer, from a one-student TOML or a class CSV; errors
+    name the file as ``shown`` (default: its path)."""
     path = Path(path)
+    shown = str(path) if shown is None else shown
     try:
         # utf-8-sig: spreadsheets (Excel) start their CSV exports with a byte-order mark.
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise UserError(f"cannot read the answers {path}: no such file") from None
+        raise UserError(f"cannot read the answers {shown}: no such file") from None
     except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"cannot read the answers {path}: {error}") from None
+        raise UserError(f"cannot read the answers {shown}: {error}") from None
     if path.suffix.lower() == ".csv":
-        return _answers_from_csv(text, path)
+        return _answers_from_csv(text, shown)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise UserError(f"cannot read the answers {path}: {error}") from None
+        raise UserError(f"cannot read the answers {shown}: {error}") from None
     names = {k.name for k in key}
     student = data.get("student") if "student" not in names else None
     answers = {}
@@ -160,11 +166,11 @@ def load_answers(path: Path, key: list[KeyItem]) -> dict[str, dict[str, str]]:
     return {str(student) if student else path.stem: answers}
 
 
-def _answers_from_csv(text: str, path: Path) -> dict[str, dict[str, str]]:
+def _answers_from_csv(text: str, shown: str) -> dict[str, dict[str, str]]:
     reader = csv.DictReader(io.StringIO(text))
     columns = [c.strip() for c in reader.fieldnames or []]
     if not {"student", "question", "answer"} <= set(columns):
-        raise UserError(f"the answers {path} need the columns student,question,answer")
+        raise UserError(f"the answers {shown} need the columns student,question,answer")
     reader.fieldnames = columns
     answers: dict[str, dict[str, str]] = {}
     try:
@@ -175,9 +181,9 @@ def _answers_from_csv(text: str, path: Path) -> dict[str, dict[str, str]]:
                 continue
             answers.setdefault(student, {})[name] = row.get("answer") or ""
     except csv.Error as error:
-        raise UserError(f"cannot read the answers {path}: {error}") from None
+        raise UserError(f"cannot read the answers {shown}: {error}") from None
     if not answers:
-        raise UserError(f"the answers {path} contain no rows")
+        raise UserError(f"the answers {shown} contain no rows")
     return answers
 
 

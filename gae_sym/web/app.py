@@ -413,7 +413,6 @@ class GradeJob:
         from gae_sym.homework.worker import CheckWorker
 
         key_text, answers_text, suffix = self._inputs
-        folder = ""
         try:
             with tempfile.TemporaryDirectory(prefix="gae-sym-grade-") as folder:
                 # Fixed file names: nothing a user sends becomes part of a path.
@@ -421,8 +420,10 @@ class GradeJob:
                 answers_path = Path(folder, "answers" + suffix)
                 key_path.write_text(key_text, encoding="utf-8")
                 answers_path.write_text(answers_text, encoding="utf-8")
-                key = load_key(key_path)
-                answers = load_answers(answers_path, key)
+                # Messages name the files as the uploader knows them, not by the server's
+                # temporary path.
+                key = load_key(key_path, shown=key_path.name)
+                answers = load_answers(answers_path, key, shown=answers_path.name)
             count = sum(len(given) for given in answers.values())
             if count > MAX_GRADE_ANSWERS:
                 raise UserError(f"{count} answers; at most {MAX_GRADE_ANSWERS} are graded at once")
@@ -436,14 +437,7 @@ class GradeJob:
             self.csv = out.getvalue()
             self.status = "done"
         except UserError as problem:
-            # The messages name the files by path: the uploader knows them as "key" and
-            # "answers", and the server's temporary folder is not theirs to see.
-            message = str(problem)
-            if folder:
-                message = message.replace(str(Path(folder, "key.toml")), "the key")
-                message = message.replace(str(Path(folder, "answers" + suffix)), "the answers")
-                message = message.replace(folder, "(upload)")
-            self.status, self.message = "error", message
+            self.status, self.message = "error", str(problem)
         except Exception as problem:  # the job must end with a status, whatever happened
             self.status, self.message = "error", f"grading failed ({type(problem).__name__})"
         finally:
