@@ -155,9 +155,11 @@ def _print_human(result: dict) -> None:
             f"{name} = {example[name]}" for name in ("gamma", "lambda", "n", "t") if name in example
         )
         out.write(f"counterexample: {params}\n")
+        from gae_sym.homework.numeric_check import NO_VALUES
+
         for name in ("rewards", "values"):
             shown = example.get(name)
-            if shown is not None and not str(shown).startswith("not used"):
+            if shown is not None and shown != NO_VALUES:
                 out.write(f"  {name + ':':<13} {shown}\n")
         out.write(f"  your answer = {example['answer_value']}\n")
         out.write(f"  reference   = {example['reference_value']}\n")

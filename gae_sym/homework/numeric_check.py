@@ -102,7 +102,7 @@ class Point:
                 out["rewards"] = "r_(t+i) = 0 for every i"
                 out["values"] = f"V(s_(t+{self.impulse})) = 1, every other value 0"
             if not uses_values:
-                out["values"] = _NO_VALUES
+                out["values"] = NO_VALUES
             return out
         rewards = [self.reward_scale * self.reward_ratio**i for i in range(4)]
         values = [self.value_scale * self.value_ratio**i for i in range(4)]
@@ -122,12 +122,13 @@ class Point:
             + ", ".join(str(x) for x in values)
             + ", ..."
             if uses_values
-            else _NO_VALUES
+            else NO_VALUES
         )
         return out
 
 
-_NO_VALUES = "not used (neither the question nor the answer involves V)"
+NO_VALUES = "not used (neither the question nor the answer involves V)"
+"""A counterexample's values entry when V plays no part (the CLI leaves the line out)."""
 
 
 def impulse_point(offset: int, impulse_in: str = "r", inside=None) -> Point:
