@@ -487,6 +487,12 @@ def _int32_at(address, word):
     return carray(_pointer(address), 2 * word + 1, dtype=np.int32)[2 * word]
 
 
+@numba.njit(inline="always")
+def _data(buffer_address):
+    # XLA_FFI_Buffer word 3: the data pointer.
+    return _pointer(_words(buffer_address, 6)[3])
+
+
 @numba.njit(cache=True)
 def _ffi_operands_ok(frame, float_type):
     """Whether the call frame holds the 7 buffers and 1 result numeric.jax_ffi sends, in
@@ -498,11 +504,12 @@ def _ffi_operands_ok(frame, float_type):
     arg_types = carray(_pointer(frame[8]), 7, dtype=np.int32)
     if carray(_pointer(frame[13]), 1, dtype=np.int32)[0] != _FFI_BUFFER:
         return False
-    result = _words(_words(frame[14], 1)[0], 6)
+    result_address = _words(frame[14], 1)[0]
+    result = _words(result_address, 6)
     rank = result[4]
     if result[0] < _FFI_BUFFER_SIZE:
         return False
-    if _int32_at(_words(frame[14], 1)[0], 2) != float_type or rank < 2:
+    if _int32_at(result_address, 2) != float_type or rank < 2:
         return False
     dims = _words(result[5], rank)
     args = _words(frame[9], 7)
@@ -546,13 +553,13 @@ def _ffi_gae(frame_address, dtype, float_type):
     for axis in range(rank - 2):
         lead *= dims[axis]
     shape = (lead, steps, n_cols)
-    r = carray(_pointer(_words(args[0], 6)[3]), shape, dtype=dtype)
-    v = carray(_pointer(_words(args[1], 6)[3]), shape, dtype=dtype)
-    nv = carray(_pointer(_words(args[2], 6)[3]), shape, dtype=dtype)
-    term = carray(_pointer(_words(args[3], 6)[3]), shape, dtype=np.bool_)
-    trunc = carray(_pointer(_words(args[4], 6)[3]), shape, dtype=np.bool_)
-    gammas = carray(_pointer(_words(args[5], 6)[3]), lead, dtype=dtype)
-    lams = carray(_pointer(_words(args[6], 6)[3]), lead, dtype=dtype)
+    r = carray(_data(args[0]), shape, dtype=dtype)
+    v = carray(_data(args[1]), shape, dtype=dtype)
+    nv = carray(_data(args[2]), shape, dtype=dtype)
+    term = carray(_data(args[3]), shape, dtype=np.bool_)
+    trunc = carray(_data(args[4]), shape, dtype=np.bool_)
+    gammas = carray(_data(args[5]), lead, dtype=dtype)
+    lams = carray(_data(args[6]), lead, dtype=dtype)
     out = carray(_pointer(result[3]), shape, dtype=dtype)
     # One thread: XLA's own (a numba parallel region from inside XLA would compete with
     # XLA's thread pool, and compiling the parallel loops here costs seconds a dtype).
