@@ -40,7 +40,7 @@ def _is_python_number(x: Any) -> bool:
 
 def check_flag_argument(name: str, x: Any) -> None:
     """A γ-looking number passed where a flag array goes (``gae(r, v, nv, term, 0.99, ...)``)."""
-    if _is_python_number(x):
+    if type(x) is not np.ndarray and _is_python_number(x):  # the common case first: an array
         raise TypeError(
             f"{name}={x!r} is a number, not a flag array; gamma, lam and n are keyword-only: "
             f"numeric.gae(rewards, values, next_values, terminated, truncated, gamma=0.99, "
@@ -73,9 +73,10 @@ def _flag_shape_error(name: str, flag_shape: tuple, shape: tuple) -> ValueError:
 
 def check_unit_interval(name: str, x: Any) -> float:
     """γ or λ as a float in [0, 1]; ``ValueError`` naming ``name`` otherwise."""
-    if isinstance(x, bool) or not isinstance(x, Real):
-        raise ValueError(f"{name} must be a real number in [0, 1], got {x!r}")
-    x = float(x)
+    if type(x) is not float:  # a Python float, the common case, skips the ABC check
+        if isinstance(x, bool) or not isinstance(x, Real):
+            raise ValueError(f"{name} must be a real number in [0, 1], got {x!r}")
+        x = float(x)
     if not (0.0 <= x <= 1.0) or math.isnan(x):
         raise ValueError(f"{name} must lie in [0, 1], got {x}; pass e.g. {name}=0.99")
     return x
@@ -231,6 +232,54 @@ def _torch_all_finite(torch: Any, x: Any) -> bool:
     return bool(torch.isfinite(x.sum())) or bool(torch.isfinite(x).all())
 
 
+def common_numpy_inputs(
+    rewards: Any, values: Any, next_values: Any, terminated: Any, truncated: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.dtype] | None:
+    """The common call in a few checks, all but finiteness: (r, v, nv, term, trunc, dtype)
+    when rewards, values and next_values are float32/float64 numpy arrays of one dtype and shape
+    and the flags bool arrays of that shape (``truncated`` None: a view of False); None for
+    any other input, which takes :func:`check_numpy_inputs`'s general path and its messages.
+
+    The caller still owes the finite check: :func:`check_numpy_inputs` makes it at once,
+    ``numeric.gae`` inside the kernel's own pass (``numba_kernels.gae_kernel_finite``) and
+    :func:`check_finite` afterwards when that pass could not tell.
+    """
+    # Plain conditions rather than loops: this runs on every numeric.gae call (~1 us).
+    r, v, nv = rewards, values, next_values
+    if not (type(r) is np.ndarray and type(v) is np.ndarray and type(nv) is np.ndarray):
+        return None  # lists, tensors, JAX arrays: the general path (never converted here)
+    dtype, shape = r.dtype, r.shape
+    if not (
+        dtype in _FAST_FLOATS
+        and r.ndim
+        and 0 not in shape
+        and v.dtype == dtype
+        and nv.dtype == dtype
+        and v.shape == shape
+        and nv.shape == shape
+        and _is_bool_array(terminated, shape)
+    ):
+        return None
+    if truncated is None:
+        truncated = np.broadcast_to(np.False_, shape)
+    elif not _is_bool_array(truncated, shape):
+        return None
+    return r, v, nv, terminated, truncated, dtype
+
+
+_BOOL = np.dtype(np.bool_)
+
+
+def _is_bool_array(x: Any, shape: tuple[int, ...]) -> bool:
+    return type(x) is np.ndarray and x.dtype == _BOOL and x.shape == shape
+
+
+def check_finite(rewards: np.ndarray, values: np.ndarray, next_values: np.ndarray) -> None:
+    """``ValueError`` naming the first of the float arrays that holds a NaN or inf, and where."""
+    for name, a in zip(ARRAY_NAMES[:3], (rewards, values, next_values), strict=True):
+        _check_float_array(name, a)
+
+
 def check_numpy_inputs(
     rewards: Any,
     values: Any,
@@ -247,27 +296,13 @@ def check_numpy_inputs(
     view of False. ``all_finite(r, v, nv)``: a one-pass check of all three (True/False, or None
     when it does not apply); a False is followed by the per-array check for the message.
     """
+    common = common_numpy_inputs(rewards, values, next_values, terminated, truncated)
+    if common is not None:
+        floats = list(common[:3])
+        if (all_finite is not None and all_finite(*floats) is True) or _all_finite_each(floats):
+            return common
     arrays = [np.asarray(x) for x in (rewards, values, next_values)]
     shape = arrays[0].shape
-    dtype = arrays[0].dtype
-    if (
-        dtype in _FAST_FLOATS
-        and arrays[0].ndim
-        and 0 not in shape
-        and all(a.dtype == dtype and a.shape == shape for a in arrays[1:])
-        and all(
-            type(x) is np.ndarray and x.dtype == np.bool_ and x.shape == shape
-            for x in (terminated, truncated)
-            if x is not None
-        )
-        and terminated is not None
-        and ((all_finite is not None and all_finite(*arrays) is True) or _all_finite_each(arrays))
-    ):
-        # The common call (one float dtype, bool flags of the full shape) in a few checks;
-        # any other input takes the general path below, with its messages.
-        if truncated is None:
-            truncated = np.broadcast_to(np.False_, shape)
-        return (*arrays, terminated, truncated, dtype)
     for name, a in zip(ARRAY_NAMES[:3], arrays, strict=True):
         if a.ndim == 0:
             raise ValueError(f"{name} must have shape (T, *batch) with T >= 1, got a scalar")

@@ -36,12 +36,14 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from numeric._validate import (
+    check_finite,
     check_flag_argument,
     check_jax_inputs,
     check_numpy_inputs,
     check_steps,
     check_torch_inputs,
     check_unit_interval,
+    common_numpy_inputs,
     is_jax_array,
     is_torch_tensor,
 )
@@ -115,18 +117,28 @@ class _Batch(NamedTuple):
     kernels: Mapping[str, Kernel] | None  # None: JAX
     empty: Any  # allocates the output; for JAX (dtype, flag views) for the jitted entry
     library: str
+    # True: the finite check of rewards, values and next_values is still owed; the numba GAE
+    # makes it inside its own pass over them (gae_kernel_finite), see _run.
+    finite_pending: bool = False
 
     def unflatten(self, out: Any) -> Any:
-        return out.reshape(self.shape)
+        return out if out.shape == self.shape else out.reshape(self.shape)
 
 
 def _flatten(array: Any, steps: int) -> Any:
-    # (T, *batch) -> (T, B); a view when the memory layout allows it.
-    return array.reshape(steps, -1)
+    # (T, *batch) -> (T, B); a view when the memory layout allows it (2-D: the array itself).
+    return array if array.ndim == 2 else array.reshape(steps, -1)
 
 
 def _library(arrays: tuple[Any, ...]) -> str:
-    if all(type(a) is np.ndarray or a is None for a in arrays):
+    r, v, nv, term, trunc = arrays
+    if (
+        type(r) is np.ndarray
+        and type(v) is np.ndarray
+        and type(nv) is np.ndarray
+        and type(term) is np.ndarray
+        and (trunc is None or type(trunc) is np.ndarray)
+    ):
         return "numpy"  # the common case, without asking about torch and JAX five times each
     if any(is_torch_tensor(a) for a in arrays):
         return "torch"
@@ -142,7 +154,19 @@ _BACKENDS_OF = {
 }
 
 
-def _batch(rewards, values, next_values, terminated, truncated, backend) -> _Batch:
+def _batch(
+    rewards, values, next_values, terminated, truncated, backend, finite_later=False
+) -> _Batch:
+    """The validated batch; ``finite_later``: the caller runs "gae", whose numba kernel can
+    check finiteness in its own pass, so the common call skips the separate pass here."""
+    if finite_later and (backend is None or backend == "numba"):
+        # The common call first: numpy arrays of one float dtype and bool flags (so neither
+        # a number for a flag nor another library), in as few steps as it takes.
+        kernels = _numpy_kernels(backend)
+        if "gae_finite" in kernels:
+            common = common_numpy_inputs(rewards, values, next_values, terminated, truncated)
+            if common is not None:
+                return _numpy_batch(common, kernels, finite_pending=True)
     check_flag_argument("terminated", terminated)
     check_flag_argument("truncated", truncated)
     arrays = (rewards, values, next_values, terminated, truncated)
@@ -173,12 +197,17 @@ def _batch(rewards, values, next_values, terminated, truncated, backend) -> _Bat
             _check_jax_numba(checked, dtype)
         # The conversion happens inside the jitted entry point (one compile per shape).
         return _Batch(*checked, shape, None, (dtype, views), backend or "jax")
-    *checked, dtype = check_numpy_inputs(*arrays, all_finite=_numba_all_finite(backend))
-    shape = checked[0].shape
-    flat = [_flatten(a, shape[0]) for a in checked]
-    return _Batch(
-        *flat, shape, _numpy_kernels(backend), lambda: np.empty(flat[0].shape, dtype=dtype), library
-    )
+    checked = check_numpy_inputs(*arrays, all_finite=_numba_all_finite(backend))
+    return _numpy_batch(checked, _numpy_kernels(backend), finite_pending=False)
+
+
+def _numpy_batch(checked: tuple[Any, ...], kernels: Mapping[str, Kernel], finite_pending: bool):
+    *arrays, dtype = checked
+    shape = arrays[0].shape
+    steps = shape[0]
+    r, v, nv, term, trunc = (a if a.ndim == 2 else a.reshape(steps, -1) for a in arrays)
+    empty = functools.partial(np.empty, r.shape, dtype=dtype)
+    return _Batch(r, v, nv, term, trunc, shape, kernels, empty, "numpy", finite_pending)
 
 
 def _check_jax_numba(arrays: tuple[Any, ...], dtype: Any) -> None:
@@ -266,6 +295,11 @@ def _run(batch: _Batch, name: str, *args: Any) -> Any:
 
         with torch.no_grad():
             batch.kernels[name](*arrays, *args, out)
+    elif name == "gae" and batch.finite_pending:
+        if batch.kernels["gae_finite"](*arrays, *args, out) is not True:
+            # A NaN or inf (or a finite delta_t + nv_t that overflowed): the exact check, on
+            # the arrays as given so that the index it reports is theirs, refuses or clears.
+            check_finite(*(batch.unflatten(a) for a in arrays[:3]))
     else:
         batch.kernels[name](*arrays, *args, out)
     return batch.unflatten(out)
@@ -338,7 +372,7 @@ def gae(
     Returns ``(T, *batch)`` of the values' float dtype, same array library.
     """
     _no_positional("gae", extra, "gamma and lam")
-    batch = _batch(rewards, values, next_values, terminated, truncated, backend)
+    batch = _batch(rewards, values, next_values, terminated, truncated, backend, finite_later=True)
     traced_ok = batch.kernels is None
     gamma = _parameter("gamma", gamma, "gae", traced_ok)
     lam = _parameter("lam", lam, "gae", traced_ok)

@@ -42,3 +42,131 @@ def test_it_declines_what_it_does_not_cover():
     assert numba_kernels.all_finite(mixed, mixed.astype(np.float64), mixed) is None
     half = mixed.astype(np.float16)
     assert numba_kernels.all_finite(half, half, half) is None
+
+
+# --- the check numeric.gae makes inside the kernel's own pass (gae_kernel_finite) ----------
+
+
+def _batch(steps, cols, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    floats = [rng.standard_normal((steps, cols)).astype(dtype) for _ in range(3)]
+    term = rng.random((steps, cols)) < 0.05
+    trunc = rng.random((steps, cols)) < 0.02
+    return floats, term, trunc
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_fused_check_sees_every_position_the_select_hides(dtype, threads):
+    # nv at a terminated step never enters delta (a select, not a multiply by 0): the check
+    # adds nv itself, so a NaN there is still found; so is one in the last row, which the
+    # loop computes apart, and in the first and last column.
+    steps, cols = 300, 64  # 19,200 steps: with 2 threads still one column loop...
+    if threads == 2:
+        steps = 2048  # ...and here the parallel column loop (>= 2**16 steps, >= 32 columns)
+    floats, term, trunc = _batch(steps, cols, dtype)
+    out = np.empty_like(floats[0])
+    numeric.set_threads(threads)
+    try:
+        assert numba_kernels.gae_kernel_finite(*floats, term, trunc, 0.9, 0.9, out) is True
+        for where in [(steps - 1, 0), (0, cols - 1), (steps // 2, 7), (steps - 1, cols - 1)]:
+            for position in range(3):
+                for bad in (np.nan, np.inf, -np.inf):
+                    broken = [a.copy() for a in floats]
+                    broken[position][where] = bad
+                    flags = term.copy()
+                    flags[where] = position == 2  # nv's NaN on a terminated step
+                    found = numba_kernels.gae_kernel_finite(*broken, flags, trunc, 0.9, 0.9, out)
+                    assert found is False, (where, position, bad)
+                    name = ["rewards", "values", "next_values"][position]
+                    message = rf"{name} contains NaN or inf \(first at index \({where[0]}, "
+                    with pytest.raises(ValueError, match=message):
+                        numeric.gae(*broken, flags, trunc, gamma=0.9, lam=0.9)
+    finally:
+        numeric.set_threads(None)
+
+
+def test_an_overflow_is_a_second_look_not_a_refusal():
+    # delta_t + nv_t overflows to inf on finite inputs: the kernel says "maybe not finite",
+    # the exact check finds every input finite, and the result stands (as the numpy path's).
+    big = np.finfo(np.float32).max
+    r = np.full((8, 16), big, np.float32)
+    v = np.full((8, 16), -big, np.float32)
+    flags = np.zeros((8, 16), bool)
+    flags[-1] = True
+    out = np.empty_like(r)
+    assert numba_kernels.gae_kernel_finite(r, v, r, flags, flags, 0.5, 0.5, out) is False
+    with np.errstate(over="ignore"):
+        result = numeric.gae(r, v, r, flags, gamma=0.5, lam=0.5)
+        expected = numeric.gae(r, v, r, flags, gamma=0.5, lam=0.5, backend="numpy")
+    np.testing.assert_array_equal(result, expected)
+    assert np.isinf(result).all()
+
+
+def test_the_index_reported_is_the_callers_shape_not_the_kernels():
+    # The kernel sees (T, B) = (20, 12); the message names the (20, 3, 4) index.
+    floats, term, _ = _batch(20, 12, np.float32)
+    arrays = [a.reshape(20, 3, 4) for a in floats]
+    arrays[1][13, 2, 1] = np.nan
+    message = r"values contains NaN or inf \(first at index \(13, 2, 1\)"
+    with pytest.raises(ValueError, match=message):
+        numeric.gae(*arrays, term.reshape(20, 3, 4), gamma=0.9, lam=0.9)
+
+
+def test_where_the_kernel_cannot_look_the_check_still_runs():
+    # One long column takes the blocked scan, which does not look: None, then the exact check.
+    rng = np.random.default_rng(1)
+    r = rng.standard_normal((5000, 1))
+    out = np.empty_like(r)
+    flags = np.zeros((5000, 1), bool)
+    assert numba_kernels.gae_kernel_finite(r, r, r, flags, flags, 0.9, 0.9, out) is None
+    r[4321, 0] = np.inf
+    message = r"rewards contains NaN or inf \(first at index \(4321, 0\)"
+    with pytest.raises(ValueError, match=message):
+        numeric.gae(r, np.zeros_like(r), np.zeros_like(r), flags, gamma=0.9, lam=0.9)
+    message = r"rewards contains NaN or inf \(first at index \(4321,\)"
+    with pytest.raises(ValueError, match=message):
+        numeric.gae(r[:, 0], np.zeros(5000), np.zeros(5000), flags[:, 0], gamma=0.9, lam=0.9)
+
+
+def test_checking_changes_no_bit_of_the_result():
+    for steps, cols in [(1, 1), (7, 1), (300, 3), (512, 64)]:
+        floats, term, trunc = _batch(steps, cols, np.float32, seed=steps)
+        plain, checked = np.empty_like(floats[0]), np.empty_like(floats[0])
+        numba_kernels.gae_kernel(*floats, term, trunc, 0.97, 0.9, plain)
+        assert numba_kernels.gae_kernel_finite(*floats, term, trunc, 0.97, 0.9, checked)
+        np.testing.assert_array_equal(plain, checked)
+        public = numeric.gae(*floats, term, trunc, gamma=0.97, lam=0.9)
+        np.testing.assert_array_equal(public, plain)
+
+
+def test_the_row_loop_keeps_its_simd_loop():
+    # LLVM hoists the SIMD loop's alias checks out of a loop whose row addresses it can
+    # follow, and that hoisted check refuses a negative step ("stride.check"): a backward row
+    # loop would then always run scalar. gae_columns indexes row ``step ^ opaque`` to hide
+    # the step. Compiled fresh (numba does not show the IR of cached code), and against the
+    # same source without the xor, which must still show the refusal: if a new LLVM stops
+    # hoisting it, this says so and the xor can go.
+    import inspect
+    import textwrap
+
+    import numba
+
+    source = textwrap.dedent(inspect.getsource(numba_kernels.gae_columns.py_func))
+    source = source[source.index("def ") :]
+    assert "t = step ^ opaque" in source
+    plain_source = source.replace("t = step ^ opaque", "t = step")
+    namespace = dict(vars(numba_kernels))
+    exec(compile(plain_source, "<gae_columns without xor>", "exec"), namespace)
+    floats, term, trunc = _batch(64, 16, np.float32)
+    z = np.float32
+    args = (*floats, term, trunc, z(0.99), z(0.9), z(0), np.empty_like(floats[0]), 0, 16, 0, None)
+    for function, hoisted in [
+        (numba_kernels.gae_columns.py_func, False),
+        (namespace["gae_columns"], True),
+    ]:
+        compiled = numba.njit(nogil=True)(function)
+        compiled(*args)
+        (ir,) = compiled.inspect_llvm().values()
+        assert "x float>" in ir, "no SIMD loop at all"
+        assert ("stride.check" in ir) is hoisted, function

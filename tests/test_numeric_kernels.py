@@ -302,7 +302,9 @@ def test_compute_gae_defaults_and_lecture_style_torch_lists():
 
 def test_compute_gae_takes_the_lecture_call_as_written():
     # The lecture's loop: rewards are Python floats from env.step, values and next_value
-    # come from the critic (tensors of shape (1,) that require grad).
+    # come from the critic (tensors of shape (1,) that require grad). float32 against the
+    # lecture's float64 floats: an absolute bound too, as an advantage may be near 0.
+    torch.manual_seed(0)
     critic = torch.nn.Linear(1, 1)
     states = torch.tensor([[0.1], [0.5], [-0.3]])
     values = [critic(s) for s in states]
@@ -311,12 +313,12 @@ def test_compute_gae_takes_the_lecture_call_as_written():
     expected = lecture_compute_gae(rewards, [v.item() for v in values], next_value.item(), 0.9, 0.8)
     result = numeric.compute_gae(rewards, values, next_value, 0.9, 0.8)
     assert isinstance(result, torch.Tensor) and result.dtype == torch.float32
-    np.testing.assert_allclose(result.numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(result.numpy(), expected, rtol=1e-6, atol=1e-6)
     # and the other way round: rewards a tensor, values plain floats
     result = numeric.compute_gae(
         torch.tensor(rewards), [v.item() for v in values], next_value.item(), 0.9, 0.8
     )
-    np.testing.assert_allclose(result.numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(result.numpy(), expected, rtol=1e-6, atol=1e-6)
 
 
 def test_compute_gae_is_gae_with_next_values_shifted():
