@@ -139,7 +139,12 @@ def _check_flag_array(name: str, a: np.ndarray) -> np.ndarray:
 
 
 def check_torch_inputs(
-    rewards: Any, values: Any, next_values: Any, terminated: Any, truncated: Any
+    rewards: Any,
+    values: Any,
+    next_values: Any,
+    terminated: Any,
+    truncated: Any,
+    finite_later: bool = False,
 ) -> tuple[Any, Any, Any, Any, Any, Any]:
     """Validate torch tensors; return (r, v, nv, term, trunc, dtype) the way the numpy check does.
 
@@ -147,6 +152,8 @@ def check_torch_inputs(
     point (or integer: float64) and finite (the widest float dtype is used); the flags bool,
     or 0/1 integers or floats, of that shape or fewer axes aligned on time (expanded as views).
     ``truncated`` None: never truncated. Nothing is modified; only narrower floats are cast.
+    ``finite_later``: CPU float32/float64 tensors are not checked for NaN and inf here (the
+    numba GAE checks them in its own pass; :func:`check_torch_finite` gives the message).
     """
     import torch
 
@@ -185,9 +192,9 @@ def check_torch_inputs(
     floats = list(tensors[:3])
     for name, x in zip(ARRAY_NAMES[:3], floats, strict=True):
         if x.is_floating_point():
-            if not _torch_all_finite(torch, x):
-                bad = tuple(int(i) for i in torch.nonzero(~torch.isfinite(x))[0])
-                raise ValueError(f"{name} contains NaN or inf (first at index {bad})")
+            cpu_fast = x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64)
+            if not (finite_later and cpu_fast):
+                _check_torch_finite(torch, name, x)
         elif x.dtype == torch.bool or x.is_complex():
             raise ValueError(
                 f"{name} must be a floating-point tensor, got dtype {x.dtype}; convert with "
@@ -219,6 +226,21 @@ def check_torch_inputs(
     return (*floats, *flags, dtype)
 
 
+def _check_torch_finite(torch: Any, name: str, x: Any) -> None:
+    if not _torch_all_finite(torch, x):
+        bad = tuple(int(i) for i in torch.nonzero(~torch.isfinite(x))[0])
+        raise ValueError(f"{name} contains NaN or inf (first at index {bad})")
+
+
+def check_torch_finite(rewards: Any, values: Any, next_values: Any) -> None:
+    """``ValueError`` naming the first float tensor that holds a NaN or inf, and where."""
+    import torch
+
+    for name, x in zip(ARRAY_NAMES[:3], (rewards, values, next_values), strict=True):
+        if x.is_floating_point():
+            _check_torch_finite(torch, name, x)
+
+
 def _torch_all_finite(torch: Any, x: Any) -> bool:
     """Every element of tensor ``x`` is finite.
 
@@ -241,8 +263,8 @@ def common_numpy_inputs(
     any other input, which takes :func:`check_numpy_inputs`'s general path and its messages.
 
     The caller still owes the finite check: :func:`check_numpy_inputs` makes it at once,
-    ``numeric.gae`` inside the kernel's own pass (``numba_kernels.gae_kernel_finite``) and
-    :func:`check_finite` afterwards when that pass could not tell.
+    ``numeric.gae`` inside the kernel's own pass (``numba_kernels.gae_kernel_finite``), then
+    :func:`check_finite` only when that pass saw a value that may not be finite.
     """
     # Plain conditions rather than loops: this runs on every numeric.gae call (~1 us).
     r, v, nv = rewards, values, next_values

@@ -41,6 +41,7 @@ from numeric._validate import (
     check_jax_inputs,
     check_numpy_inputs,
     check_steps,
+    check_torch_finite,
     check_torch_inputs,
     check_unit_interval,
     common_numpy_inputs,
@@ -182,15 +183,19 @@ def _batch(
     if library == "torch":
         import torch
 
-        *checked, dtype = check_torch_inputs(*arrays)
+        kernels = _torch_kernels(backend)
+        later = finite_later and "gae_finite" in kernels
+        *checked, dtype = check_torch_inputs(*arrays, finite_later=later)
         shape = tuple(checked[0].shape)
         flat = [_flatten(a, shape[0]) for a in checked]
         device = checked[0].device
+        # The numba GAE on CPU float32/float64 checks what check_torch_inputs left unchecked.
+        pending = later and device.type == "cpu" and dtype in (torch.float32, torch.float64)
 
         def empty():
             return torch.empty(flat[0].shape, dtype=dtype, device=device)
 
-        return _Batch(*flat, shape, _torch_kernels(backend), empty, library)
+        return _Batch(*flat, shape, kernels, empty, library, pending)
     if library == "jax":
         checked, dtype, shape, views = check_jax_inputs(*arrays)
         if backend == "jax-numba":
@@ -294,9 +299,13 @@ def _run(batch: _Batch, name: str, *args: Any) -> Any:
         import torch
 
         with torch.no_grad():
-            batch.kernels[name](*arrays, *args, out)
+            if name == "gae" and batch.finite_pending:
+                if not batch.kernels["gae_finite"](*arrays, *args, out):
+                    check_torch_finite(*(batch.unflatten(a) for a in arrays[:3]))
+            else:
+                batch.kernels[name](*arrays, *args, out)
     elif name == "gae" and batch.finite_pending:
-        if batch.kernels["gae_finite"](*arrays, *args, out) is not True:
+        if not batch.kernels["gae_finite"](*arrays, *args, out):
             # A NaN or inf (or a finite delta_t + nv_t that overflowed): the exact check, on
             # the arrays as given so that the index it reports is theirs, refuses or clears.
             check_finite(*(batch.unflatten(a) for a in arrays[:3]))

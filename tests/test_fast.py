@@ -79,7 +79,7 @@ def test_blocked_scan_matches_oracle_at_every_chunk_boundary(
     out = np.empty_like(r)
     scan = _scan.gae_scan_parallel if parallel else _scan.gae_scan
     scalars = (dtype(0.97), dtype(0.97 * 0.9), dtype(0), dtype(1))
-    scan(r, v, nv, term, trunc, *scalars, out, chunk, n_chunks)
+    assert not scan(r, v, nv, term, trunc, *scalars, out, chunk, n_chunks, True)  # all finite
     expected = oracle.gae(r, v, nv, term, trunc, gamma=0.97, lam=0.9)
     assert_close(out, expected, dtype)
 
@@ -93,7 +93,7 @@ def test_blocked_scan_done_exactly_at_chunk_edges():
     term[chunk - 1 :: 2 * chunk] = True  # last step of every other chunk
     trunc[2 * chunk :: 3 * chunk] = True  # first step of some chunks
     out = np.empty_like(r)
-    _scan.gae_scan(r, v, nv, term, trunc, 0.99, 0.99 * 0.95, 0.0, 1.0, out, chunk, n_chunks)
+    _scan.gae_scan(r, v, nv, term, trunc, 0.99, 0.99 * 0.95, 0.0, 1.0, out, chunk, n_chunks, None)
     expected = oracle.gae(r, v, nv, term, trunc, gamma=0.99, lam=0.95)
     assert_close(out, expected, np.float64)
 
@@ -418,3 +418,43 @@ def test_without_numba_the_generated_kernels_serve():
         print(raised, kernel.__module__, float(np.abs(a).max()) > 0)
     """
     assert _python(probe).split() == ["True", "numeric.kernels.numpy_kernels", "True"]
+
+
+def _vma_flags(address: int) -> list[str]:
+    """The VmFlags of the mapping of this process that holds ``address`` (/proc/self/smaps)."""
+    inside = False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split()[0]
+        if "-" in head and ":" not in head:
+            low, high = (int(x, 16) for x in head.split("-"))
+            inside = low <= address < high
+        elif inside and line.startswith("VmFlags:"):
+            return line.split()[1:]
+    raise AssertionError(f"no mapping holds {address:#x}")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="MADV_HUGEPAGE is Linux's")
+def test_the_ffi_handler_asks_for_huge_pages_inside_its_output_only():
+    # The XLA FFI handler advises MADV_HUGEPAGE on the whole 2 MiB pages inside XLA's output
+    # buffer before writing it. On a fresh anonymous mapping with a buffer that starts 1 MiB
+    # into it: the advised interior is marked "hg" in /proc/self/smaps, the first MiB (outside
+    # the aligned pages) and the memory after the buffer are not.
+    import mmap
+
+    huge = 1 << 21
+    region = mmap.mmap(-1, 8 * huge, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    try:
+        base = np.frombuffer(region, dtype=np.uint8).ctypes.data
+        aligned = (base + huge - 1) & -huge
+        start = aligned + huge // 2  # a buffer that does not start on a huge page
+        size = 3 * huge
+        assert "hg" not in _vma_flags(start)
+        fast._advise_huge_pages(start, size)
+        assert "hg" in _vma_flags(aligned + huge)  # the one whole huge page inside the buffer
+        assert "hg" not in _vma_flags(start)  # the half page before it: not advised
+        assert "hg" not in _vma_flags(aligned + 3 * huge)  # past the buffer's last whole page
+        fast._advise_huge_pages(start + 4 * huge, huge)  # no whole huge page inside: nothing
+        assert "hg" not in _vma_flags(start + 4 * huge + huge // 2)
+    finally:
+        del base
+        region.close()

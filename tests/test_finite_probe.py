@@ -113,24 +113,33 @@ def test_the_index_reported_is_the_callers_shape_not_the_kernels():
         numeric.gae(*arrays, term.reshape(20, 3, 4), gamma=0.9, lam=0.9)
 
 
-def test_where_the_kernel_cannot_look_the_check_still_runs():
-    # One long column takes the blocked scan, which does not look: None, then the exact check.
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_blocked_scan_of_one_long_column_looks_too(threads):
+    # One long column takes the blocked scan: its delta pass covers the chunks, its tail loop
+    # the steps after them (5,000 = 4 chunks of 1,250; 70,000 on two threads: the parallel
+    # scan, 32 chunks of 2,187 and a tail of 16).
+    steps = 5000 if threads == 1 else 70_000
     rng = np.random.default_rng(1)
-    r = rng.standard_normal((5000, 1))
-    out = np.empty_like(r)
-    flags = np.zeros((5000, 1), bool)
-    assert numba_kernels.gae_kernel_finite(r, r, r, flags, flags, 0.9, 0.9, out) is None
-    r[4321, 0] = np.inf
-    message = r"rewards contains NaN or inf \(first at index \(4321, 0\)"
-    with pytest.raises(ValueError, match=message):
-        numeric.gae(r, np.zeros_like(r), np.zeros_like(r), flags, gamma=0.9, lam=0.9)
-    message = r"rewards contains NaN or inf \(first at index \(4321,\)"
-    with pytest.raises(ValueError, match=message):
-        numeric.gae(r[:, 0], np.zeros(5000), np.zeros(5000), flags[:, 0], gamma=0.9, lam=0.9)
+    flags = np.zeros((steps, 1), bool)
+    numeric.set_threads(threads)
+    try:
+        for where in (0, 1249, 1250, steps // 2, steps - 17, steps - 1):
+            for position in range(3):
+                floats = [rng.standard_normal((steps, 1)) for _ in range(3)]
+                out = np.empty_like(floats[0])
+                assert numba_kernels.gae_kernel_finite(*floats, flags, flags, 0.9, 0.9, out)
+                floats[position][where, 0] = np.inf
+                assert not numba_kernels.gae_kernel_finite(*floats, flags, flags, 0.9, 0.9, out)
+                name = ["rewards", "values", "next_values"][position]
+                message = rf"{name} contains NaN or inf \(first at index \({where},\)"
+                with pytest.raises(ValueError, match=message):
+                    numeric.gae(*(a[:, 0] for a in floats), flags[:, 0], gamma=0.9, lam=0.9)
+    finally:
+        numeric.set_threads(None)
 
 
 def test_checking_changes_no_bit_of_the_result():
-    for steps, cols in [(1, 1), (7, 1), (300, 3), (512, 64)]:
+    for steps, cols in [(1, 1), (7, 1), (5000, 1), (300, 3), (512, 64)]:
         floats, term, trunc = _batch(steps, cols, np.float32, seed=steps)
         plain, checked = np.empty_like(floats[0]), np.empty_like(floats[0])
         numba_kernels.gae_kernel(*floats, term, trunc, 0.97, 0.9, plain)
@@ -170,3 +179,38 @@ def test_the_row_loop_keeps_its_simd_loop():
         (ir,) = compiled.inspect_llvm().values()
         assert "x float>" in ir, "no SIMD loop at all"
         assert ("stride.check" in ir) is hoisted, function
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_cpu_tensors_are_checked_in_the_kernel_pass_with_the_same_messages(dtype):
+    # float32/float64 CPU tensors: the numba kernel's pass; float16: the eager torch check
+    # (the torch kernels run it). Either way the same refusal, naming the caller's index.
+    torch = pytest.importorskip("torch")
+    floats, term, trunc = _batch(40, 3 * 4, np.float64, seed=4)
+    shape = (40, 3, 4)
+    for position in range(3):
+        tensors = [torch.tensor(a.reshape(shape), dtype=getattr(torch, dtype)) for a in floats]
+        flags = [torch.from_numpy(f.reshape(shape)) for f in (term, trunc)]
+        assert torch.isfinite(numeric.gae(*tensors, *flags, gamma=0.9, lam=0.9)).all()
+        tensors[position][39, 2, 3] = float("nan")
+        name = ["rewards", "values", "next_values"][position]
+        message = rf"{name} contains NaN or inf \(first at index \(39, 2, 3\)\)"
+        with pytest.raises(ValueError, match=message):
+            numeric.gae(*tensors, *flags, gamma=0.9, lam=0.9)
+
+
+def test_a_nan_in_a_float16_tensor_mixed_with_float32_is_still_found():
+    # float16 is checked eagerly, float32 in the kernel pass, after promotion to float32.
+    torch = pytest.importorskip("torch")
+    floats, term, _ = _batch(30, 5, np.float32, seed=5)
+    r, v, nv = (torch.from_numpy(a) for a in floats)
+    flags = torch.from_numpy(term)
+    half = v.half()
+    half[7, 1] = float("inf")
+    with pytest.raises(ValueError, match=r"values contains NaN or inf \(first at index \(7, 1\)\)"):
+        numeric.gae(r, half, nv, flags, gamma=0.9, lam=0.9)
+    nv[29, 4] = float("nan")
+    with pytest.raises(
+        ValueError, match=r"next_values contains NaN or inf \(first at index \(29, 4"
+    ):
+        numeric.gae(r, v.half(), nv, flags, gamma=0.9, lam=0.9)
