@@ -185,6 +185,67 @@ def _chunks_from_zero(term, trunc, decay, zero, one, out, chunk, first, s, p):
 
 
 @numba.njit(cache=True, nogil=True)
+def _chunks_from_zero_fused(
+    r, v, nv, term, trunc, gamma, decay, zero, one, out, chunk, first, s, p, check
+):
+    """_chunks_from_zero with delta_t computed in the loop rather than read from out (no delta
+    pass before it); with check True, whether some r, v, nv there may not be finite (the test
+    of gae_columns). gae_scan's choice for float64, where it measured 19% faster on 10^6
+    steps; float32, whose delta pass runs twice the SIMD lanes, is 6% faster without it."""
+    size = np.uint64(chunk)
+    t0 = np.uint64(first) * size
+    t1 = t0 + size
+    t2 = t1 + size
+    t3 = t2 + size
+    top = size - np.uint64(1)
+    a0 = zero
+    a1 = zero
+    a2 = zero
+    a3 = zero
+    p0 = one
+    p1 = one
+    p2 = one
+    p3 = one
+    suspect = False
+    for j in range(size):
+        i = top - j
+        d0 = (zero if term[i + t0] else gamma * nv[i + t0]) - v[i + t0] + r[i + t0]
+        d1 = (zero if term[i + t1] else gamma * nv[i + t1]) - v[i + t1] + r[i + t1]
+        d2 = (zero if term[i + t2] else gamma * nv[i + t2]) - v[i + t2] + r[i + t2]
+        d3 = (zero if term[i + t3] else gamma * nv[i + t3]) - v[i + t3] + r[i + t3]
+        c0 = zero if (term[i + t0] | trunc[i + t0]) else decay
+        c1 = zero if (term[i + t1] | trunc[i + t1]) else decay
+        c2 = zero if (term[i + t2] | trunc[i + t2]) else decay
+        c3 = zero if (term[i + t3] | trunc[i + t3]) else decay
+        a0 = a0 * c0 + d0
+        a1 = a1 * c1 + d1
+        a2 = a2 * c2 + d2
+        a3 = a3 * c3 + d3
+        p0 = c0 * p0
+        p1 = c1 * p1
+        p2 = c2 * p2
+        p3 = c3 * p3
+        out[t0 + i] = a0
+        out[t1 + i] = a1
+        out[t2 + i] = a2
+        out[t3 + i] = a3
+        if check is not None:
+            suspect |= (d0 + nv[t0 + i]) * zero != zero
+            suspect |= (d1 + nv[t1 + i]) * zero != zero
+            suspect |= (d2 + nv[t2 + i]) * zero != zero
+            suspect |= (d3 + nv[t3 + i]) * zero != zero
+    s[first] = a0
+    s[first + 1] = a1
+    s[first + 2] = a2
+    s[first + 3] = a3
+    p[first] = p0
+    p[first + 1] = p1
+    p[first + 2] = p2
+    p[first + 3] = p3
+    return suspect
+
+
+@numba.njit(cache=True, nogil=True)
 def _chunk_fixup(term, trunc, decay, zero, out, start, stop, carry):
     """A_t = z_t + P_t carry over one chunk (scan_join), from its end backwards.
 
@@ -229,8 +290,9 @@ def gae_scan(r, v, nv, term, trunc, gamma, decay, zero, one, out, chunk, n_chunk
     """A_t of one long 1-D trajectory by a blocked scan over time (single thread).
 
     Steps 0 : n_chunks*chunk are cut into n_chunks chunks (a multiple of 4) of chunk steps;
-    the tail after them is run directly (its carry is A_T = 0). Then delta_t into out (SIMD),
-    every chunk from a zero carry (four interleaved), the true carries sequentially over
+    the tail after them is run directly (its carry is A_T = 0). Then delta_t into out (SIMD;
+    float64: computed inside the next pass instead), every chunk from a zero carry (four
+    interleaved), the true carries sequentially over
     chunks, and the fix-up A_t = z_t + P_t a_k until P_t a_k is exactly 0. check: as in
     gae_columns (the delta pass and the tail read every r, v, nv once).
     """
@@ -239,9 +301,14 @@ def gae_scan(r, v, nv, term, trunc, gamma, decay, zero, one, out, chunk, n_chunk
     a = np.empty(n_chunks, dtype=out.dtype)
     body = n_chunks * chunk
     tail, suspect = _scan_tail(r, v, nv, term, trunc, gamma, decay, zero, out, body, check)
-    suspect |= _td_errors(r, v, nv, term, gamma, zero, out, 0, body, check)
-    for grp in range(n_chunks // 4):
-        _chunks_from_zero(term, trunc, decay, zero, one, out, chunk, 4 * grp, s, p)
+    if out.itemsize == 8:
+        for grp in range(n_chunks // 4):
+            args = (gamma, decay, zero, one, out, chunk, 4 * grp, s, p, check)
+            suspect |= _chunks_from_zero_fused(r, v, nv, term, trunc, *args)
+    else:
+        suspect |= _td_errors(r, v, nv, term, gamma, zero, out, 0, body, check)
+        for grp in range(n_chunks // 4):
+            _chunks_from_zero(term, trunc, decay, zero, one, out, chunk, 4 * grp, s, p)
     _carries(s, p, tail, a)
     for k in range(n_chunks):
         _chunk_fixup(term, trunc, decay, zero, out, k * chunk, (k + 1) * chunk, a[k])
