@@ -122,21 +122,26 @@ def zero_carry_chunks(delta, done, decay, chunk, n_chunks):
     seed=st.integers(0, 2**16),
     end_rate=st.sampled_from([0.0, 0.2, 0.9]),
     dtype=st.sampled_from(DTYPES),
+    fused=st.sampled_from([None, True]),
 )
-def test_chunks_from_zero_is_bit_exact(chunk, groups, seed, end_rate, dtype):
+def test_chunks_from_zero_is_bit_exact(chunk, groups, seed, end_rate, dtype, fused):
     # The interleaved chains (unsigned index arithmetic) must give exactly the sequential
     # recurrence of each chunk, including the start value s_k and link product p_k; the group
-    # starts past the first one and leaves other groups' steps untouched.
+    # starts past the first one and leaves other groups' steps untouched. fused: delta_t
+    # computed in the loop from r, v, nv, to the bit of the delta pass's.
     n_chunks = 4 * (groups + 1)
     steps = n_chunks * chunk + 3
-    delta, _, _, term, trunc = (a[:, 0] for a in trajectory(steps, 1, dtype, seed, end_rate))
-    decay = dtype(0.97 * 0.9)
+    r, v, nv, term, trunc = (a[:, 0] for a in trajectory(steps, 1, dtype, seed, end_rate))
+    gamma, decay, zero, one = dtype(0.97), dtype(0.97 * 0.9), dtype(0), dtype(1)
+    delta = np.empty_like(r)
+    _scan._td_errors(r, v, nv, term, gamma, zero, delta, 0, steps, None)
     z, starts, links = zero_carry_chunks(delta, term | trunc, decay, chunk, n_chunks)
     out = delta.copy()
     s = np.full(n_chunks, np.nan, dtype=dtype)
     p = np.full(n_chunks, np.nan, dtype=dtype)
     first = 4 * groups
-    _scan._chunks_from_zero(term, trunc, decay, dtype(0), dtype(1), out, chunk, first, s, p)
+    args = (gamma, decay, zero, one, out, chunk, first, s, p, fused, fused)
+    assert not _scan._chunks_from_zero(r, v, nv, term, trunc, *args)  # finite: no suspect
     group = slice(first * chunk, (first + 4) * chunk)
     np.testing.assert_array_equal(out[group], z[group])
     np.testing.assert_array_equal(out[: first * chunk], delta[: first * chunk])
