@@ -138,6 +138,39 @@ def _check_flag_array(name: str, a: np.ndarray) -> np.ndarray:
     return a != 0
 
 
+def cpu_tensor_views(
+    rewards: Any, values: Any, next_values: Any, terminated: Any, truncated: Any
+) -> tuple[np.ndarray, ...] | None:
+    """numpy views (no copy) of CPU tensors in the common call: rewards, values, next_values
+    float32 or float64 of one dtype and shape, the flags bool of that shape (``truncated``
+    may be None); None for anything else, which takes the torch path. Without importing
+    torch: only a tensor's own type says it is one."""
+    tensors = (rewards, values, next_values, terminated)
+    if not all(type(x).__module__ == "torch" and type(x).__name__ == "Tensor" for x in tensors):
+        return None
+    import torch
+
+    r = rewards
+    if not (r.dtype is torch.float32 or r.dtype is torch.float64) or r.device.type != "cpu":
+        return None
+    if not all(
+        x.dtype is r.dtype and x.shape == r.shape and x.device == r.device
+        for x in (values, next_values)
+    ):
+        return None
+    flags = (terminated,) if truncated is None else (terminated, truncated)
+    for x in flags:
+        if not (type(x) is type(r) and x.dtype is torch.bool and x.shape == r.shape):
+            return None
+        if x.device != r.device:
+            return None
+    try:
+        views = tuple(x.detach().numpy() for x in (*tensors, truncated) if x is not None)
+    except (RuntimeError, TypeError):  # a layout or view numpy cannot share: the torch path
+        return None
+    return views if truncated is not None else (*views, None)
+
+
 def check_torch_inputs(
     rewards: Any,
     values: Any,

@@ -45,6 +45,7 @@ from numeric._validate import (
     check_torch_inputs,
     check_unit_interval,
     common_numpy_inputs,
+    cpu_tensor_views,
     is_jax_array,
     is_torch_tensor,
 )
@@ -381,6 +382,14 @@ def gae(
     Returns ``(T, *batch)`` of the values' float dtype, same array library.
     """
     _no_positional("gae", extra, "gamma and lam")
+    if backend is None or backend == "numba":
+        # CPU tensors in the common call: their numpy views through the numpy path (a third
+        # of the torch path's checks' cost), the result a tensor sharing its memory.
+        views = cpu_tensor_views(rewards, values, next_values, terminated, truncated)
+        if views is not None:
+            import torch
+
+            return torch.from_numpy(gae(*views, gamma=gamma, lam=lam, backend=backend))
     batch = _batch(rewards, values, next_values, terminated, truncated, backend, finite_later=True)
     traced_ok = batch.kernels is None
     gamma = _parameter("gamma", gamma, "gae", traced_ok)

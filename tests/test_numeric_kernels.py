@@ -331,3 +331,59 @@ def test_compute_gae_is_gae_with_next_values_shifted():
         numeric.compute_gae(rewards, values, next_value, 0.9, 0.8),
         numeric.gae(rewards, values, next_values, flags, flags, gamma=0.9, lam=0.8),
     )
+
+
+def _cpu_tensors(steps=30, cols=4, dtype=torch.float32, seed=0):
+    rng = np.random.default_rng(seed)
+    floats = [torch.tensor(rng.standard_normal((steps, cols)), dtype=dtype) for _ in range(3)]
+    flags = [torch.from_numpy(rng.random((steps, cols)) < p) for p in (0.1, 0.05)]
+    return floats, flags
+
+
+def test_the_common_cpu_tensor_call_shares_memory_and_gives_what_the_torch_path_gives():
+    from numeric._validate import cpu_tensor_views
+
+    for dtype in (torch.float32, torch.float64):
+        floats, flags = _cpu_tensors(dtype=dtype)
+        views = cpu_tensor_views(*floats, *flags)
+        assert views is not None
+        pairs = zip(views, (*floats, *flags), strict=True)
+        assert all(np.shares_memory(view, tensor.numpy()) for view, tensor in pairs)
+        fast = numeric.gae(*floats, *flags, gamma=0.9, lam=0.8)
+        slow = numeric.gae(*floats, *flags, gamma=0.9, lam=0.8, backend="torch")
+        assert type(fast) is torch.Tensor and fast.dtype == dtype and fast.device.type == "cpu"
+        assert not fast.requires_grad
+        np.testing.assert_allclose(fast.numpy(), slow.numpy(), rtol=1e-5, atol=1e-6)
+        # truncated left out: no time limit, on both paths
+        assert torch.equal(
+            numeric.gae(*floats, flags[0], gamma=0.9, lam=0.8),
+            torch.from_numpy(
+                numeric.gae(*(x.numpy() for x in floats), flags[0].numpy(), gamma=0.9, lam=0.8)
+            ),
+        )
+
+
+def test_anything_but_the_common_cpu_tensor_call_keeps_the_torch_path():
+    from numeric._validate import cpu_tensor_views
+
+    floats, flags = _cpu_tensors()
+    r, v, nv = floats
+    declined = {
+        "float16": (r.half(), v.half(), nv.half(), *flags),
+        "mixed float dtypes": (r, v.double(), nv, *flags),
+        "0/1 int flags": (r, v, nv, flags[0].int(), flags[1]),
+        "flags of fewer axes": (r, v, nv, flags[0][:, 0], flags[1]),
+        "a Parameter (a tensor subclass)": (torch.nn.Parameter(r), v, nv, *flags),
+        "a numpy array among tensors": (r, v.numpy(), nv, *flags),
+        "values of another shape": (r, v[:-1], nv, *flags),
+    }
+    for reason, arrays in declined.items():
+        assert cpu_tensor_views(*arrays) is None, reason
+    # ...where the torch path gives its own answers and messages:
+    with pytest.raises(ValueError, match=r"shape mismatch: rewards has shape \(30, 4\) but "):
+        numeric.gae(r, v[:-1], nv, *flags, gamma=0.9, lam=0.9)
+    with pytest.raises(ValueError, match=r"mixed inputs: values has type ndarray"):
+        numeric.gae(r, v.numpy(), nv, *flags, gamma=0.9, lam=0.9)
+    grad_input = r.clone().requires_grad_()
+    out = numeric.gae(grad_input, v, nv, *flags, gamma=0.9, lam=0.9)
+    assert not out.requires_grad and grad_input.grad is None
