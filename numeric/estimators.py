@@ -315,6 +315,12 @@ def _run(batch: _Batch, name: str, *args: Any) -> Any:
     return batch.unflatten(out)
 
 
+def _check_pending_finite(batch: _Batch) -> None:
+    """The exact finite check a batch with ``finite_pending`` still owes (``ValueError``)."""
+    arrays = (batch.unflatten(a) for a in (batch.rewards, batch.values, batch.next_values))
+    (check_torch_finite if batch.library == "torch" else check_finite)(*arrays)
+
+
 def _parameter(name: str, x: Any, function: str, traced_ok: bool) -> Any:
     """γ or λ checked; a JAX tracer (γ passed through ``jax.jit``) goes through unchecked."""
     if x is None:
@@ -392,8 +398,13 @@ def gae(
             return torch.from_numpy(gae(*views, gamma=gamma, lam=lam, backend=backend))
     batch = _batch(rewards, values, next_values, terminated, truncated, backend, finite_later=True)
     traced_ok = batch.kernels is None
-    gamma = _parameter("gamma", gamma, "gae", traced_ok)
-    lam = _parameter("lam", lam, "gae", traced_ok)
+    try:
+        gamma = _parameter("gamma", gamma, "gae", traced_ok)
+        lam = _parameter("lam", lam, "gae", traced_ok)
+    except ValueError:
+        if batch.finite_pending:  # the check the kernel owes comes first, as the separate pass
+            _check_pending_finite(batch)
+        raise
     return _run(batch, "gae", gamma, lam)
 
 
