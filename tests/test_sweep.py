@@ -325,7 +325,9 @@ def _signal_when(proc, path: Path, lines: int, sig: int, timeout: float = 120.0)
     while _lines(path) < lines:
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "the sweep made no progress"
-        time.sleep(0.2)
+        # Short polls: a 2,048-step run takes a fraction of a second now, and with 0.2 s
+        # polls the rest of the grid could finish between two looks (seen once in CI).
+        time.sleep(0.01)
     os.killpg(proc.pid, sig)
 
 
