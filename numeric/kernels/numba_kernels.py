@@ -25,13 +25,14 @@ Strategy, chosen per call from the shape:
 * two or more columns: the backward recurrence over t with the loop over columns innermost,
   so it runs in SIMD lanes (gae_columns); column blocks across numba threads when threads
   are enabled and the array is big enough to repay a parallel region;
-* one long column (B = 1, T >= 4096): a blocked scan (gae_scan): delta_t by a SIMD loop, then
-  four chunks run from a zero carry with interleaved chains, the carries propagated across
-  chunks, and a fix-up that adds each carry's share only until the first done. No prefix
-  product of (gamma lam)^t is ever divided.
+* one long column (B = 1, T >= 4096): a blocked scan (gae_scan): delta_t by a SIMD loop
+  (float64: inside the next pass), then four chunks run from a zero carry with interleaved
+  chains, the carries propagated across chunks, and a fix-up that adds each carry's share
+  only until the first done. No prefix product of (gamma lam)^t is ever divided.
 
 Inside jax.jit on CPU (numeric.jax_ffi, backend="jax-numba") the same loops run from
-xla_ffi_gae_handler, an XLA FFI handler compiled by numba, on XLA's own buffers.
+xla_ffi_gae_handler, an XLA FFI handler compiled by numba, on XLA's own buffers (asking the
+system for huge pages inside the output buffer before the first write, as numpy does).
 
 Threads: one by default (numeric._threads.kernel_threads); opt in with GAE_SYM_THREADS or
 numeric.set_threads. Scalars (gamma, decay = gamma lam, zero, one) arrive already cast to
