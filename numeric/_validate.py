@@ -160,9 +160,12 @@ def cpu_tensor_views(
         return None
     flags = (terminated,) if truncated is None else (terminated, truncated)
     for x in flags:
-        if not (type(x) is type(r) and x.dtype is torch.bool and x.shape == r.shape):
-            return None
-        if x.device != r.device:
+        if not (
+            type(x) is type(r)
+            and x.dtype is torch.bool
+            and x.shape == r.shape
+            and x.device == r.device
+        ):
             return None
     try:
         views = tuple(x.detach().numpy() for x in (*tensors, truncated) if x is not None)

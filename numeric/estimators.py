@@ -211,7 +211,7 @@ def _numpy_batch(checked: tuple[Any, ...], kernels: Mapping[str, Kernel], finite
     *arrays, dtype = checked
     shape = arrays[0].shape
     steps = shape[0]
-    r, v, nv, term, trunc = (a if a.ndim == 2 else a.reshape(steps, -1) for a in arrays)
+    r, v, nv, term, trunc = (_flatten(a, steps) for a in arrays)
     empty = functools.partial(np.empty, r.shape, dtype=dtype)
     return _Batch(r, v, nv, term, trunc, shape, kernels, empty, "numpy", finite_pending)
 
@@ -296,27 +296,25 @@ def _run(batch: _Batch, name: str, *args: Any) -> Any:
     arrays = [batch.rewards, batch.values, batch.next_values, batch.terminated]
     if name != "td":
         arrays.append(batch.truncated)
+    owes_finite = name == "gae" and batch.finite_pending
+    kernel = batch.kernels["gae_finite" if owes_finite else name]
     if batch.library == "torch":
         import torch
 
         with torch.no_grad():
-            if name == "gae" and batch.finite_pending:
-                if not batch.kernels["gae_finite"](*arrays, *args, out):
-                    check_torch_finite(*(batch.unflatten(a) for a in arrays[:3]))
-            else:
-                batch.kernels[name](*arrays, *args, out)
-    elif name == "gae" and batch.finite_pending:
-        if not batch.kernels["gae_finite"](*arrays, *args, out):
-            # A NaN or inf (or a finite delta_t + nv_t that overflowed): the exact check, on
-            # the arrays as given so that the index it reports is theirs, refuses or clears.
-            check_finite(*(batch.unflatten(a) for a in arrays[:3]))
+            finite = kernel(*arrays, *args, out)
     else:
-        batch.kernels[name](*arrays, *args, out)
+        finite = kernel(*arrays, *args, out)
+    if owes_finite and not finite:
+        # A NaN or inf (or a finite delta_t + nv_t that overflowed): the exact check refuses
+        # or clears.
+        _check_pending_finite(batch)
     return batch.unflatten(out)
 
 
 def _check_pending_finite(batch: _Batch) -> None:
-    """The exact finite check a batch with ``finite_pending`` still owes (``ValueError``)."""
+    """The exact finite check a batch with ``finite_pending`` still owes (``ValueError``), on
+    the arrays in the caller's shape, so that the index it reports is theirs."""
     arrays = (batch.unflatten(a) for a in (batch.rewards, batch.values, batch.next_values))
     (check_torch_finite if batch.library == "torch" else check_finite)(*arrays)
 

@@ -420,8 +420,8 @@ class GradeJob:
                 answers_path = Path(folder, "answers" + suffix)
                 key_path.write_text(key_text, encoding="utf-8")
                 answers_path.write_text(answers_text, encoding="utf-8")
-                # Messages name the files as the uploader knows them, not by the server's
-                # temporary path.
+                # Messages name the files by these fixed names ("the key key.toml"), not by
+                # the server's temporary path.
                 key = load_key(key_path, shown=key_path.name)
                 answers = load_answers(answers_path, key, shown=answers_path.name)
             count = sum(len(given) for given in answers.values())

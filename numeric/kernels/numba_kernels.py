@@ -18,7 +18,7 @@ the same dtype; the kernel writes out and returns None)::
     gae_kernel_finite(...the arguments of gae_kernel...) -> True | False
 
 gae_kernel_finite is numeric.gae's call: the finite check of rewards, values and next_values
-made on the loads of the recurrence itself instead of a separate pass (see gae_columns).
+made on the loads of the recurrence itself instead of a separate pass (_maybe_not_finite).
 
 Strategy, chosen per call from the shape:
 
@@ -69,6 +69,15 @@ FAST_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 SIMD_MIN_LANES = 8
 
 
+@numba.njit(inline="always")
+def _maybe_not_finite(delta, nv, zero):
+    """Whether delta_t or nv_t may not be finite: (delta_t + nv_t) * 0 != 0. delta_t is
+    sel - v_t + r_t (sel = 0 or gamma nv_t) and a sum is finite only if its terms are, while
+    x * 0 is NaN for NaN and +-inf (no fastmath: LLVM may not fold it); False therefore means
+    r_t, v_t, nv_t are finite. A finite sum that overflows says True too: "look again"."""
+    return (delta + nv) * zero != zero
+
+
 @numba.njit(cache=True, nogil=True)
 def gae_columns(r, v, nv, term, trunc, gamma, decay, zero, out, col0, col1, opaque, check):
     """A_t for columns col0:col1 of (T, B) arrays: backward over t, SIMD across columns.
@@ -82,12 +91,9 @@ def gae_columns(r, v, nv, term, trunc, gamma, decay, zero, out, col0, col1, opaq
     refuses a negative row step (rows run backwards): every row would take the scalar loop,
     2.6x slower on 2048 x 64 float32. Unseen, the check runs per row, where it is cheap.
 
-    check: None, or True to return whether some r, v, nv of these columns may not be finite,
-    found on the loads the recurrence makes anyway: (delta_t + nv_t) * 0 != 0. delta_t is
-    sel - v_t + r_t (sel = 0 or gamma nv_t) and a sum is finite only if its terms are, while
-    x * 0 is NaN for NaN and +-inf (no fastmath: LLVM may not fold it). A finite sum that
-    overflows says "may not" too, so True means "look again", never "refuse". With None the
-    test is compiled out and the result is False.
+    check: None, or True to return whether some r, v, nv of these columns may not be finite
+    (_maybe_not_finite), found on the loads the recurrence makes anyway; True means "look
+    again", never "refuse". With None the test is compiled out and the result is False.
     """
     width = np.uint64(col1 - col0)
     top = np.uint64(col1 - 1)
@@ -97,7 +103,7 @@ def gae_columns(r, v, nv, term, trunc, gamma, decay, zero, out, col0, col1, opaq
         b = top - j
         out[last, b] = (zero if term[last, b] else gamma * nv[last, b]) - v[last, b] + r[last, b]
         if check is not None:
-            suspect |= (out[last, b] + nv[last, b]) * zero != zero
+            suspect |= _maybe_not_finite(out[last, b], nv[last, b], zero)
     for step in range(last - 1, -1, -1):
         t = step ^ opaque
         for j in range(width):
@@ -105,7 +111,7 @@ def gae_columns(r, v, nv, term, trunc, gamma, decay, zero, out, col0, col1, opaq
             d = (zero if term[t, b] else gamma * nv[t, b]) - v[t, b] + r[t, b]
             out[t, b] = d + (zero if (term[t, b] | trunc[t, b]) else decay * out[t + 1, b])
             if check is not None:
-                suspect |= (d + nv[t, b]) * zero != zero
+                suspect |= _maybe_not_finite(d, nv[t, b], zero)
     return suspect
 
 
@@ -126,12 +132,12 @@ def gae_columns_parallel(r, v, nv, term, trunc, gamma, decay, zero, out, block, 
 @numba.njit(cache=True, nogil=True)
 def _td_errors(r, v, nv, term, gamma, zero, out, start, stop, check):
     """out[t] = delta_t for t in start:stop of a 1-D trajectory (contiguous: SIMD); with check
-    True, whether some r, v, nv there may not be finite (the test of gae_columns)."""
+    True, whether some r, v, nv there may not be finite (_maybe_not_finite)."""
     suspect = False
     for t in range(np.uint64(start), np.uint64(stop)):
         out[t] = (zero if term[t] else gamma * nv[t]) - v[t] + r[t]
         if check is not None:
-            suspect |= (out[t] + nv[t]) * zero != zero
+            suspect |= _maybe_not_finite(out[t], nv[t], zero)
     return suspect
 
 
@@ -145,7 +151,7 @@ def _chunks_from_zero(
     out holds the zero-carry values z_t on exit. Writes each chunk's start value s_k and link
     product p_k = prod c_t. fused None: out holds delta_t on entry (a SIMD pass made it);
     fused True: delta_t is computed here instead; with check True too, the result says
-    whether some r, v, nv may not be finite (the test of gae_columns). gae_scan fuses for
+    whether some r, v, nv may not be finite (_maybe_not_finite). gae_scan fuses for
     float64, where it measured 19% faster on 10^6 steps; float32, whose delta pass fills
     twice the SIMD lanes, is 6% faster with the pass.
     """
@@ -185,10 +191,10 @@ def _chunks_from_zero(
             a2 = a2 * c2 + d2
             a3 = a3 * c3 + d3
             if check is not None:
-                suspect |= (d0 + nv[t0 + i]) * zero != zero
-                suspect |= (d1 + nv[t1 + i]) * zero != zero
-                suspect |= (d2 + nv[t2 + i]) * zero != zero
-                suspect |= (d3 + nv[t3 + i]) * zero != zero
+                suspect |= _maybe_not_finite(d0, nv[t0 + i], zero)
+                suspect |= _maybe_not_finite(d1, nv[t1 + i], zero)
+                suspect |= _maybe_not_finite(d2, nv[t2 + i], zero)
+                suspect |= _maybe_not_finite(d3, nv[t3 + i], zero)
         p0 = c0 * p0
         p1 = c1 * p1
         p2 = c2 * p2
@@ -227,7 +233,7 @@ def _chunk_fixup(term, trunc, decay, zero, out, start, stop, carry):
 @numba.njit(cache=True, nogil=True)
 def _scan_tail(r, v, nv, term, trunc, gamma, decay, zero, out, start, check):
     """The plain recurrence over start:T from A_T = 0; returns A_start (0 if start == T) and,
-    with check True, whether some r, v, nv there may not be finite (as in gae_columns)."""
+    with check True, whether some r, v, nv there may not be finite (_maybe_not_finite)."""
     acc = zero
     suspect = False
     for t in range(r.shape[0] - 1, start - 1, -1):
@@ -235,7 +241,7 @@ def _scan_tail(r, v, nv, term, trunc, gamma, decay, zero, out, start, check):
         acc = d + (zero if (term[t] | trunc[t]) else acc * decay)
         out[t] = acc
         if check is not None:
-            suspect |= (d + nv[t]) * zero != zero
+            suspect |= _maybe_not_finite(d, nv[t], zero)
     return acc, suspect
 
 
@@ -255,9 +261,9 @@ def gae_scan(r, v, nv, term, trunc, gamma, decay, zero, one, out, chunk, n_chunk
     Steps 0 : n_chunks*chunk are cut into n_chunks chunks (a multiple of 4) of chunk steps;
     the tail after them is run directly (its carry is A_T = 0). Then delta_t into out (SIMD;
     float64: computed inside the next pass instead), every chunk from a zero carry (four
-    interleaved), the true carries sequentially over
-    chunks, and the fix-up A_t = z_t + P_t a_k until P_t a_k is exactly 0. check: as in
-    gae_columns (the delta pass and the tail read every r, v, nv once).
+    interleaved), the true carries sequentially over chunks, and the fix-up
+    A_t = z_t + P_t a_k until P_t a_k is exactly 0. check: as in gae_columns (the delta
+    pass and the tail read every r, v, nv once).
     """
     s = np.empty(n_chunks, dtype=out.dtype)
     p = np.empty(n_chunks, dtype=out.dtype)
