@@ -206,10 +206,6 @@ def numba_expressions() -> dict[str, str]:
         printer = LoopPrinter({out: "out"}, scalars=scalars)
         exprs[f"a{chain}_step"] = printer.doprint(step_a)
         exprs[f"p{chain}_step"] = printer.doprint(step_p)
-        # The same step with δ_t computed in the loop (a local d_k) instead of read from out.
-        d_k = Symbol(f"d{chain}")
-        exprs[f"d{chain}"] = p2(td_error_flagged(ti), column=None)
-        exprs[f"a{chain}_step_fused"] = printer.doprint(scan_combine((d_k, c_k), (a_k, p_k))[0])
     # Fix-up: A_t = z_t + P_t a_k, P_t a_k carried as share_t = c_t share_{t+1}.
     _, share_step = scan_combine((Integer(0), link), (Integer(0), share))
     exprs["share_step"] = LoopPrinter({}, scalars=scalars).doprint(share_step)

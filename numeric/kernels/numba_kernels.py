@@ -25,8 +25,8 @@ Strategy, chosen per call from the shape:
 * two or more columns: the backward recurrence over t with the loop over columns innermost,
   so it runs in SIMD lanes (gae_columns); column blocks across numba threads when threads
   are enabled and the array is big enough to repay a parallel region;
-* one long column (B = 1, T >= 4096): a blocked scan (gae_scan): delta_t by a SIMD loop
-  (float64: inside the next pass), then four chunks run from a zero carry with interleaved
+* one long column (B = 1, T >= 4096): a blocked scan (gae_scan): delta_t by a SIMD loop,
+  then four chunks run from a zero carry with interleaved
   chains, the carries propagated across chunks, and a fix-up that adds each carry's share
   only until the first done. No prefix product of (gamma lam)^t is ever divided.
 
@@ -142,18 +142,14 @@ def _td_errors(r, v, nv, term, gamma, zero, out, start, stop, check):
 
 
 @numba.njit(cache=True, nogil=True)
-def _chunks_from_zero(
-    r, v, nv, term, trunc, gamma, decay, zero, one, out, chunk, first, s, p, fused, check
-):
+def _chunks_from_zero(term, trunc, decay, zero, one, out, chunk, first, s, p):
     """Chunks first:first+4 of a 1-D trajectory run from a zero carry, interleaved.
 
     (z, P) <- (delta_t, c_t) o (z, P) by scan_combine, four independent chains in registers;
-    out holds the zero-carry values z_t on exit. Writes each chunk's start value s_k and link
-    product p_k = prod c_t. fused None: out holds delta_t on entry (a SIMD pass made it);
-    fused True: delta_t is computed here instead; with check True too, the result says
-    whether some r, v, nv may not be finite (_maybe_not_finite). gae_scan fuses for
-    float64, where it measured 19% faster on 10^6 steps; float32, whose delta pass fills
-    twice the SIMD lanes, is 6% faster with the pass.
+    out holds delta_t on entry (the SIMD pass _td_errors made it) and the zero-carry values
+    z_t on exit. Writes each chunk's start value s_k and link product p_k = prod c_t.
+    (Computing delta_t here instead, in one pass, measured 1.5x slower on 10^6 float64 steps:
+    the chains' loop is the bottleneck, and the separate pass is SIMD.)
     """
     size = np.uint64(chunk)
     t0 = np.uint64(first) * size
@@ -169,32 +165,16 @@ def _chunks_from_zero(
     p1 = one
     p2 = one
     p3 = one
-    suspect = False
     for j in range(size):
         i = top - j
         c0 = zero if (term[i + t0] | trunc[i + t0]) else decay
         c1 = zero if (term[i + t1] | trunc[i + t1]) else decay
         c2 = zero if (term[i + t2] | trunc[i + t2]) else decay
         c3 = zero if (term[i + t3] | trunc[i + t3]) else decay
-        if fused is None:
-            a0 = a0 * c0 + out[i + t0]
-            a1 = a1 * c1 + out[i + t1]
-            a2 = a2 * c2 + out[i + t2]
-            a3 = a3 * c3 + out[i + t3]
-        else:
-            d0 = (zero if term[i + t0] else gamma * nv[i + t0]) - v[i + t0] + r[i + t0]
-            d1 = (zero if term[i + t1] else gamma * nv[i + t1]) - v[i + t1] + r[i + t1]
-            d2 = (zero if term[i + t2] else gamma * nv[i + t2]) - v[i + t2] + r[i + t2]
-            d3 = (zero if term[i + t3] else gamma * nv[i + t3]) - v[i + t3] + r[i + t3]
-            a0 = a0 * c0 + d0
-            a1 = a1 * c1 + d1
-            a2 = a2 * c2 + d2
-            a3 = a3 * c3 + d3
-            if check is not None:
-                suspect |= _maybe_not_finite(d0, nv[t0 + i], zero)
-                suspect |= _maybe_not_finite(d1, nv[t1 + i], zero)
-                suspect |= _maybe_not_finite(d2, nv[t2 + i], zero)
-                suspect |= _maybe_not_finite(d3, nv[t3 + i], zero)
+        a0 = a0 * c0 + out[i + t0]
+        a1 = a1 * c1 + out[i + t1]
+        a2 = a2 * c2 + out[i + t2]
+        a3 = a3 * c3 + out[i + t3]
         p0 = c0 * p0
         p1 = c1 * p1
         p2 = c2 * p2
@@ -211,7 +191,6 @@ def _chunks_from_zero(
     p[first + 1] = p1
     p[first + 2] = p2
     p[first + 3] = p3
-    return suspect
 
 
 @numba.njit(cache=True, nogil=True)
@@ -259,8 +238,8 @@ def gae_scan(r, v, nv, term, trunc, gamma, decay, zero, one, out, chunk, n_chunk
     """A_t of one long 1-D trajectory by a blocked scan over time (single thread).
 
     Steps 0 : n_chunks*chunk are cut into n_chunks chunks (a multiple of 4) of chunk steps;
-    the tail after them is run directly (its carry is A_T = 0). Then delta_t into out (SIMD;
-    float64: computed inside the next pass instead), every chunk from a zero carry (four
+    the tail after them is run directly (its carry is A_T = 0). Then delta_t into out (SIMD),
+    every chunk from a zero carry (four
     interleaved), the true carries sequentially over chunks, and the fix-up
     A_t = z_t + P_t a_k until P_t a_k is exactly 0. check: as in gae_columns (the delta
     pass and the tail read every r, v, nv once).
@@ -270,15 +249,9 @@ def gae_scan(r, v, nv, term, trunc, gamma, decay, zero, one, out, chunk, n_chunk
     a = np.empty(n_chunks, dtype=out.dtype)
     body = n_chunks * chunk
     tail, suspect = _scan_tail(r, v, nv, term, trunc, gamma, decay, zero, out, body, check)
-    if out.itemsize == 8:  # float64: delta inside the chunk pass (see _chunks_from_zero)
-        for grp in range(n_chunks // 4):
-            args = (gamma, decay, zero, one, out, chunk, 4 * grp, s, p, True, check)
-            suspect |= _chunks_from_zero(r, v, nv, term, trunc, *args)
-    else:
-        suspect |= _td_errors(r, v, nv, term, gamma, zero, out, 0, body, check)
-        for grp in range(n_chunks // 4):
-            args = (gamma, decay, zero, one, out, chunk, 4 * grp, s, p, None, None)
-            _chunks_from_zero(r, v, nv, term, trunc, *args)
+    suspect |= _td_errors(r, v, nv, term, gamma, zero, out, 0, body, check)
+    for grp in range(n_chunks // 4):
+        _chunks_from_zero(term, trunc, decay, zero, one, out, chunk, 4 * grp, s, p)
     _carries(s, p, tail, a)
     for k in range(n_chunks):
         _chunk_fixup(term, trunc, decay, zero, out, k * chunk, (k + 1) * chunk, a[k])
@@ -298,8 +271,7 @@ def gae_scan_parallel(r, v, nv, term, trunc, gamma, decay, zero, one, out, chunk
         first = 4 * grp
         start, stop = first * chunk, (first + 4) * chunk
         suspects += np.int64(_td_errors(r, v, nv, term, gamma, zero, out, start, stop, check))
-        args = (gamma, decay, zero, one, out, chunk, first, s, p, None, None)
-        _chunks_from_zero(r, v, nv, term, trunc, *args)
+        _chunks_from_zero(term, trunc, decay, zero, one, out, chunk, first, s, p)
     _carries(s, p, tail, a)
     for k in prange(n_chunks):
         _chunk_fixup(term, trunc, decay, zero, out, k * chunk, (k + 1) * chunk, a[k])
