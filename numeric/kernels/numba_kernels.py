@@ -26,9 +26,9 @@ Strategy, chosen per call from the shape:
   so it runs in SIMD lanes (gae_columns); column blocks across numba threads when threads
   are enabled and the array is big enough to repay a parallel region;
 * one long column (B = 1, T >= 4096): a blocked scan (gae_scan): delta_t by a SIMD loop,
-  then four chunks run from a zero carry with interleaved
-  chains, the carries propagated across chunks, and a fix-up that adds each carry's share
-  only until the first done. No prefix product of (gamma lam)^t is ever divided.
+  then four chunks run from a zero carry with interleaved chains, the carries propagated
+  across chunks, and a fix-up that adds each carry's share only until the first done. No
+  prefix product of (gamma lam)^t is ever divided.
 
 Inside jax.jit on CPU (numeric.jax_ffi, backend="jax-numba") the same loops run from
 xla_ffi_gae_handler, an XLA FFI handler compiled by numba, on XLA's own buffers (asking the
@@ -239,10 +239,9 @@ def gae_scan(r, v, nv, term, trunc, gamma, decay, zero, one, out, chunk, n_chunk
 
     Steps 0 : n_chunks*chunk are cut into n_chunks chunks (a multiple of 4) of chunk steps;
     the tail after them is run directly (its carry is A_T = 0). Then delta_t into out (SIMD),
-    every chunk from a zero carry (four
-    interleaved), the true carries sequentially over chunks, and the fix-up
-    A_t = z_t + P_t a_k until P_t a_k is exactly 0. check: as in gae_columns (the delta
-    pass and the tail read every r, v, nv once).
+    every chunk from a zero carry (four interleaved), the true carries sequentially over
+    chunks, and the fix-up A_t = z_t + P_t a_k until P_t a_k is exactly 0. check: as in
+    gae_columns (the delta pass and the tail read every r, v, nv once).
     """
     s = np.empty(n_chunks, dtype=out.dtype)
     p = np.empty(n_chunks, dtype=out.dtype)
