@@ -5,6 +5,20 @@ rate 0.005, a fifth of them time-limit truncations) and is checked against a flo
 before it is timed. Methods are interleaved in a shuffled order on every repeat and the median is
 reported, because a shared 2-core VM varies up to 2x between runs of the same code.
 
+Cache state (``cache``): interleaving alone leaves each call in whatever state the method
+before it left the caches, and that is not the same for every method: the numpy methods share
+one set of input arrays (a method that follows another finds them cached), while each JAX
+method holds its own device copies (always evicted by the methods in between). So each timed
+call is prepared:
+
+* ``"warm"`` (the default): an untimed call of the same method just before, so every method
+  runs with its own working set as cached as its size allows, as in a training loop that
+  computes advantages right after the rollout wrote them. A call of ``WARM_CALL_LIMIT_S`` or
+  more (the Python loops, the out-of-cache case) streams its data through the caches itself and
+  is not repeated;
+* ``"cold"``: a flush just before, a write of twice the last-level cache (``flush_bytes``), so
+  every method reads its inputs from memory.
+
 Metrics per (shape, dtype, method):
 
 * ``m_steps_per_s``: T·B / median seconds / 1e6;
@@ -43,8 +57,10 @@ variable is already set, and reports the value in force.
 from __future__ import annotations
 
 import contextlib
+import glob
 import importlib.util
 import os
+import pathlib
 import random
 import statistics
 import time
@@ -66,6 +82,9 @@ TIME_BUDGET_S = 3.0
 QUICK_TIME_BUDGET_S = 0.6
 # A first call slower than this cannot be mostly compile time (numba compiles in ~1-2 s).
 SLOW_CALL_S = 5.0
+# cache="warm": a call this slow is not repeated untimed before its timed call (see above).
+WARM_CALL_LIMIT_S = 0.05
+CACHES = ("warm", "cold")
 # Relative to max(1, max |A_ref|): float32 rounding over a long recurrence stays near 5e-6 (issue
 # 4); float64 methods agree with the reference to ~1e-15.
 TOLERANCE = {"float32": 1e-4, "float64": 1e-9}
@@ -666,6 +685,48 @@ def available(candidates: Iterable[Method]) -> tuple[list[Method], list[str]]:
     return usable, skipped
 
 
+def last_level_cache_bytes() -> int:
+    """The largest CPU cache Linux reports (sysfs), or 32 MiB where it reports none."""
+    sizes = []
+    for index in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
+        with contextlib.suppress(OSError, ValueError):
+            text = pathlib.Path(index).read_text().strip()
+            scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+            sizes.append(int(text.rstrip("KMG")) * scale)
+    return max(sizes, default=32 << 20)
+
+
+def flush_bytes() -> int:
+    """Bytes cache="cold" writes before each timed call: twice the last-level cache."""
+    return 2 * last_level_cache_bytes()
+
+
+class _CacheFlush:
+    """Evicts the caches by writing a buffer twice the last-level cache: the next method's
+    cached lines are written back or dropped, and its reads start from memory."""
+
+    def __init__(self) -> None:
+        self._buffer = np.zeros(flush_bytes(), dtype=np.uint8)
+        self._fill = 0
+
+    def __call__(self) -> None:
+        self._fill = (self._fill + 1) % 251  # a new value each time: every line is written
+        self._buffer.fill(self._fill)
+
+
+def _prepare_call(cache: str) -> Callable[[Callable[[], Any], list[float]], None]:
+    """What runs, untimed, just before each timed call of a method (see "Cache state")."""
+    if cache == "cold":
+        flush = _CacheFlush()
+        return lambda run, samples: flush()
+
+    def warm(run: Callable[[], Any], samples: list[float]) -> None:
+        if samples and min(samples) < WARM_CALL_LIMIT_S:
+            run()
+
+    return warm
+
+
 def _timed(run: Callable[[], np.ndarray]) -> tuple[float, np.ndarray]:
     start = time.perf_counter()
     result = run()
@@ -682,8 +743,15 @@ def bench_case(
     seed: int = 0,
     end_rate: float = END_RATE,
     progress: Callable[[], None] | None = None,
+    cache: str = "warm",
 ) -> list[dict[str, Any]]:
-    """Check, then time, every method on one (shape, dtype); returns one row per method."""
+    """Check, then time, every method on one (shape, dtype); returns one row per method.
+
+    ``cache``: "warm" or "cold", what runs untimed before each timed call (module docstring).
+    """
+    if cache not in CACHES:
+        raise ValueError(f"cache must be one of {CACHES}, not {cache!r}")
+    before_call = _prepare_call(cache)
     traj = make_trajectory(*shape, dtype=dtype, seed=seed, end_rate=end_rate)
     reference = reference_gae(traj)
     scale = max(1.0, float(np.max(np.abs(reference))))
@@ -691,6 +759,7 @@ def bench_case(
     rows: dict[str, dict[str, Any]] = {}
     runs: dict[str, Callable[[], np.ndarray]] = {}
     times: dict[str, list[float]] = {}
+    firsts: dict[str, float] = {}
     for method in candidates:
         try:
             run = method.prepare(traj)
@@ -708,6 +777,7 @@ def bench_case(
         rows[method.name] = row
         runs[method.name] = run
         times[method.name] = []
+        firsts[method.name] = first
         # A very slow call (a Python loop over 10^6 steps) is its own timing; anything faster
         # may have included a compile (numba, torch) and is timed again below.
         if first > max(time_budget_s, SLOW_CALL_S):
@@ -717,6 +787,8 @@ def bench_case(
         random.shuffle(order)
         for name in order:
             if sum(times[name]) < time_budget_s or not times[name]:
+                # Until a call is timed, the checked first call says what one costs.
+                before_call(runs[name], times[name] or [firsts[name]])
                 times[name].append(_timed(runs[name])[0])
         if progress:
             progress()
@@ -762,8 +834,15 @@ def run_bench(
     end_rate: float = END_RATE,
     progress: Callable[[], None] | None = None,
     large: bool = False,
+    cache: str = "warm",
 ) -> dict[str, Any]:
-    """Run the whole bench; returns the JSON document ``gae-sym bench --json`` prints."""
+    """Run the whole bench; returns the JSON document ``gae-sym bench --json`` prints.
+
+    ``cache``: "warm" (each timed call follows an untimed call of the same method) or "cold"
+    (each follows a flush of ``flush_bytes()``), see the module docstring.
+    """
+    if cache not in CACHES:
+        raise ValueError(f"cache must be one of {CACHES}, not {cache!r}")
     candidates, skipped = available(methods())
     if names is not None:
         candidates = [m for m in candidates if m.name in names]
@@ -784,6 +863,7 @@ def run_bench(
                     time_budget_s=time_budget_s,
                     end_rate=end_rate,
                     progress=progress,
+                    cache=cache,
                 )
             )
     return {
@@ -793,6 +873,8 @@ def run_bench(
         "truncated_share": TRUNCATED_SHARE,
         "repeats": repeats,
         "statistic": "median",
+        "cache": cache,
+        "flush_bytes": flush_bytes() if cache == "cold" else None,
         "environment": _environment(),
         "skipped": skipped,
         "results": rows,

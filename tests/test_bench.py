@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import time
 
 import numpy as np
 import pytest
@@ -177,3 +178,88 @@ def test_jax_float64_stays_a_bench_setting():
     before = bool(jax.config.jax_enable_x64)
     bench.run_bench(shapes=[(8, 2)], repeats=1, time_budget_s=0.01, names=[bench.JAX_SCAN])
     assert bool(jax.config.jax_enable_x64) == before
+
+
+def _counting(seconds: float = 0.0):
+    """A correct method (the numpy loop) that counts its calls and can be made slow."""
+    calls = []
+
+    def prepare(traj):
+        run = bench._numpy_loop(traj)
+
+        def counted():
+            calls.append(1)
+            if seconds:
+                time.sleep(seconds)
+            return run()
+
+        return counted
+
+    return prepare, calls
+
+
+def test_warm_cache_calls_each_fast_method_once_untimed_before_each_timed_call():
+    fast, fast_calls = _counting()
+    slow, slow_calls = _counting(seconds=bench.WARM_CALL_LIMIT_S * 1.2)
+    candidates = [bench.Method("fast", fast), bench.Method("slow", slow)]
+    rows = bench.bench_case((40, 2), "float64", candidates, repeats=3, time_budget_s=10.0)
+    assert [r["repeats"] for r in rows] == [3, 3]
+    # The checked first call, then (untimed, timed) per repeat; a slow call is never repeated.
+    assert len(fast_calls) == 1 + 2 * 3
+    assert len(slow_calls) == 1 + 3
+
+
+def test_cold_cache_flushes_before_every_timed_call_and_never_calls_untimed(monkeypatch):
+    flushes = []
+
+    class CountingFlush:
+        def __call__(self):
+            flushes.append(1)
+
+    monkeypatch.setattr(bench, "_CacheFlush", CountingFlush)
+    fast, fast_calls = _counting()
+    rows = bench.bench_case(
+        (40, 2),
+        "float64",
+        [bench.Method("fast", fast)],
+        repeats=4,
+        time_budget_s=10.0,
+        cache="cold",
+    )
+    assert rows[0]["repeats"] == 4 and rows[0]["correct"]
+    assert len(fast_calls) == 1 + 4 and len(flushes) == 4
+
+
+def test_the_flush_writes_twice_the_last_level_cache_anew_each_time():
+    assert bench.last_level_cache_bytes() >= 1 << 20
+    assert bench.flush_bytes() == 2 * bench.last_level_cache_bytes()
+    flush = bench._CacheFlush()
+    assert flush._buffer.nbytes == bench.flush_bytes()
+    flush()
+    first = int(flush._buffer[-1])
+    flush()
+    assert int(flush._buffer[0]) == int(flush._buffer[-1]) != first  # every byte rewritten
+
+
+def test_an_unknown_cache_state_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"cache must be one of .*'lukewarm'"):
+        bench.run_bench(shapes=[(8, 2)], repeats=1, names=[bench.KERNEL], cache="lukewarm")
+
+
+def test_the_document_and_the_table_say_which_cache_state_was_timed(monkeypatch):
+    monkeypatch.setattr(bench, "flush_bytes", lambda: 1 << 20)
+    names = [bench.KERNEL, bench.FLOOR]
+    for cache, words in (("warm", "untimed call of the same method (warm)"), ("cold", "1 MiB")):
+        document = bench.run_bench(
+            shapes=[(16, 2)], repeats=1, time_budget_s=0.05, names=names, cache=cache
+        )
+        assert document["cache"] == cache
+        assert (document["flush_bytes"] is not None) == (cache == "cold")
+        assert words in bench_cli.format_table(document)
+
+
+def test_help_names_the_cold_flag(capsys):
+    with pytest.raises(SystemExit):
+        main(["bench", "--help"])
+    text = capsys.readouterr().out
+    assert "--cold" in text and "last-level cache" in text

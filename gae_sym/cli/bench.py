@@ -24,6 +24,9 @@ float32 (out of cache, the fast methods only; not with --quick); gamma=0.99, lam
 episodes end at rate 0.005. Every method is checked against a float64 reference
 before it is timed (a "!" after max |dA| marks one beyond tolerance); methods are interleaved
 in a shuffled order and medians reported.
+Caches: by default each timed call follows an untimed call of the same method, so every method
+runs with its own data as cached as its size allows (as after a rollout); --cold writes twice
+the last-level cache before each timed call instead, so every method reads from memory.
 Columns: M steps/s, effective GB/s (4*itemsize+2 bytes per step), max |A - A_ref|,
 speed relative to the best alternative and to Tianshou, and bandwidth relative to the
 copy floor. The headline ratios at the end are the issue's goals, measured in this run.
@@ -34,6 +37,7 @@ thread unless GAE_SYM_THREADS says otherwise; the bench also shows them on all c
 
 examples:
   gae-sym bench --quick          smaller shapes, 3 repeats, under a minute
+  gae-sym bench --cold           every call from memory (caches flushed before each)
   gae-sym bench --json > bench.json
 
 exit status: 0 the bench ran (a method that fails is a row saying so), 2 bad command line.
@@ -48,6 +52,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--quick",
         action="store_true",
         help="smaller shapes (2048x64, 50000x1, 128x1024) and 3 repeats: under a minute",
+    )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="flush the caches (write twice the last-level cache) before each timed call, "
+        "instead of calling the method once untimed",
     )
     add_json_flag(parser)
     parser.set_defaults(func=run)
@@ -70,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
             time_budget_s=budget,
             progress=lambda: bar.update(1),
             large=not args.quick,
+            cache="cold" if args.cold else "warm",
         )
     document["quick"] = bool(args.quick)
     if args.json:
@@ -155,8 +166,13 @@ def format_table(document: dict[str, Any]) -> str:
     if document["skipped"]:
         lines.append("\nskipped: " + "; ".join(document["skipped"]))
     env = document["environment"]
+    if document.get("cache") == "cold":
+        state = f"each after a {document['flush_bytes'] >> 20} MiB cache flush (cold)"
+    else:
+        state = "each after an untimed call of the same method (warm)"
     lines.append(
-        f"\nmedian of up to {document['repeats']} interleaved repeats; cpus={env['cpu_count']}, "
-        f"load average={env['load_average']}, OMP_WAIT_POLICY={env['OMP_WAIT_POLICY']}"
+        f"\nmedian of up to {document['repeats']} interleaved repeats, {state}; "
+        f"cpus={env['cpu_count']}, load average={env['load_average']}, "
+        f"OMP_WAIT_POLICY={env['OMP_WAIT_POLICY']}"
     )
     return "\n".join(lines)
