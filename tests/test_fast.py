@@ -167,15 +167,24 @@ def test_scan_threshold_and_uneven_tail(dtype, offset):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("batch", [1, 3, 64])
-def test_long_trajectories_take_every_path(dtype, batch, monkeypatch):
-    # 5000 steps: the blocked scan for B < 8, the SIMD column loop for B = 64; 2 threads too.
-    arrays = trajectory(5000, batch, dtype, seed=batch, end_rate=0.01)
+@pytest.mark.parametrize(
+    ("steps", "batch", "loops"),
+    [
+        # (one thread's loop, two threads' loop)
+        (5000, 1, (fast.SCAN, fast.SCAN)),  # under PARALLEL_MIN_STEPS: one thread anyway
+        (5000, 3, (fast.COLUMNS, fast.COLUMNS)),
+        (5000, 64, (fast.COLUMNS, fast.COLUMNS)),  # too narrow to split between threads
+        (70_000, 1, (fast.SCAN, fast.SCAN_PARALLEL)),
+        (80, 1040, (fast.COLUMNS, fast.COLUMNS_PARALLEL)),  # blocks of 528 and 512 columns
+    ],
+)
+def test_long_trajectories_take_every_path(dtype, steps, batch, loops):
+    arrays = trajectory(steps, batch, dtype, seed=batch, end_rate=0.01)
     reference = np.empty(arrays[0].shape, dtype=np.float64)
     _generated_numpy.gae_kernel(*(a.astype(np.float64) for a in arrays[:3]), *arrays[3:],
                                 0.99, 0.95, reference)  # fmt: skip
+    assert [fast.gae_plan(steps, batch, n)[0] for n in (1, 2)] == list(loops)
     assert_close(run_gae(arrays, 0.99, 0.95), reference, dtype)
-    monkeypatch.setattr(fast, "PARALLEL_MIN_STEPS", 1)
     _threads.set_threads(2)
     try:
         assert_close(run_gae(arrays, 0.99, 0.95), reference, dtype)

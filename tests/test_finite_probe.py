@@ -181,6 +181,43 @@ def test_the_row_loop_keeps_its_simd_loop():
         assert ("stride.check" in ir) is hoisted, function
 
 
+def test_compiled_callers_pass_an_opaque_zero_that_keeps_the_simd_loop():
+    # From Python, opaque = 0 arrives at run time. From compiled code (the XLA FFI handler) a
+    # literal 0 is folded into the inlined loop and the refusal comes back; _opaque_zero is
+    # the handler's 0 and must not be. Both callers compiled fresh, their IR read.
+    import numba
+
+    columns = numba.njit(nogil=True)(numba_kernels.gae_columns.py_func)
+    opaque_zero = numba_kernels._opaque_zero
+    z = np.float32
+
+    def literal(r, v, nv, term, trunc, out):
+        columns(r, v, nv, term, trunc, z(0.99), z(0.9), z(0), out, 0, r.shape[1], 0, None)
+
+    def hidden(r, v, nv, term, trunc, out):
+        zero = opaque_zero()
+        columns(r, v, nv, term, trunc, z(0.99), z(0.9), z(0), out, 0, r.shape[1], zero, None)
+
+    floats, term, trunc = _batch(64, 16, np.float32)
+    for caller, refused in [(literal, True), (hidden, False)]:
+        compiled = numba.njit(caller)
+        out = np.empty_like(floats[0])
+        compiled(*floats, term, trunc, out)
+        expected = np.empty_like(out)
+        numba_kernels.gae_kernel(*floats, term, trunc, 0.99, 0.9 / 0.99, expected)
+        np.testing.assert_allclose(out, expected, rtol=1e-6, atol=1e-6)
+        ir = "".join(compiled.inspect_llvm().values())
+        assert "x float>" in ir, "no SIMD loop at all"
+        assert ("stride.check" in ir) is refused, caller.__name__
+    assert "_opaque_zero()" in inspect_source(numba_kernels._ffi_gae)
+
+
+def inspect_source(function) -> str:
+    import inspect
+
+    return inspect.getsource(function.py_func)
+
+
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 def test_cpu_tensors_are_checked_in_the_kernel_pass_with_the_same_messages(dtype):
     # float32/float64 CPU tensors: the numba kernel's pass; float16: the eager torch check

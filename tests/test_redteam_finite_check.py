@@ -56,7 +56,8 @@ LOOPS = [
     ((9, 5), 1, COLUMNS),
     ((300, 1), 1, COLUMNS),  # one short column: the column loop with width 1
     ((4099, 1), 1, SCAN),  # 4 chunks of 1024 and a tail of 3
-    ((2048, 40), 2, COLUMNS_PARALLEL),  # 40 columns: blocks of 32 and 8
+    ((2048, 40), 2, COLUMNS),  # 40 columns: too narrow to split between threads
+    ((64, 1040), 2, COLUMNS_PARALLEL),  # 1040 columns: blocks of 528 and 512
     ((65536 + 21, 1), 2, SCAN_PARALLEL),  # 32 chunks of 2048 and a tail of 21
 ]
 
