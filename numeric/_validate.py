@@ -396,7 +396,12 @@ def check_numpy_inputs(
 
 
 def check_jax_inputs(
-    rewards: Any, values: Any, next_values: Any, terminated: Any, truncated: Any
+    rewards: Any,
+    values: Any,
+    next_values: Any,
+    terminated: Any,
+    truncated: Any,
+    all_finite: Any = None,
 ) -> tuple[tuple[Any, ...], Any, tuple[int, ...], tuple[tuple[int, ...] | None, ...]]:
     """Validate JAX arrays (or tracers) without running a JAX operation.
 
@@ -405,7 +410,8 @@ def check_jax_inputs(
     view it as before broadcasting (None: ``truncated`` not given). Shapes and dtypes are
     checked always (they are static under ``jax.jit``); values (finite floats, 0/1 flags) only
     on concrete arrays, through numpy, since a tracer has none to look at. Integers become the
-    default JAX float dtype (float64 when ``jax_enable_x64`` is on).
+    default JAX float dtype (float64 when ``jax_enable_x64`` is on). ``all_finite(r, v, nv)``:
+    a one-pass finite check of the three, as check_numpy_inputs takes (True: no look at each).
     """
     import jax
     import jax.numpy as jnp
@@ -433,9 +439,18 @@ def check_jax_inputs(
         raise ValueError(f"empty input: arrays have shape {shape}; need T >= 1 steps")
     float_dtypes = [a.dtype for a in arrays if jnp.issubdtype(a.dtype, jnp.floating)]
     dtype = jnp.result_type(*float_dtypes) if float_dtypes else jnp.result_type(float)
-    for name, a in zip(ARRAY_NAMES[:3], arrays, strict=True):
-        if not isinstance(a, jax.core.Tracer) and jnp.issubdtype(a.dtype, jnp.floating):
-            _check_float_array(name, np.asarray(a))
+    concrete = [
+        (name, np.asarray(a))
+        for name, a in zip(ARRAY_NAMES[:3], arrays, strict=True)
+        if not isinstance(a, jax.core.Tracer) and jnp.issubdtype(a.dtype, jnp.floating)
+    ]
+    finite = (
+        all_finite is not None
+        and len(concrete) == 3
+        and all_finite(*(a for _, a in concrete)) is True
+    )
+    for name, a in concrete:
+        _check_float_array(name, a, finite=finite)
     flags, views = [], []
     for name, x in zip(ARRAY_NAMES[3:], (terminated, truncated), strict=True):
         if x is None and name == "truncated":

@@ -21,7 +21,8 @@ definitions. The array type in is the array type out:
   ``lax.scan`` (``backend="jax"``), ``lax.associative_scan`` (``backend="jax-associative"``),
   a chunked scan of 2·sqrt(T) sequential steps (``backend="jax-chunked"``) or, on CPU, the
   numba kernel as an XLA custom call (``backend="jax-numba"``: GAE and its λ = 1 and
-  λ-return forms; δ and n-step stay ``lax``). JAX is imported only then.
+  λ-return forms; δ and n-step stay ``lax``), the default on CPU for float32/float64 when
+  numba is installed (``"jax"`` otherwise). JAX is imported only then.
 
 The output dtype is the float dtype of rewards, values and next_values (the widest of them;
 integers count as float64); inputs are never modified. γ, λ and n are keyword-only.
@@ -198,11 +199,18 @@ def _batch(
 
         return _Batch(*flat, shape, kernels, empty, library, pending)
     if library == "jax":
-        checked, dtype, shape, views = check_jax_inputs(*arrays)
-        if backend == "jax-numba":
-            _check_jax_numba(checked, dtype)
+        # numba's one-pass finite check where the numba backend is asked for (or may be).
+        finite = _numba_all_finite(backend) if backend in (None, "jax-numba") else None
+        checked, dtype, shape, views = check_jax_inputs(*arrays, all_finite=finite)
+        refusal = _jax_numba_refusal(checked, dtype) if backend in (None, "jax-numba") else None
+        if backend == "jax-numba" and refusal:
+            raise ValueError(refusal)
+        if backend is None:
+            # As numpy arrays default to numba: on CPU, the numba kernel through XLA's FFI
+            # (5-7x lax.scan there, gae-sym bench); lax.scan where it cannot run.
+            backend = "jax" if refusal else "jax-numba"
         # The conversion happens inside the jitted entry point (one compile per shape).
-        return _Batch(*checked, shape, None, (dtype, views), backend or "jax")
+        return _Batch(*checked, shape, None, (dtype, views), backend)
     checked = check_numpy_inputs(*arrays, all_finite=_numba_all_finite(backend))
     return _numpy_batch(checked, _numpy_kernels(backend), finite_pending=False)
 
@@ -216,25 +224,27 @@ def _numpy_batch(checked: tuple[Any, ...], kernels: Mapping[str, Kernel], finite
     return _Batch(r, v, nv, term, trunc, shape, kernels, empty, "numpy", finite_pending)
 
 
-def _check_jax_numba(arrays: tuple[Any, ...], dtype: Any) -> None:
-    """backend="jax-numba" needs numba, float32/float64 and arrays on the CPU."""
+def _jax_numba_refusal(arrays: tuple[Any, ...], dtype: Any) -> str | None:
+    """Why backend="jax-numba" cannot run on these arrays (it needs numba, float32/float64
+    and the CPU), or None when it can."""
     import importlib.util
 
     import jax
 
     if importlib.util.find_spec("numba") is None:
-        raise ValueError("backend='jax-numba' needs numba: pip install numba (or use 'jax')")
+        return "backend='jax-numba' needs numba: pip install numba (or use 'jax')"
     if str(dtype) not in ("float32", "float64"):
-        raise ValueError(f"backend='jax-numba' computes in float32 or float64, not {dtype}")
+        return f"backend='jax-numba' computes in float32 or float64, not {dtype}"
     platforms = {jax.default_backend()}
     for a in arrays:
         if isinstance(a, jax.Array) and not isinstance(a, jax.core.Tracer):
             platforms |= {d.platform for d in a.devices()}
     if platforms != {"cpu"}:
-        raise ValueError(
+        return (
             f"backend='jax-numba' runs on the CPU only, these arrays are on {sorted(platforms)}; "
             "use backend='jax' (lax.scan) or 'jax-chunked' there"
         )
+    return None
 
 
 @functools.cache

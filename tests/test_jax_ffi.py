@@ -248,3 +248,63 @@ def test_the_installed_c_api_has_the_layout_the_handler_reads():
     api = _fields(header, "XLA_FFI_Api")
     assert api[:4] == ["struct_size", "extension_start", "api_version", "internal_api"]
     assert api[4] == "_XLA_FFI_API_STRUCT_FIELD(XLA_FFI_Error_Create)"
+
+
+def test_on_cpu_the_default_for_float32_and_float64_is_this_backend():
+    # As numpy arrays default to numba: bit-equal to backend="jax-numba" (and to numba on
+    # numpy), while lax.scan rounds differently somewhere in 3000 steps.
+    for dtype in (np.float32, np.float64):
+        arrays = trajectory(3000, 5, seed=8, dtype=dtype, end_rate=0.01)
+        jarrays = list(map(jnp.asarray, arrays))
+        default = np.asarray(numeric.gae(*jarrays, gamma=0.99, lam=0.95))
+        assert default.dtype == dtype
+        ffi = np.asarray(numeric.gae(*jarrays, gamma=0.99, lam=0.95, backend="jax-numba"))
+        scan = np.asarray(numeric.gae(*jarrays, gamma=0.99, lam=0.95, backend="jax"))
+        assert np.array_equal(default, ffi)
+        assert np.array_equal(default, numeric.gae(*arrays, gamma=0.99, lam=0.95))
+        assert not np.array_equal(default, scan)  # so the comparison above can fail
+
+
+def test_where_it_cannot_run_the_default_is_lax_scan(monkeypatch):
+    arrays = [jnp.asarray(a) for a in trajectory(300, 3, seed=9)]
+    half = [a.astype(jnp.float16) for a in arrays[:3]] + arrays[3:]
+    default = numeric.gae(*half, gamma=0.9, lam=0.8)
+    assert default.dtype == jnp.float16
+    assert np.array_equal(
+        np.asarray(default), np.asarray(numeric.gae(*half, gamma=0.9, lam=0.8, backend="jax"))
+    )
+    # Without numba (as in a plain install), lax.scan, never an error.
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "numba" else find_spec(name, *a),
+    )
+    with pytest.raises(ValueError, match="backend='jax-numba' needs numba"):
+        numeric.gae(*arrays, gamma=0.9, lam=0.8, backend="jax-numba")
+    default = np.asarray(numeric.gae(*arrays, gamma=0.9, lam=0.8))
+    scan = np.asarray(numeric.gae(*arrays, gamma=0.9, lam=0.8, backend="jax"))
+    assert np.array_equal(default, scan)
+
+
+@pytest.mark.parametrize("name", ["rewards", "values", "next_values"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_the_one_pass_finite_check_still_names_the_first_bad_element(name, bad):
+    # 16 columns: wide enough for numba's one-pass check (narrower arrays go to numpy's).
+    arrays = [jnp.asarray(a) for a in trajectory(64, 16, seed=5)]
+    position = ["rewards", "values", "next_values"].index(name)
+    arrays[position] = arrays[position].at[41, 13].set(bad).at[50, 2].set(bad)
+    with pytest.raises(
+        ValueError, match=rf"{name} contains NaN or inf \(first at index \(41, 13\)\)"
+    ):
+        numeric.gae(*arrays, gamma=0.99, lam=0.95)
+
+
+def test_finite_values_whose_sum_overflows_are_not_refused():
+    # The one-pass check may say "look again" on a finite overflow; it must never refuse.
+    arrays = [jnp.asarray(a) for a in trajectory(64, 16, seed=6)]
+    big = jnp.full((64, 16), 3e38, dtype=jnp.float32)
+    result = numeric.gae(big, -big, big, *arrays[3:], gamma=0.99, lam=0.95)
+    assert result.shape == (64, 16)
