@@ -224,14 +224,19 @@ def _numpy_batch(checked: tuple[Any, ...], kernels: Mapping[str, Kernel], finite
     return _Batch(r, v, nv, term, trunc, shape, kernels, empty, "numpy", finite_pending)
 
 
+@functools.cache
+def _numba_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("numba") is not None
+
+
 def _jax_numba_refusal(arrays: tuple[Any, ...], dtype: Any) -> str | None:
     """Why backend="jax-numba" cannot run on these arrays (it needs numba, float32/float64
     and the CPU), or None when it can."""
-    import importlib.util
-
     import jax
 
-    if importlib.util.find_spec("numba") is None:
+    if not _numba_installed():
         return "backend='jax-numba' needs numba: pip install numba (or use 'jax')"
     if str(dtype) not in ("float32", "float64"):
         return f"backend='jax-numba' computes in float32 or float64, not {dtype}"

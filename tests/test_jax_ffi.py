@@ -274,14 +274,9 @@ def test_where_it_cannot_run_the_default_is_lax_scan(monkeypatch):
         np.asarray(default), np.asarray(numeric.gae(*half, gamma=0.9, lam=0.8, backend="jax"))
     )
     # Without numba (as in a plain install), lax.scan, never an error.
-    import importlib.util
+    from numeric import estimators
 
-    find_spec = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util,
-        "find_spec",
-        lambda name, *a: None if name == "numba" else find_spec(name, *a),
-    )
+    monkeypatch.setattr(estimators, "_numba_installed", lambda: False)
     with pytest.raises(ValueError, match="backend='jax-numba' needs numba"):
         numeric.gae(*arrays, gamma=0.9, lam=0.8, backend="jax-numba")
     default = np.asarray(numeric.gae(*arrays, gamma=0.9, lam=0.8))
