@@ -106,6 +106,11 @@ def _all_finite_each(arrays: list[np.ndarray]) -> bool:
     return all(_all_finite(a) for a in arrays)
 
 
+def _empty_message(shape: tuple[int, ...]) -> str:
+    need = "T >= 1 steps" if shape[0] == 0 else "a batch of at least one column"
+    return f"empty input: arrays have shape {shape}; need {need}"
+
+
 def _check_float_array(name: str, a: np.ndarray, finite: bool = False) -> None:
     """A float (or integer) array; ``finite=True``: already known to be finite."""
     if a.dtype.kind in "iu":
@@ -224,7 +229,7 @@ def check_torch_inputs(
                 "(T, *batch) shape (no broadcasting)"
             )
     if 0 in shape:
-        raise ValueError(f"empty input: arrays have shape {shape}; need T >= 1 steps")
+        raise ValueError(_empty_message(shape))
     floats = list(tensors[:3])
     for name, x in zip(ARRAY_NAMES[:3], floats, strict=True):
         if x.is_floating_point():
@@ -371,7 +376,7 @@ def check_numpy_inputs(
                 "(no broadcasting)"
             )
     if 0 in shape:
-        raise ValueError(f"empty input: arrays have shape {shape}; need T >= 1 steps")
+        raise ValueError(_empty_message(shape))
     known_finite = False
     if all_finite is not None and all(a.dtype.kind == "f" for a in arrays):
         known_finite = all_finite(*arrays) is True
@@ -393,6 +398,13 @@ def check_numpy_inputs(
             a = np.broadcast_to(a.reshape(view), shape)
         flags.append(a)
     return (*arrays, *flags, dtype)
+
+
+def _as_numpy_float(a: Any) -> np.ndarray:
+    """A concrete JAX float array as numpy for the value checks; bfloat16 (a float to JAX,
+    not to numpy) widened to float32, which keeps every value and every NaN and inf."""
+    array = np.asarray(a)
+    return array if np.issubdtype(array.dtype, np.floating) else array.astype(np.float32)
 
 
 def check_jax_inputs(
@@ -436,7 +448,7 @@ def check_jax_inputs(
                 f"{name}.astype(jnp.float32)"
             )
     if 0 in shape:
-        raise ValueError(f"empty input: arrays have shape {shape}; need T >= 1 steps")
+        raise ValueError(_empty_message(shape))
     float_dtypes = [a.dtype for a in arrays if jnp.issubdtype(a.dtype, jnp.floating)]
     if (
         len(float_dtypes) == 3
@@ -448,7 +460,7 @@ def check_jax_inputs(
     else:
         dtype = jnp.result_type(*float_dtypes) if float_dtypes else jnp.result_type(float)
     concrete = [
-        (name, np.asarray(a))
+        (name, _as_numpy_float(a))
         for name, a in zip(ARRAY_NAMES[:3], arrays, strict=True)
         if not isinstance(a, jax.core.Tracer) and jnp.issubdtype(a.dtype, jnp.floating)
     ]

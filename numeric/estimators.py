@@ -22,7 +22,10 @@ definitions. The array type in is the array type out:
   a chunked scan of 2·sqrt(T) sequential steps (``backend="jax-chunked"``) or, on CPU, the
   numba kernel as an XLA custom call (``backend="jax-numba"``: GAE and its λ = 1 and
   λ-return forms; δ and n-step stay ``lax``), the default on CPU for float32/float64 when
-  numba is installed (``"jax"`` otherwise). JAX is imported only then.
+  numba is installed (``"jax"`` otherwise). JAX is imported only then. Under ``jax.jit``,
+  ``jax.vmap`` and ``jax.grad`` the inputs are tracers without values: shapes and dtypes are
+  still checked, values (NaN or inf, flags other than 0/1, γ or λ outside [0, 1]) only on
+  concrete arrays.
 
 The output dtype is the float dtype of rewards, values and next_values (the widest of them;
 integers count as float64); inputs are never modified. γ, λ and n are keyword-only.
@@ -335,15 +338,22 @@ def _check_pending_finite(batch: _Batch) -> None:
 
 
 def _parameter(name: str, x: Any, function: str, traced_ok: bool) -> Any:
-    """γ or λ checked; a JAX tracer (γ passed through ``jax.jit``) goes through unchecked."""
+    """γ or λ checked; a scalar JAX tracer (γ passed through ``jax.jit``) goes through with
+    its shape checked only (it has no value to look at)."""
     if x is None:
         raise ValueError(f"{function}() needs the keyword argument {name}=, e.g. {name}=0.99")
     if traced_ok and is_jax_array(x):
         import jax
 
+        if x.ndim != 0:
+            # One γ per column is not part of the API (numpy refuses it too): jax.vmap is.
+            raise ValueError(
+                f"{name} must be a scalar (a number or a 0-d array), got an array of shape "
+                f"{tuple(x.shape)}; for several values use jax.vmap over {name}"
+            )
         if isinstance(x, jax.core.Tracer):
             return x
-        return check_unit_interval(name, float(x)) if x.ndim == 0 else x
+        return check_unit_interval(name, float(x))
     return check_unit_interval(name, x)
 
 

@@ -368,3 +368,11 @@ def test_a_flag_far_from_every_real_one_gets_no_guess(capsys):
     assert main(["prove", "--zzzzzz"]) == 2
     err = capsys.readouterr().err
     assert "did you mean" not in err and "unrecognized arguments: --zzzzzz" in err
+
+
+def test_an_unknown_option_with_a_value_is_not_told_to_quote(capsys):
+    # "--repeats 5": the 5 is the unknown option's value, not an unquoted text.
+    assert main(["bench", "--repeats", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: --repeats 5" in err
+    assert "quoted" not in err and "(see 'gae-sym bench --help')" in err

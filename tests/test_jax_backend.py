@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -189,3 +190,40 @@ def test_jax_is_imported_only_for_jax_arrays_or_the_jax_backend():
         "print('jax' in sys.modules, 'jaxlib' in sys.modules)"
     )
     assert _python(probe) == "False False"
+
+
+@pytest.mark.parametrize("name", ["gamma", "lam"])
+@pytest.mark.parametrize("shape", [(1,), (4,), (100, 4)])
+def test_an_array_gamma_or_lambda_is_refused_by_every_jax_backend(name, shape):
+    # Not an XLA error from the FFI handler, not a silent per-column γ from lax.scan.
+    arrays = [jnp.asarray(a) for a in trajectory(100, 4)]
+    params = {"gamma": 0.99, "lam": 0.95, name: jnp.full(shape, 0.9)}
+    for backend in (None, "jax", "jax-numba", "jax-chunked"):
+        with pytest.raises(
+            ValueError, match=rf"{name} must be a scalar .* {re.escape(str(shape))}"
+        ):
+            numeric.gae(*arrays, **params, backend=backend)
+        with pytest.raises(ValueError, match=rf"{name} must be a scalar"):
+            jax.jit(lambda p, b=backend: numeric.gae(*arrays, **{**params, name: p}, backend=b))(
+                params[name]
+            )
+
+
+def test_bfloat16_is_a_float_and_its_nan_is_found():
+    arrays = [jnp.asarray(a) for a in trajectory(30, 3)]
+    half = [a.astype(jnp.bfloat16) for a in arrays[:3]] + arrays[3:]
+    result = numeric.gae(*half, gamma=0.9, lam=0.8)
+    assert result.dtype == jnp.bfloat16
+    expected = numeric.gae(*map(np.asarray, arrays), gamma=0.9, lam=0.8)
+    np.testing.assert_allclose(np.asarray(result, dtype=np.float32), expected, atol=0.1)
+    half[1] = half[1].at[7, 2].set(jnp.inf)
+    with pytest.raises(ValueError, match=r"values contains NaN or inf \(first at index \(7, 2\)\)"):
+        numeric.gae(*half, gamma=0.9, lam=0.8)
+
+
+def test_an_empty_batch_is_named_as_such():
+    arrays = [jnp.zeros((5, 0)) for _ in range(3)] + [jnp.zeros((5, 0), dtype=bool)] * 2
+    with pytest.raises(ValueError, match=r"shape \(5, 0\); need a batch of at least one column"):
+        numeric.gae(*arrays, gamma=0.9, lam=0.8)
+    with pytest.raises(ValueError, match=r"shape \(5, 0\); need a batch of at least one column"):
+        numeric.gae(*map(np.asarray, arrays), gamma=0.9, lam=0.8)

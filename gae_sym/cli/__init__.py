@@ -111,6 +111,8 @@ def _unrecognized_hint(message: str, parser: argparse.ArgumentParser, command: s
         named = [f"{g[0]} for {f}" for f, g in zip(flags, guesses, strict=True) if g]
         if named:
             return "; did you mean " + ", ".join(named) + "?"
+        # An unknown option: what follows it is likely its value, not a text to quote.
+        return ""
     if any(not t.startswith("-") for t in tokens):
         return "; a text with spaces must be quoted as one argument ('...')"
     return ""

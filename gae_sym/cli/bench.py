@@ -29,7 +29,7 @@ runs with its own data as cached as its size allows (as after a rollout); --cold
 the last-level cache before each timed call instead, so every method reads from memory.
 Columns: M steps/s, effective GB/s (4*itemsize+2 bytes per step), max |A - A_ref|,
 speed relative to the best alternative and to Tianshou, and bandwidth relative to the
-copy floor. The headline ratios at the end are the issue's goals, measured in this run.
+copy floor. The headline ratios at the end are the project's speed goals, measured in this run.
 
 OMP_WAIT_POLICY=PASSIVE is set for torch unless you set it (OpenMP's default spin-wait
 cost ~8 ms per torch parallel region on a 2-vCPU VM). The project's kernels run on one
