@@ -71,9 +71,23 @@ def _flag_shape_error(name: str, flag_shape: tuple, shape: tuple) -> ValueError:
     )
 
 
+def _is_concrete_0d_number(x: Any) -> bool:
+    """A 0-d numpy array or concrete JAX array of a real (not bool) dtype."""
+    if not (isinstance(x, np.ndarray) or is_jax_array(x)) or getattr(x, "ndim", None) != 0:
+        return False
+    if is_jax_array(x):
+        import jax
+
+        if isinstance(x, jax.core.Tracer):
+            return False  # no value to look at (a jitted numpy call says so below)
+    return getattr(x.dtype, "kind", None) in ("f", "i", "u")
+
+
 def check_unit_interval(name: str, x: Any) -> float:
     """γ or λ as a float in [0, 1]; ``ValueError`` naming ``name`` otherwise."""
     if type(x) is not float:  # a Python float, the common case, skips the ABC check
+        if _is_concrete_0d_number(x):
+            x = float(x)  # np.array(0.99) or jnp.float32(0.99): one number
         if isinstance(x, bool) or not isinstance(x, Real):
             raise ValueError(f"{name} must be a real number in [0, 1], got {x!r}")
         x = float(x)

@@ -28,7 +28,9 @@ definitions. The array type in is the array type out:
   concrete arrays.
 
 The output dtype is the float dtype of rewards, values and next_values (the widest of them;
-integers count as float64); inputs are never modified. γ, λ and n are keyword-only.
+integers count as float64, or for JAX arrays as JAX's default float: float32 unless
+``jax_enable_x64``); inputs are never modified. γ, λ and n are keyword-only (numbers, or
+0-d arrays).
 """
 
 from __future__ import annotations

@@ -227,3 +227,13 @@ def test_an_empty_batch_is_named_as_such():
         numeric.gae(*arrays, gamma=0.9, lam=0.8)
     with pytest.raises(ValueError, match=r"shape \(5, 0\); need a batch of at least one column"):
         numeric.gae(*map(np.asarray, arrays), gamma=0.9, lam=0.8)
+
+
+def test_a_concrete_zero_d_jax_gamma_works_with_numpy_arrays_too():
+    r = np.ones((5, 2))
+    flags = np.zeros((5, 2), dtype=bool)
+    expected = numeric.gae(r, r, r, flags, flags, gamma=0.5, lam=0.95)
+    got = numeric.gae(r, r, r, flags, flags, gamma=jnp.array(0.5), lam=0.95)  # 0.5 is exact
+    np.testing.assert_array_equal(got, expected)
+    with pytest.raises(ValueError, match="gamma must lie in"):
+        numeric.gae(r, r, r, flags, flags, gamma=jnp.array(1.5), lam=0.95)

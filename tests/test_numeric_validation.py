@@ -212,3 +212,21 @@ def test_gae_overflow_from_finite_inputs_is_returned_not_refused():
     big = np.full((4, 64), 3e38, dtype=np.float32)
     out = numeric.gae(big, -big, big, np.zeros((4, 64), bool), gamma=1.0, lam=1.0)
     assert np.isinf(out).any()  # the advantages overflow float32; the inputs were fine
+
+
+def test_a_zero_d_array_gamma_is_one_number_and_anything_else_array_like_is_refused():
+    r = np.ones((5, 2))
+    flags = np.zeros((5, 2), dtype=bool)
+    expected = numeric.gae(r, r, r, flags, flags, gamma=0.9, lam=0.95)
+    for gamma in (np.array(0.9), np.float64(0.9)):
+        np.testing.assert_array_equal(
+            numeric.gae(r, r, r, flags, flags, gamma=gamma, lam=0.95), expected
+        )
+    for bad, reason in [
+        (np.array(True), "must be a real number"),
+        (np.array([0.9]), "must be a real number"),
+        (np.array("0.9"), "must be a real number"),
+        (np.array(1.5), "must lie in"),
+    ]:
+        with pytest.raises(ValueError, match=f"gamma {reason}"):
+            numeric.gae(r, r, r, flags, flags, gamma=bad, lam=0.95)
