@@ -355,7 +355,6 @@ def _parameter(name: str, x: Any, function: str, traced_ok: bool) -> Any:
             )
         if isinstance(x, jax.core.Tracer):
             return x
-        return check_unit_interval(name, float(x))
     return check_unit_interval(name, x)
 
 

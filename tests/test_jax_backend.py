@@ -237,3 +237,15 @@ def test_a_concrete_zero_d_jax_gamma_works_with_numpy_arrays_too():
     np.testing.assert_array_equal(got, expected)
     with pytest.raises(ValueError, match="gamma must lie in"):
         numeric.gae(r, r, r, flags, flags, gamma=jnp.array(1.5), lam=0.95)
+
+
+def test_a_zero_d_bool_or_text_like_gamma_is_refused_with_jax_arrays():
+    # float(jnp.array(True)) is 1.0: a bool must not slip through as gamma = 1.
+    arrays = [jnp.asarray(a) for a in trajectory(6, 2)]
+    for bad in (jnp.array(True), jnp.array(False)):
+        with pytest.raises(ValueError, match="gamma must be a real number"):
+            numeric.gae(*arrays, gamma=bad, lam=0.9)
+    np.testing.assert_array_equal(
+        np.asarray(numeric.gae(*arrays, gamma=jnp.array(0.5), lam=0.9)),
+        np.asarray(numeric.gae(*arrays, gamma=0.5, lam=0.9)),
+    )
