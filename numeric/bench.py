@@ -714,6 +714,11 @@ class _CacheFlush:
         self._buffer.fill(self._fill)
 
 
+def _check_cache(cache: str) -> None:
+    if cache not in CACHES:
+        raise ValueError(f"cache must be one of {CACHES}, not {cache!r}")
+
+
 def _prepare_call(cache: str) -> Callable[[Callable[[], Any], list[float]], None]:
     """What runs, untimed, just before each timed call of a method (see "Cache state")."""
     if cache == "cold":
@@ -749,8 +754,7 @@ def bench_case(
 
     ``cache``: "warm" or "cold", what runs untimed before each timed call (module docstring).
     """
-    if cache not in CACHES:
-        raise ValueError(f"cache must be one of {CACHES}, not {cache!r}")
+    _check_cache(cache)
     before_call = _prepare_call(cache)
     traj = make_trajectory(*shape, dtype=dtype, seed=seed, end_rate=end_rate)
     reference = reference_gae(traj)
@@ -841,8 +845,7 @@ def run_bench(
     ``cache``: "warm" (each timed call follows an untimed call of the same method) or "cold"
     (each follows a flush of ``flush_bytes()``), see the module docstring.
     """
-    if cache not in CACHES:
-        raise ValueError(f"cache must be one of {CACHES}, not {cache!r}")
+    _check_cache(cache)
     candidates, skipped = available(methods())
     if names is not None:
         candidates = [m for m in candidates if m.name in names]

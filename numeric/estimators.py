@@ -204,10 +204,12 @@ def _batch(
 
         return _Batch(*flat, shape, kernels, empty, library, pending)
     if library == "jax":
-        # numba's one-pass finite check where the numba backend is asked for (or may be).
-        finite = _numba_all_finite(backend) if backend in (None, "jax-numba") else None
+        # Where the numba backend is asked for (or may be the default): its one-pass finite
+        # check, and whether it can run on these arrays.
+        numba_may_run = backend in (None, "jax-numba")
+        finite = _numba_all_finite(backend) if numba_may_run else None
         checked, dtype, shape, views = check_jax_inputs(*arrays, all_finite=finite)
-        refusal = _jax_numba_refusal(checked, dtype) if backend in (None, "jax-numba") else None
+        refusal = _jax_numba_refusal(checked, dtype) if numba_may_run else None
         if backend == "jax-numba" and refusal:
             raise ValueError(refusal)
         if backend is None:

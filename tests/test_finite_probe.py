@@ -185,6 +185,8 @@ def test_compiled_callers_pass_an_opaque_zero_that_keeps_the_simd_loop():
     # From Python, opaque = 0 arrives at run time. From compiled code (the XLA FFI handler) a
     # literal 0 is folded into the inlined loop and the refusal comes back; _opaque_zero is
     # the handler's 0 and must not be. Both callers compiled fresh, their IR read.
+    import inspect
+
     import numba
 
     columns = numba.njit(nogil=True)(numba_kernels.gae_columns.py_func)
@@ -209,13 +211,7 @@ def test_compiled_callers_pass_an_opaque_zero_that_keeps_the_simd_loop():
         ir = "".join(compiled.inspect_llvm().values())
         assert "x float>" in ir, "no SIMD loop at all"
         assert ("stride.check" in ir) is refused, caller.__name__
-    assert "_opaque_zero()" in inspect_source(numba_kernels._ffi_gae)
-
-
-def inspect_source(function) -> str:
-    import inspect
-
-    return inspect.getsource(function.py_func)
+    assert "_opaque_zero()" in inspect.getsource(numba_kernels._ffi_gae.py_func)
 
 
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
