@@ -11,11 +11,14 @@ one set of input arrays (a method that follows another finds them cached), while
 method holds its own device copies (always evicted by the methods in between). So each timed
 call is prepared:
 
-* ``"warm"`` (the default): an untimed call of the same method just before, so every method
-  runs with its own working set as cached as its size allows, as in a training loop that
-  computes advantages right after the rollout wrote them. A call of ``WARM_CALL_LIMIT_S`` or
-  more (the Python loops, the out-of-cache case) streams its data through the caches itself and
-  is not repeated;
+* ``"warm"`` (the default): untimed calls of the same method just before, at least one and
+  for at least ``WARM_SECONDS``, so every method runs in its steady state, its own working set
+  as cached as its size allows, as in a training loop that computes advantages right after the
+  rollout wrote them. One call was not enough on the 2-vCPU VM: after another method (or
+  50 ms of a Python loop, or a 50 ms sleep) a 100 µs kernel took 350, 220, 135, then ~100 µs
+  on its first calls, the same for every method. A call of ``WARM_CALL_LIMIT_S`` or more (the
+  Python loops, the out-of-cache case) streams its data through the caches itself and is not
+  repeated;
 * ``"cold"``: a flush just before, a write of twice the last-level cache (``flush_bytes``), so
   every method reads its inputs from memory.
 
@@ -84,6 +87,8 @@ QUICK_TIME_BUDGET_S = 0.6
 SLOW_CALL_S = 5.0
 # cache="warm": a call this slow is not repeated untimed before its timed call (see above).
 WARM_CALL_LIMIT_S = 0.05
+# cache="warm": untimed calls of the method go on for at least this long (at least one call).
+WARM_SECONDS = 0.005
 CACHES = ("warm", "cold")
 # Relative to max(1, max |A_ref|): float32 rounding over a long recurrence stays near 5e-6 (issue
 # 4); float64 methods agree with the reference to ~1e-15.
@@ -98,6 +103,9 @@ JAX_SCAN = "gae-sym JAX lax.scan (jitted)"
 JAX_ASSOCIATIVE = "gae-sym JAX associative_scan (jitted)"
 JAX_CHUNKED = "gae-sym JAX chunked scan (jitted)"
 JAX_NUMBA = "gae-sym JAX, numba via XLA FFI (jitted)"
+# The rows of the project's kernels on all cores (numeric.set_threads(n)), when n > 1.
+KERNEL_THREADS = "gae-sym kernel (numba, into out, {} threads)"
+JAX_NUMBA_THREADS = "gae-sym JAX, numba via XLA FFI (jitted, {} threads)"
 RLAX = "rlax truncated_gae (jit + vmap)"
 PUREJAXRL = "PureJaxRL-style lax.scan (jitted)"
 # Out of cache: 10^6 x 64 float32 (256 MB per array), only the fast methods run on it.
@@ -499,14 +507,24 @@ def _jax_kernel(variant: str) -> Callable[[Trajectory], Callable[[], Any]]:
     return prepare
 
 
-def _jax_numba(traj: Trajectory) -> Callable[[], Any]:
-    import jax
+def _jax_numba(threads: int) -> Callable[[Trajectory], Callable[[], Any]]:
+    def prepare(traj: Trajectory) -> Callable[[], Any]:
+        import jax
 
-    from numeric import jax_ffi
+        from numeric import _threads, jax_ffi
 
-    arrays = _jax_arrays(traj) + _jax_parameters(traj)
-    kernel = jax.jit(jax_ffi.gae)
-    return _jitted(lambda: kernel(*arrays))
+        arrays = _jax_arrays(traj) + _jax_parameters(traj)
+        # jax_ffi.gae reads the thread count when traced: a function of its own per count
+        # (jax.jit(jax_ffi.gae) would share one trace cache across counts).
+        kernel = jax.jit(lambda *operands: jax_ffi.gae(*operands))
+        previous = _threads.configured_threads()
+        _threads.set_threads(threads)
+        try:
+            return _jitted(lambda: kernel(*arrays))  # its first call traces
+        finally:
+            _threads.set_threads(previous)
+
+    return prepare
 
 
 def _public_api_jax(traj: Trajectory) -> Callable[[], Any]:
@@ -638,7 +656,7 @@ def methods(threads: int | None = None) -> list[Method]:
         Method(JAX_SCAN, _jax_kernel("scan"), ours=True, requires=("jax",), large=True),
         Method(JAX_ASSOCIATIVE, _jax_kernel("associative"), ours=True, requires=("jax",)),
         Method(JAX_CHUNKED, _jax_kernel("chunked"), ours=True, requires=("jax",), large=True),
-        Method(JAX_NUMBA, _jax_numba, ours=True, requires=("jax", "numba"), large=True),
+        Method(JAX_NUMBA, _jax_numba(1), ours=True, requires=("jax", "numba"), large=True),
         Method("numeric.gae (JAX arrays)", _public_api_jax, ours=True, requires=("jax",)),
         Method(RLAX, _rlax, requires=("rlax", "jax"), large=True),
         Method(PUREJAXRL, _purejaxrl, requires=("jax",), large=True),
@@ -658,14 +676,17 @@ def methods(threads: int | None = None) -> list[Method]:
     ]
     if threads > 1:
         found.insert(
-            1,
-            Method(
-                f"gae-sym kernel (numba, into out, {threads} threads)",
-                _kernel(threads),
-                ours=True,
-                large=True,
-            ),
+            1, Method(KERNEL_THREADS.format(threads), _kernel(threads), ours=True, large=True)
         )
+        at = next(i for i, m in enumerate(found) if m.name == JAX_NUMBA) + 1
+        threaded = Method(
+            JAX_NUMBA_THREADS.format(threads),
+            _jax_numba(threads),
+            ours=True,
+            requires=("jax", "numba"),
+            large=True,
+        )
+        found.insert(at, threaded)
     return found
 
 
@@ -727,7 +748,10 @@ def _prepare_call(cache: str) -> Callable[[Callable[[], Any], list[float]], None
 
     def warm(run: Callable[[], Any], samples: list[float]) -> None:
         if samples and min(samples) < WARM_CALL_LIMIT_S:
+            until = time.perf_counter() + WARM_SECONDS
             run()
+            while time.perf_counter() < until:
+                run()
 
     return warm
 
@@ -842,7 +866,7 @@ def run_bench(
 ) -> dict[str, Any]:
     """Run the whole bench; returns the JSON document ``gae-sym bench --json`` prints.
 
-    ``cache``: "warm" (each timed call follows an untimed call of the same method) or "cold"
+    ``cache``: "warm" (each timed call follows untimed calls of the same method) or "cold"
     (each follows a flush of ``flush_bytes()``), see the module docstring.
     """
     _check_cache(cache)
@@ -878,6 +902,7 @@ def run_bench(
         "statistic": "median",
         "cache": cache,
         "flush_bytes": flush_bytes() if cache == "cold" else None,
+        "warm_seconds": WARM_SECONDS if cache == "warm" else None,
         "environment": _environment(),
         "skipped": skipped,
         "results": rows,
@@ -894,14 +919,28 @@ def _speed(
     return None
 
 
+def _threaded_speed(
+    rows: list[dict[str, Any]], shape: tuple[int, int], dtype: str, template: str
+) -> float | None:
+    """_speed of the row named by ``template`` with whichever thread count this run had."""
+    prefix, suffix = template.split("{}")
+    for row in rows:
+        name = row["method"]
+        count = name[len(prefix) : -len(suffix)]
+        if name.startswith(prefix) and name.endswith(suffix) and count.isdigit():
+            return _speed(rows, shape, dtype, name)
+    return None
+
+
 def headline(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The issue's numbers, as ratios measured in this one run (None: a method did not run).
 
     Per case: kernel / Tianshou (goal >= 4), kernel / plain numba (>= 1), our JAX lax.scan /
     rlax (>= 2), kernel / public numeric.gae (<= 1.5 at 2048 x 64 float32); on LARGE_CASE the
-    kernel's effective bandwidth / np.copyto's (>= 0.5). The JAX goal for each JAX backend
-    (lax.scan, associative, chunked, numba through XLA's FFI), and the bare numba kernel /
-    rlax, no goal: the ceiling of a one-core compiled backend against rlax.
+    effective bandwidth / np.copyto's (>= 0.5) of the kernel and of the public call. The JAX
+    goal for each JAX backend (lax.scan, associative, chunked, numba through XLA's FFI, on one
+    thread and on all cores), and the bare numba kernel / rlax, no goal: the ceiling of a
+    one-core compiled backend against rlax.
     """
 
     def ratio(a: float | None, b: float | None) -> float | None:
@@ -929,14 +968,26 @@ def headline(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "jax_numba_vs_rlax": ratio(
                 _speed(rows, shape, dtype, JAX_NUMBA), _speed(rows, shape, dtype, RLAX)
             ),
+            # The same on all cores (numeric.set_threads), where the machine has more than one.
+            "jax_numba_threads_vs_rlax": ratio(
+                _threaded_speed(rows, shape, dtype, JAX_NUMBA_THREADS),
+                _speed(rows, shape, dtype, RLAX),
+            ),
             # Context for the JAX goal: the bare one-core numba kernel against rlax, what the
             # FFI backend could reach without XLA's per-call cost (lax.scan backends run the
             # same scan as rlax).
             "kernel_vs_rlax": ratio(kernel, _speed(rows, shape, dtype, RLAX)),
         }
-        floor = [r for r in rows if r["method"] == KERNEL and tuple(r["shape"]) == shape]
-        floor = [r.get("vs_copy") for r in floor if r["dtype"] == dtype]
-        entry["kernel_vs_copy"] = floor[0] if floor else None
+        # The memory-floor goal for the into-out kernel and for the public call, whose output
+        # is fresh memory: its first write faults pages in that the system zeroes, so its
+        # output lines are never read from memory first, as a reused buffer's are.
+        for key, name in (("kernel_vs_copy", KERNEL), ("public_vs_copy", PUBLIC)):
+            floor = [
+                r.get("vs_copy")
+                for r in rows
+                if r["method"] == name and tuple(r["shape"]) == shape and r["dtype"] == dtype
+            ]
+            entry[key] = floor[0] if floor else None
         out.append(entry)
     return out
 

@@ -41,6 +41,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from numeric._threads import kernel_threads
 from numeric._validate import (
     check_finite,
     check_flag_argument,
@@ -281,7 +282,9 @@ def _jax_entry(name: str) -> Callable[..., Any]:
             "gae-chunked": jax_kernels.gae_chunked,
         }[name]
 
-    def entry(r, v, nv, term, trunc, *params, dtype, shape, views, n=None):
+    # threads: unused in the body, a static argument so that a new numeric.set_threads count
+    # retraces jax_ffi.gae, which reads it at trace time.
+    def entry(r, v, nv, term, trunc, *params, dtype, shape, views, n=None, threads=1):
         floats = [jnp.asarray(x).astype(dtype).reshape(shape[0], -1) for x in (r, v, nv)]
         flags = []
         for flag, view in zip((term, trunc), views, strict=True):
@@ -296,7 +299,7 @@ def _jax_entry(name: str) -> Callable[..., Any]:
             out = kernel(*floats, *flags, *params)
         return out.reshape(shape)
 
-    return jax.jit(entry, static_argnames=("dtype", "shape", "views", "n"))
+    return jax.jit(entry, static_argnames=("dtype", "shape", "views", "n", "threads"))
 
 
 def _run_jax(batch: _Batch, name: str, *args: Any) -> Any:
@@ -305,6 +308,8 @@ def _run_jax(batch: _Batch, name: str, *args: Any) -> Any:
         name = "gae-" + batch.library.removeprefix("jax-")
     arrays = (batch.rewards, batch.values, batch.next_values, batch.terminated, batch.truncated)
     static = {"dtype": dtype, "shape": batch.shape, "views": views}
+    if name == "gae-numba":
+        static["threads"] = kernel_threads()
     if name == "nstep":
         return _jax_entry(name)(*arrays, args[0], **static, n=args[1])
     return _jax_entry(name)(*arrays, *args, **static)

@@ -14,8 +14,11 @@ copied, and the call is one node of the jitted program.
 - ``jax.grad`` / ``jax.jvp``: a ``custom_jvp`` whose tangent is that of the ``lax.scan``
   kernel (:func:`numeric.kernels.jax_kernels.gae_scan`): linear in the tangents, so reverse
   mode works, with respect to every float input and to gamma and lam.
-- CPU only (the target is registered for the ``cpu`` platform), on XLA's calling thread
-  (``numeric.set_threads`` does not apply here).
+- CPU only (the target is registered for the ``cpu`` platform), on XLA's calling thread.
+- Threads: one by default, as on numpy arrays; ``numeric.set_threads(n)`` (or
+  ``GAE_SYM_THREADS``) lets the handler run the parallel loops on up to n numba threads
+  where the shape repays them (many columns, or one long trajectory). The count is read
+  when the call is traced: a function jitted before ``set_threads`` keeps its count.
 
 Importing this module imports jax and numba; ``numeric`` imports it only for this backend.
 """
@@ -30,6 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from numeric._threads import kernel_threads
 from numeric.kernels import jax_kernels, numba_kernels
 
 DTYPES = ("float32", "float64")
@@ -46,14 +50,17 @@ def _capsule(address: int) -> Any:
 
 
 @functools.cache
-def target(dtype: str) -> str:
-    """The FFI target of the GAE handler for ``dtype``, compiled and registered once."""
+def target(dtype: str, threads: int = 1) -> str:
+    """The FFI target of the GAE handler for ``dtype`` on up to ``threads`` numba threads
+    (at most numba's pool), compiled and registered once."""
     if dtype not in DTYPES:
         raise ValueError(f"backend='jax-numba' computes in float32 or float64, not {dtype}")
-    name = f"gae_sym_numba_gae_{dtype}"
-    handler = numba_kernels.xla_ffi_gae_handler(np.dtype(dtype))
-    _HANDLERS[dtype] = handler
-    jax.ffi.register_ffi_target(name, _capsule(handler.address), platform="cpu")
+    threads = numba_kernels.ffi_threads(threads)
+    name = f"gae_sym_numba_gae_{dtype}" + ("" if threads == 1 else f"_{threads}_threads")
+    if name not in _HANDLERS:
+        handler = numba_kernels.xla_ffi_gae_handler(np.dtype(dtype), threads)
+        _HANDLERS[name] = handler
+        jax.ffi.register_ffi_target(name, _capsule(handler.address), platform="cpu")
     return name
 
 
@@ -63,12 +70,13 @@ def gae(rewards, values, next_values, terminated, truncated, gamma, lam):
 
     ``rewards``, ``values``, ``next_values`` float32 or float64 (one dtype), ``terminated``,
     ``truncated`` bool, all ``(T, B)``; ``gamma``, ``lam`` scalars (traced or not). Returns a
-    ``(T, B)`` array of the rewards' dtype. Theorem gae-recursion (and gae-scan for the
-    blocked scan of one long column).
+    ``(T, B)`` array of the rewards' dtype, on ``kernel_threads()`` numba threads at most (read
+    now, at trace time). Theorem gae-recursion (and gae-scan for the blocked scan of one long
+    column).
     """
     dtype = jnp.dtype(rewards.dtype)
     call = jax.ffi.ffi_call(
-        target(dtype.name),
+        target(dtype.name, kernel_threads()),
         jax.ShapeDtypeStruct(rewards.shape, dtype),
         vmap_method="broadcast_all",
     )

@@ -7,6 +7,7 @@ A tiny smoke run of the bench harness on small shapes; methods whose package (th
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import time
 
@@ -169,6 +170,13 @@ def test_jax_rows_report_compile_time_apart_and_the_headline_ratios(smoke):
         assert entry["jax_vs_rlax"] is not None
         rlax = rows[(bench.RLAX, (64, 4), "float32")]["m_steps_per_s"]
         assert entry["kernel_vs_rlax"] == pytest.approx(kernel / rlax)
+        threaded = [n for n, _, _ in rows if n.startswith(bench.JAX_NUMBA_THREADS.split("{}")[0])]
+        assert bool(threaded) == (bench._machine_threads() > 1), threaded
+        if threaded:  # a machine with more than one core: the row on all of them
+            ffi = rows[(threaded[0], (64, 4), "float32")]["m_steps_per_s"]
+            assert entry["jax_numba_threads_vs_rlax"] == pytest.approx(ffi / rlax)
+    public = rows[(bench.PUBLIC, (64, 4), "float32")]
+    assert entry["public_vs_copy"] == pytest.approx(public["vs_copy"])
     assert "headline ratios (goal):" in bench_cli.format_table(smoke)
 
 
@@ -181,14 +189,15 @@ def test_jax_float64_stays_a_bench_setting():
 
 
 def _counting(seconds: float = 0.0):
-    """A correct method (the numpy loop) that counts its calls and can be made slow."""
+    """A correct method (the numpy loop) that records when each call starts; it can be made
+    slow."""
     calls = []
 
     def prepare(traj):
         run = bench._numpy_loop(traj)
 
         def counted():
-            calls.append(1)
+            calls.append(time.perf_counter())
             if seconds:
                 time.sleep(seconds)
             return run()
@@ -198,7 +207,8 @@ def _counting(seconds: float = 0.0):
     return prepare, calls
 
 
-def test_warm_cache_calls_each_fast_method_once_untimed_before_each_timed_call():
+def test_warm_cache_calls_each_fast_method_once_untimed_before_each_timed_call(monkeypatch):
+    monkeypatch.setattr(bench, "WARM_SECONDS", 0.0)  # one untimed call, however fast
     fast, fast_calls = _counting()
     slow, slow_calls = _counting(seconds=bench.WARM_CALL_LIMIT_S * 1.2)
     candidates = [bench.Method("fast", fast), bench.Method("slow", slow)]
@@ -207,6 +217,29 @@ def test_warm_cache_calls_each_fast_method_once_untimed_before_each_timed_call()
     # The checked first call, then (untimed, timed) per repeat; a slow call is never repeated.
     assert len(fast_calls) == 1 + 2 * 3
     assert len(slow_calls) == 1 + 3
+
+
+def test_warm_cache_goes_on_calling_untimed_for_warm_seconds(monkeypatch):
+    # One call did not reach the steady state on the VM (350, 220, 135, then ~100 us): the
+    # untimed calls last WARM_SECONDS, then one timed call follows.
+    monkeypatch.setattr(bench, "WARM_SECONDS", 0.03)
+    timed_at = []
+    real_timed = bench._timed
+
+    def timed(run):
+        timed_at.append(time.perf_counter())
+        return real_timed(run)
+
+    monkeypatch.setattr(bench, "_timed", timed)
+    fast, calls = _counting(seconds=0.002)
+    rows = bench.bench_case(
+        (40, 2), "float64", [bench.Method("fast", fast)], repeats=2, time_budget_s=10.0
+    )
+    assert rows[0]["repeats"] == 2 and len(timed_at) == 3  # the checked first call, 2 timed
+    for previous, current in itertools.pairwise(timed_at):
+        untimed = [c for c in calls if previous + 0.002 < c < current]
+        assert len(untimed) >= 2, untimed  # 30 ms of 2 ms calls, not one call
+        assert current - untimed[0] >= 0.03
 
 
 def test_cold_cache_flushes_before_every_timed_call_and_never_calls_untimed(monkeypatch):
@@ -249,7 +282,7 @@ def test_an_unknown_cache_state_is_refused_by_name():
 def test_the_document_and_the_table_say_which_cache_state_was_timed(monkeypatch):
     monkeypatch.setattr(bench, "flush_bytes", lambda: 1 << 20)
     names = [bench.KERNEL, bench.FLOOR]
-    for cache, words in (("warm", "untimed call of the same method (warm)"), ("cold", "1 MiB")):
+    for cache, words in (("warm", "untimed calls of the same method (warm)"), ("cold", "1 MiB")):
         document = bench.run_bench(
             shapes=[(16, 2)], repeats=1, time_budget_s=0.05, names=names, cache=cache
         )

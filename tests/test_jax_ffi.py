@@ -303,3 +303,75 @@ def test_finite_values_whose_sum_overflows_are_not_refused():
     big = jnp.full((64, 16), 3e38, dtype=jnp.float32)
     result = numeric.gae(big, -big, big, *arrays[3:], gamma=0.99, lam=0.95)
     assert result.shape == (64, 16)
+
+
+@pytest.fixture
+def two_threads():
+    from numeric import _threads
+
+    previous = _threads.configured_threads()
+    numeric.set_threads(2)
+    yield
+    numeric.set_threads(previous)
+
+
+# Shapes whose gae_plan takes a parallel loop at 2 threads: the column loop (>= 1024 columns,
+# >= 2^16 steps) and the blocked scan of one long column; each is compared, bit for bit, with
+# numba on numpy arrays at the same thread count (the parallel scan chunks differently from
+# the one-thread scan, so equality to the 2-thread numpy call is the check that can fail).
+@pytest.mark.parametrize("shape", [(70, 1030), (70_000, 1)])
+def test_set_threads_reaches_the_handler_and_its_parallel_loops(shape, two_threads):
+    import numba
+
+    from numeric.kernels import numba_kernels
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has one thread here")
+    loop, _, _ = numba_kernels.gae_plan(*shape, 2)
+    assert loop in (numba_kernels.COLUMNS_PARALLEL, numba_kernels.SCAN_PARALLEL)
+    arrays = trajectory(*shape, seed=11, end_rate=0.001)
+    jarrays = list(map(jnp.asarray, arrays))
+    lowered = jax.jit(lambda *a: jax_ffi.gae(*a, 0.99, 0.95)).lower(*jarrays).as_text()
+    assert "gae_sym_numba_gae_float32_2_threads" in lowered
+    via_xla = np.asarray(numeric.gae(*jarrays, gamma=0.99, lam=0.95, backend="jax-numba"))
+    direct = numeric.gae(*arrays, gamma=0.99, lam=0.95, backend="numba")
+    assert np.array_equal(via_xla, direct)
+    # vmap hands the handler leading slices: each takes the parallel loop in turn.
+    stacked = [jnp.stack([a, a[::-1]]) for a in jarrays]
+    both = np.asarray(jax.vmap(lambda *a: jax_ffi.gae(*a, 0.99, 0.95))(*stacked))
+    assert np.array_equal(both[0], direct)
+    flipped = numeric.gae(*(a[::-1].copy() for a in arrays), gamma=0.99, lam=0.95)
+    assert np.array_equal(both[1], flipped)
+
+
+def test_a_new_thread_count_retraces_the_public_call(monkeypatch):
+    # The count is read at trace time; numeric.gae's jitted entry keys on it, so a call after
+    # set_threads builds the other target instead of reusing the first trace.
+    from numeric import _threads
+
+    asked = []
+    real = jax_ffi.target
+    monkeypatch.setattr(
+        jax_ffi, "target", lambda dtype, threads=1: asked.append(threads) or real(dtype, threads)
+    )
+    arrays = [jnp.asarray(a) for a in trajectory(33, 7, seed=12)]
+    previous = _threads.configured_threads()
+    try:
+        for threads in (2, 1, 2):
+            numeric.set_threads(threads)
+            numeric.gae(*arrays, gamma=0.9, lam=0.8, backend="jax-numba").block_until_ready()
+    finally:
+        numeric.set_threads(previous)
+    assert asked[:2] == [2, 1], asked  # the third call is the first trace again, cached
+
+
+def test_more_threads_than_numba_has_are_numbas_pool():
+    import numba
+
+    from numeric.kernels import numba_kernels
+
+    assert numba_kernels.ffi_threads(10_000) == numba.config.NUMBA_NUM_THREADS
+    assert numba_kernels.ffi_threads(1) == 1
+    assert jax_ffi.target("float32", 10_000) == jax_ffi.target(
+        "float32", numba.config.NUMBA_NUM_THREADS
+    )
