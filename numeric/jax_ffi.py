@@ -26,7 +26,6 @@ Importing this module imports jax and numba; ``numeric`` imports it only for thi
 from __future__ import annotations
 
 import ctypes
-import functools
 from typing import Any
 
 import jax
@@ -49,13 +48,12 @@ def _capsule(address: int) -> Any:
     return new(address, None, None)
 
 
-@functools.cache
 def target(dtype: str, threads: int = 1) -> str:
     """The FFI target of the GAE handler for ``dtype`` on up to ``threads`` numba threads
-    (at most numba's pool), compiled and registered once."""
+    (at most numba's pool), compiled and registered once (``_HANDLERS``, by target name)."""
     if dtype not in DTYPES:
         raise ValueError(f"backend='jax-numba' computes in float32 or float64, not {dtype}")
-    threads = numba_kernels.ffi_threads(threads)
+    threads = numba_kernels.numba_threads(threads)
     name = f"gae_sym_numba_gae_{dtype}" + ("" if threads == 1 else f"_{threads}_threads")
     if name not in _HANDLERS:
         handler = numba_kernels.xla_ffi_gae_handler(np.dtype(dtype), threads)

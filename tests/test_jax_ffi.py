@@ -370,8 +370,8 @@ def test_more_threads_than_numba_has_are_numbas_pool():
 
     from numeric.kernels import numba_kernels
 
-    assert numba_kernels.ffi_threads(10_000) == numba.config.NUMBA_NUM_THREADS
-    assert numba_kernels.ffi_threads(1) == 1
+    assert numba_kernels.numba_threads(10_000) == numba.config.NUMBA_NUM_THREADS
+    assert numba_kernels.numba_threads(1) == 1
     assert jax_ffi.target("float32", 10_000) == jax_ffi.target(
         "float32", numba.config.NUMBA_NUM_THREADS
     )

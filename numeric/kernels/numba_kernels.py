@@ -372,6 +372,12 @@ def _scalars(dtype, *values):
     return tuple(map(dtype.type, values))
 
 
+def numba_threads(threads):
+    """The numba threads a parallel region asked for ``threads`` runs on: numba has at most
+    NUMBA_NUM_THREADS (its pool's size, one per core unless set)."""
+    return max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS))
+
+
 @numba.njit(cache=True)
 def _chunk_count(steps, threads):
     """Chunks of the blocked scan: a multiple of 4 (the interleave), each >= 1024 steps."""
@@ -420,7 +426,7 @@ def _gae_loops(rewards, values, next_values, terminated, truncated, gamma, lam, 
     threads = kernel_threads()
     loop, n_chunks, block = gae_plan(steps, n_cols, threads)
     if loop in (COLUMNS_PARALLEL, SCAN_PARALLEL):
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        numba.set_num_threads(numba_threads(threads))
     if loop in (SCAN, SCAN_PARALLEL):
         scan = gae_scan_parallel if loop == SCAN_PARALLEL else gae_scan
         suspect = False
@@ -728,35 +734,23 @@ def _ffi_gae(frame_address, dtype, float_type, threads):
     return _pointer(0)
 
 
-def ffi_threads(threads):
-    """The numba threads a handler built for ``threads`` runs on: numba has at most
-    NUMBA_NUM_THREADS (its pool's size, one per core unless set)."""
-    return max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS))
-
-
 def xla_ffi_gae_handler(dtype, threads=1):
     """The typed XLA FFI handler running gae_kernel's loops on (..., T, B) buffers of dtype
-    (float32 or float64) on up to ffi_threads(threads) numba threads: a numba cfunc (its
+    (float32 or float64) on up to numba_threads(threads) numba threads: a numba cfunc (its
     address is what XLA calls). Its work is the cached _ffi_gae; the cfunc itself is a short
     wrapper compiled here, once per (dtype, threads).
 
-    numba's thread count is per calling thread, and XLA calls from its own threads, so the
-    wrapper sets it on every call (a parallel region would otherwise take all of numba's)."""
+    numba's thread count is per calling thread, and XLA calls from its own threads, so with
+    more than one the wrapper sets it on every call (a parallel region would otherwise take
+    all of numba's)."""
     dtype = np.dtype(dtype).type
     float_type = {np.float32: _FFI_F32, np.float64: _FFI_F64}[dtype]
-    threads = ffi_threads(threads)
+    threads = numba_threads(threads)
 
-    if threads == 1:
-
-        @numba.cfunc(types.voidptr(types.voidptr), nopython=True)
-        def handler(frame_address):
-            return _ffi_gae(frame_address, dtype, float_type, 1)
-
-    else:
-
-        @numba.cfunc(types.voidptr(types.voidptr), nopython=True)
-        def handler(frame_address):
+    @numba.cfunc(types.voidptr(types.voidptr), nopython=True)
+    def handler(frame_address):
+        if threads > 1:  # a constant here: the branch is compiled out
             numba.set_num_threads(threads)
-            return _ffi_gae(frame_address, dtype, float_type, threads)
+        return _ffi_gae(frame_address, dtype, float_type, threads)
 
     return handler
